@@ -1,0 +1,27 @@
+# `make handouts` and `make test` work on a fresh machine: they install what is missing.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: handouts test check system clean
+
+handouts: system $(VENV)/.installed
+	$(BIN)/handouts build --clinic example
+
+test: system $(VENV)/.installed
+	$(BIN)/pytest
+
+check: $(VENV)/.installed
+	$(BIN)/handouts check
+
+system:
+	@./tools/system-deps.sh
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) handouts

@@ -1,0 +1,3 @@
+"""Printed, multilingual patient handouts for ketamine therapy."""
+
+__version__ = "0.1.0"

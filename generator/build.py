@@ -1,0 +1,94 @@
+"""The pipeline: content -> segments -> translation -> HTML -> PDF -> output, per handout."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Clinic, load_clinic
+from .content import Content, load_content
+from .errors import HandoutError, UsageError
+from .html import compose
+from .output import handout_path, write_atomic
+from .pdf import render_pdf
+from .project import Project
+from .translation import Translators, available_languages
+
+
+@dataclass(frozen=True)
+class Job:
+    clinic: Clinic
+    language: str
+    route: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.clinic.id}/{self.language}/{self.route}"
+
+
+@dataclass
+class Result:
+    job: Job
+    path: Path
+    ok: bool
+    message: str = ""
+    pages: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_clinics(project: Project, only: Iterable[str] = ()) -> list[Clinic]:
+    known = available_languages(project.locales)
+    files = project.clinic_files()
+    wanted = set(only)
+    unknown = wanted - {f.stem for f in files}
+    if unknown:
+        raise UsageError(f"unknown clinic {', '.join(sorted(unknown))} (have: "
+                         f"{', '.join(f.stem for f in files) or 'none'})", project.clinics)
+    return [load_clinic(f, known) for f in files if not wanted or f.stem in wanted]
+
+
+def plan(clinics: list[Clinic], languages: Iterable[str] = (), routes: Iterable[str] = ()) -> list[Job]:
+    """Every (clinic, language, route) the clinics offer, narrowed by the given filters."""
+    languages, routes = set(languages), set(routes)
+    offered_langs = {lang for c in clinics for lang in c.languages}
+    offered_routes = {r for c in clinics for r in c.routes}
+    if languages - offered_langs:
+        raise UsageError(f"no clinic offers language {', '.join(sorted(languages - offered_langs))} "
+                         f"(offered: {', '.join(sorted(offered_langs))})")
+    if routes - offered_routes:
+        raise UsageError(f"no clinic offers route {', '.join(sorted(routes - offered_routes))} "
+                         f"(offered: {', '.join(sorted(offered_routes))})")
+    return [Job(c, lang, route) for c in clinics for lang in c.languages for route in c.routes
+            if (not languages or lang in languages) and (not routes or route in routes)]
+
+
+def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | None = None,
+          allow_incomplete: bool = False,
+          progress: Callable[[Result, int, int], None] | None = None) -> list[Result]:
+    """Build every job; a failing handout is reported and the others still build."""
+    content = content or load_content(project.content)
+    translators = Translators(project.locales)
+    results = []
+    for index, job in enumerate(jobs, 1):
+        path = handout_path(out_dir, job.clinic.id, job.language, job.route)
+        try:
+            doc = compose(job.clinic, content.routes[job.route], translators.get(job.language),
+                          project.templates,
+                          allow_incomplete=allow_incomplete)
+            pdf = render_pdf(doc)
+            write_atomic(path, pdf.data)
+            result = Result(job, path, True, pages=pdf.pages, warnings=list(pdf.warnings))
+        except HandoutError as exc:
+            result = Result(job, path, False, str(exc))
+        results.append(result)
+        if progress:
+            progress(result, index, len(jobs))
+    return results
+
+
+def print_progress(result: Result, index: int, total: int) -> None:
+    status = f"built {result.path} ({result.pages} pages)" if result.ok else f"FAILED {result.job.name}"
+    print(f"[{index}/{total}] {status}", file=sys.stderr, flush=True)
+    for warning in result.warnings:
+        print(f"  warning: {warning}", file=sys.stderr)

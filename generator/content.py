@@ -1,0 +1,205 @@
+"""Stage 1: English source content (Markdown blocks with TOML front matter) and routes.
+
+A block is one file under ``content/``::
+
+    +++
+    id = "iv/expect"
+    title = "What to expect"      # "" continues the section before it
+    version = "1.0.0"
+    reviewed = 2026-11-21
+    reviewer = "..."
+    review_due = 2027-11-21
+    +++
+    Markdown body...
+
+``content/routes.toml`` lists, per route, the handout title and its blocks in print order.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ContentError
+
+ROUTE_IDS = ("iv", "intranasal", "im", "oral")
+FRONT_MATTER_FENCE = "+++"
+BLOCK_KEYS = {"id": str, "title": str, "version": str, "reviewed": dt.date,
+              "reviewer": str, "review_due": dt.date}
+VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+@dataclass(frozen=True)
+class Block:
+    id: str
+    path: Path
+    title: str
+    title_line: int
+    version: str
+    reviewed: dt.date
+    reviewer: str
+    review_due: dt.date
+    body: str
+    body_line: int  # line number in the file of the body's first line
+
+
+@dataclass(frozen=True)
+class Route:
+    id: str
+    title: str
+    subtitle: str
+    blocks: tuple[Block, ...]
+    path: Path
+    line: int
+
+    @property
+    def version(self) -> str:
+        """The newest version among the route's blocks."""
+        return max((b.version for b in self.blocks), key=_version_key)
+
+    @property
+    def reviewed(self) -> dt.date:
+        """The most recent review date among the route's blocks."""
+        return max(b.reviewed for b in self.blocks)
+
+    @property
+    def review_due(self) -> dt.date:
+        """The earliest review due date among the route's blocks."""
+        return min(b.review_due for b in self.blocks)
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the exact English source, printed so staff can compare copies."""
+        digest = hashlib.sha256()
+        for text in (self.title, self.subtitle, *(b.path.read_text("utf-8") for b in self.blocks)):
+            digest.update(text.encode("utf-8") + b"\0")
+        return digest.hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class Content:
+    root: Path
+    routes: dict[str, Route]
+    blocks: dict[str, Block]
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+@dataclass(frozen=True)
+class BlockText:
+    """A block file split into its parts, before the front matter is checked."""
+    meta: dict
+    key_lines: dict[str, int]
+    body: str
+    body_line: int
+
+
+def split_block(text: str, path: Path) -> BlockText:
+    """Split ``+++`` TOML front matter from the Markdown body; errors name path and line."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != FRONT_MATTER_FENCE:
+        raise ContentError(f"a content block must start with '{FRONT_MATTER_FENCE}' front matter "
+                           "(id, title, version, reviewed, reviewer, review_due)", path, 1)
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == FRONT_MATTER_FENCE)
+    except StopIteration:
+        raise ContentError(f"front matter is not closed with '{FRONT_MATTER_FENCE}'", path, 1) from None
+    try:
+        meta = tomllib.loads("\n".join(lines[1:end]))
+    except tomllib.TOMLDecodeError as exc:
+        line = _toml_error_line(exc)
+        raise ContentError(f"bad front matter: {exc}", path, line + 1 if line else 1) from None
+    key_lines = {}
+    for i in range(1, end):
+        match = re.match(r"\s*([A-Za-z_]+)\s*=", lines[i])
+        if match:
+            key_lines.setdefault(match.group(1), i + 1)
+    return BlockText(meta, key_lines, "\n".join(lines[end + 1:]) + "\n", end + 2)
+
+
+def load_block(path: Path, root: Path) -> Block:
+    """Read one block file; every mistake names the file and line."""
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContentError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
+    parts = split_block(text, path)
+    meta = parts.meta
+
+    def key_line(key: str) -> int:
+        return parts.key_lines.get(key, 1)
+
+    for key, kind in BLOCK_KEYS.items():
+        if key not in meta:
+            raise ContentError(f"front matter lacks '{key}'", path, 1)
+        if not isinstance(meta[key], kind) or (kind is dt.date and isinstance(meta[key], dt.datetime)):
+            raise ContentError(f"front matter '{key}' must be a {kind.__name__}", path, key_line(key))
+    for key in sorted(meta.keys() - BLOCK_KEYS.keys()):
+        raise ContentError(f"unknown front matter key '{key}'", path, key_line(key))
+    expected_id = path.relative_to(root).with_suffix("").as_posix()
+    if meta["id"] != expected_id:
+        raise ContentError(f"id is '{meta['id']}' but the file's path says '{expected_id}'",
+                           path, key_line("id"))
+    if not VERSION_RE.match(meta["version"]):
+        raise ContentError(f"version '{meta['version']}' is not MAJOR.MINOR.PATCH", path, key_line("version"))
+    if meta["review_due"] <= meta["reviewed"]:
+        raise ContentError("review_due must be after reviewed", path, key_line("review_due"))
+    if not parts.body.strip():
+        raise ContentError("the block has no text after its front matter", path, parts.body_line - 1)
+    return Block(id=meta["id"], path=path, title=meta["title"], title_line=key_line("title"),
+                 version=meta["version"], reviewed=meta["reviewed"], reviewer=meta["reviewer"],
+                 review_due=meta["review_due"], body=parts.body, body_line=parts.body_line)
+
+
+def load_content(root: Path) -> Content:
+    """Load ``content/routes.toml`` and every block it names."""
+    manifest = root / "routes.toml"
+    try:
+        text = manifest.read_text("utf-8")
+        data = tomllib.loads(text)
+    except FileNotFoundError:
+        raise ContentError("the route manifest is missing", manifest) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ContentError(f"invalid TOML: {exc}", manifest, _toml_error_line(exc)) from None
+    lines = text.splitlines()
+
+    def table_line(route_id: str) -> int:
+        for i, line in enumerate(lines, 1):
+            if line.strip() == f"[{route_id}]":
+                return i
+        return 1
+
+    blocks: dict[str, Block] = {}
+    routes: dict[str, Route] = {}
+    for route_id, table in data.items():
+        line = table_line(route_id)
+        if route_id not in ROUTE_IDS:
+            raise ContentError(f"unknown route '{route_id}' (known: {', '.join(ROUTE_IDS)})", manifest, line)
+        for key in ("title", "subtitle", "blocks"):
+            if key not in table:
+                raise ContentError(f"route '{route_id}' lacks '{key}'", manifest, line)
+        route_blocks = []
+        for block_id in table["blocks"]:
+            if block_id not in blocks:
+                path = root / f"{block_id}.md"
+                if not path.is_file():
+                    raise ContentError(f"route '{route_id}' names block '{block_id}', but {path} "
+                                       "does not exist", manifest, line)
+                blocks[block_id] = load_block(path, root)
+            route_blocks.append(blocks[block_id])
+        routes[route_id] = Route(id=route_id, title=table["title"], subtitle=table["subtitle"],
+                                 blocks=tuple(route_blocks), path=manifest, line=line)
+    for route_id in ROUTE_IDS:
+        if route_id not in routes:
+            raise ContentError(f"route '{route_id}' is missing", manifest)
+    return Content(root=root, routes=routes, blocks=blocks)
+
+
+def _toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:
+    match = re.search(r"at line (\d+)", str(exc))
+    return int(match.group(1)) if match else None

@@ -1,0 +1,143 @@
+"""Stage 4: compose one handout's HTML with Jinja (clinic branding + translated blocks)."""
+from __future__ import annotations
+
+import html as html_lib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.dates import format_date
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from . import __version__
+from .config import Clinic
+from .content import Block, Route
+from .errors import CatalogError, ContentError
+from .placeholders import PLACEHOLDERS, values
+from .segments import PLACEHOLDER_RE, Unit, placeholders, render
+from .translation import Translator
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated where it is used."""
+    return message
+
+
+DRAFT_NOTICE = N_("Draft translation, not yet checked by a medical translator")
+PAGE_LABEL = N_("Page %(page)s of %(pages)s")
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    css_class: str
+    title: str
+    html: Markup
+
+
+@dataclass(frozen=True)
+class HandoutDocument:
+    """What the PDF stage needs: the HTML, where its assets live, and metadata."""
+    html: str
+    title: str
+    language: str
+    base_url: Path
+    asset_roots: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class MissingUnit:
+    path: Path
+    line: int
+    msgid: str
+
+
+def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
+            allow_incomplete: bool = False) -> HandoutDocument:
+    """Translate every unit of a route for one clinic and language, and fill the template."""
+    fields = values(clinic, route.id, tr)
+    missing: list[MissingUnit] = []
+
+    def translate(text: str, path: Path, line: int) -> str:
+        _check_placeholders(text, path, line)
+        translated = tr.unit(text)
+        if translated is None:
+            missing.append(MissingUnit(path, line, text))
+            return text
+        if translated is not text:
+            _check_placeholders(translated, tr.path, tr.line_of(text))
+        return translated
+
+    sections = []
+    for block in route.blocks:
+        body = render(block.body, lambda unit, b=block: translate(unit.text, b.path, unit.line),
+                      block.body_line)
+        sections.append(Section(
+            id=block.id, css_class="block-" + block.id.rsplit("/", 1)[-1],
+            title=_fill(html_lib.escape(translate(block.title, block.path, block.title_line)), fields)
+            if block.title else "",
+            html=Markup(_fill(body, fields))))
+    title = translate(route.title, route.path, route.line)
+    subtitle = translate(route.subtitle, route.path, route.line)
+    if missing and not allow_incomplete:
+        listing = "\n".join(f"  {m.path}:{m.line}: {m.msgid!r}" for m in missing)
+        raise CatalogError(f"{len(missing)} unit(s) of route '{route.id}' are untranslated or fuzzy "
+                           f"in '{tr.language}'; translate them or build with --allow-incomplete:\n"
+                           f"{listing}", tr.path)
+
+    env = Environment(loader=FileSystemLoader(templates), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(tr, newstyle=True)
+    env.filters["css_string"] = css_string
+    page_title = f"{title} – {clinic.name}"
+    html = env.get_template("handout.html").render(
+        lang=tr.html_lang, dir=tr.direction, page_title=page_title,
+        clinic=clinic, logo_uri=clinic.logo.resolve().as_uri(),
+        title=title, subtitle=subtitle, sections=sections,
+        version=route.version, fingerprint=route.fingerprint,
+        reviewed=format_date(route.reviewed, "long", locale=tr.locale),
+        review_due=format_date(route.review_due, "long", locale=tr.locale),
+        language_name=tr.native_name, draft=tr.review.is_draft,
+        draft_notice=tr.gettext(DRAFT_NOTICE), draft_notice_en=DRAFT_NOTICE,
+        page_label_css=Markup(page_label_css(tr.gettext(PAGE_LABEL))),
+        generator_version=__version__)
+    leftover = PLACEHOLDER_RE.search(html)
+    if leftover:  # every placeholder was checked above, so this is a bug in a template
+        raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
+    return HandoutDocument(html=html, title=page_title, language=tr.html_lang,
+                           base_url=templates, asset_roots=(templates.resolve(), clinic.logo.parent.resolve()))
+
+
+def _check_placeholders(text: str, path: Path | None, line: int | None) -> None:
+    for name in placeholders(text):
+        if name not in PLACEHOLDERS:
+            error = ContentError if path is None or path.suffix == ".md" else CatalogError
+            raise error(f"unknown placeholder {{{name}}} (known: "
+                        f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)})", path, line)
+
+
+def _fill(html: str, fields: dict[str, str]) -> str:
+    return PLACEHOLDER_RE.sub(lambda m: html_lib.escape(fields[m.group(1)]), html)
+
+
+def css_string(text: str) -> Markup:
+    """A CSS string literal (for ``content:``), safe to put into a stylesheet."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
+    escaped = escaped.replace("<", "\\3C ").replace(">", "\\3E ")
+    return Markup(f'"{escaped}"')
+
+
+def page_label_css(label: str) -> str:
+    """'Página %(page)s de %(pages)s' -> '"Página " counter(page) " de " counter(pages)'."""
+    parts = []
+    for piece in re.split(r"(%\((?:page|pages)\)s)", label):
+        if piece == "%(page)s":
+            parts.append("counter(page)")
+        elif piece == "%(pages)s":
+            parts.append("counter(pages)")
+        elif piece:
+            parts.append(str(css_string(piece)))
+    return " ".join(parts)
+
+

@@ -1,0 +1,28 @@
+"""Stage 6: write PDFs into ``handouts/``. The only module that writes there.
+
+Each file is written to a temporary file in the same folder, flushed to disk and renamed
+into place, so a reader never sees a half-written PDF and a failed build keeps the old one.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def handout_path(out_dir: Path, clinic: str, language: str, route: str) -> Path:
+    return out_dir / clinic / language / f"{route}.pdf"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            fp.write(data)
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,68 @@
+"""Stage 2: split Markdown into translation units, and put translated units back.
+
+A unit is the inline text of one heading, paragraph, list item or table cell, with its
+inline markup (``**bold**``, links) kept inside, as Sphinx's gettext builder and mdpo do.
+markdown-it gives each block a source line map, so every unit knows its line.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+#: CommonMark plus tables; raw HTML is never passed through (it is escaped as text).
+MD = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+_KIND_BY_OPENER = {"heading_open": "heading", "paragraph_open": "paragraph",
+                   "th_open": "cell", "td_open": "cell"}
+
+
+@dataclass(frozen=True)
+class Unit:
+    text: str   # the msgid: Markdown source of the inline content
+    line: int   # line in the source file
+    kind: str   # heading, paragraph, item or cell
+
+
+def _inline_tokens(tokens: list[Token], first_line: int) -> Iterator[tuple[Token, Unit]]:
+    depth_in_item = 0
+    for i, token in enumerate(tokens):
+        if token.type == "list_item_open":
+            depth_in_item += 1
+        elif token.type == "list_item_close":
+            depth_in_item -= 1
+        elif token.type == "inline" and token.content.strip():
+            opener = tokens[i - 1].type if i else ""
+            kind = _KIND_BY_OPENER.get(opener, "paragraph")
+            if kind == "paragraph" and depth_in_item:
+                kind = "item"
+            line = first_line + (token.map[0] if token.map else 0)
+            yield token, Unit(token.content, line, kind)
+
+
+def units(markdown: str, first_line: int = 1) -> list[Unit]:
+    """The translation units of a Markdown text, in document order."""
+    return [unit for _, unit in _inline_tokens(MD.parse(markdown), first_line)]
+
+
+def render(markdown: str, translate: Callable[[Unit], str] | None = None,
+           first_line: int = 1) -> str:
+    """Render Markdown to HTML, replacing each unit's text by ``translate(unit)``."""
+    tokens = MD.parse(markdown)
+    if translate is not None:
+        for token, unit in _inline_tokens(tokens, first_line):
+            text = translate(unit)
+            if text != token.content:
+                token.content = text
+                token.children = MD.parseInline(text)[0].children
+    return MD.renderer.render(tokens, MD.options, {})
+
+
+def placeholders(text: str) -> list[str]:
+    """Names of ``{placeholder}`` fields in a unit, in order."""
+    return PLACEHOLDER_RE.findall(text)

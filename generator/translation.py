@@ -1,0 +1,161 @@
+"""Stage 3: translation catalogs (``locales/<lang>/LC_MESSAGES/messages.po``).
+
+Catalogs are read from the ``.po`` that translators edit, never from a possibly stale ``.mo``:
+Babel parses the ``.po`` and compiles it in memory for ``gettext``/``ngettext``. English is the
+source language and needs no catalog. Each language has ``locales/<lang>/review.toml`` telling
+whether its translation is a draft or approved by a medical translator.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+import io
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import PoFileError, read_po
+from babel.support import Translations
+
+from .errors import CatalogError
+
+SOURCE_LANGUAGE = "en"
+DOMAIN = "messages"
+
+
+@dataclass(frozen=True)
+class Review:
+    status: str                     # "draft" or "approved"
+    approved_by: str | None = None
+    approved_on: dt.date | None = None
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status != "approved"
+
+
+class Translator:
+    """Everything one language needs: units, gettext/ngettext, review status."""
+
+    def __init__(self, language: str, catalog: Catalog | None = None, path: Path | None = None,
+                 review: Review | None = None) -> None:
+        self.language = language
+        self.locale = Locale.parse(language)
+        self.catalog = catalog
+        self.path = path
+        self.review = review or Review("approved")  # the English source is not a translation
+        if catalog is None:
+            self._gnu: gettext.NullTranslations = gettext.NullTranslations()
+        else:
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog, use_fuzzy=False)
+            buffer.seek(0)
+            self._gnu = Translations(fp=buffer, domain=DOMAIN)
+
+    @property
+    def is_source(self) -> bool:
+        return self.catalog is None
+
+    @property
+    def html_lang(self) -> str:
+        """BCP 47 tag for HTML and PDF metadata: zh_Hans -> zh-Hans."""
+        return self.language.replace("_", "-")
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.locale.character_order == "right-to-left" else "ltr"
+
+    @property
+    def native_name(self) -> str:
+        """The language's name in its own script, from Babel's locale data."""
+        return self.locale.get_display_name(self.locale) or self.language
+
+    def gettext(self, message: str) -> str:
+        return self._gnu.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._gnu.ngettext(singular, plural, n)
+
+    def unit(self, msgid: str) -> str | None:
+        """The translation of a content unit, or None when it is missing or fuzzy."""
+        if self.catalog is None:
+            return msgid
+        message = self.catalog.get(msgid)
+        if message is None or message.fuzzy or not message.string:
+            return None
+        return message.string if isinstance(message.string, str) else None
+
+    def line_of(self, msgid: str) -> int | None:
+        message = self.catalog.get(msgid) if self.catalog is not None else None
+        return getattr(message, "lineno", None) if message is not None else None
+
+
+def catalog_path(locales: Path, language: str) -> Path:
+    return locales / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def available_languages(locales: Path) -> set[str]:
+    """English plus every language with a catalog."""
+    found = {p.parent.parent.name for p in locales.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    return {SOURCE_LANGUAGE} | found
+
+
+def read_catalog(path: Path, language: str) -> Catalog:
+    """Parse a ``.po`` strictly; a syntax error names the file and line."""
+    try:
+        with path.open("rb") as fp:
+            return read_po(fp, locale=language, domain=DOMAIN, abort_invalid=True)
+    except FileNotFoundError:
+        raise CatalogError(f"no catalog for '{language}'", path) from None
+    except PoFileError as exc:
+        raise CatalogError(f"cannot parse the catalog: {exc}", path, getattr(exc, "lineno", None)) from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"the catalog is not in its declared encoding ({exc.reason}); "
+                           "save it as UTF-8", path) from None
+
+
+def read_review(path: Path) -> Review:
+    """``review.toml`` beside a catalog: status, approved_by, approved_on."""
+    if not path.is_file():
+        return Review("draft")
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"invalid TOML: {exc}", path) from None
+    status = data.get("status", "draft")
+    if status not in ("draft", "approved"):
+        raise CatalogError(f"status: must be 'draft' or 'approved', not {status!r}", path)
+    if status == "approved" and not (data.get("approved_by") and isinstance(data.get("approved_on"), dt.date)):
+        raise CatalogError("status: 'approved' needs approved_by and approved_on (a date)", path)
+    return Review(status, data.get("approved_by"), data.get("approved_on"))
+
+
+def load_translator(locales: Path, language: str) -> Translator:
+    if language == SOURCE_LANGUAGE:
+        return Translator(language)
+    path = catalog_path(locales, language)
+    catalog = read_catalog(path, language)
+    review = read_review(locales / language / "review.toml")
+    return Translator(language, catalog, path, review)
+
+
+class Translators:
+    """Load each language once per run; a broken catalog fails every handout that needs it."""
+
+    def __init__(self, locales: Path) -> None:
+        self.locales = locales
+        self._loaded: dict[str, Translator | CatalogError] = {}
+
+    def get(self, language: str) -> Translator:
+        if language not in self._loaded:
+            try:
+                self._loaded[language] = load_translator(self.locales, language)
+            except CatalogError as exc:
+                self._loaded[language] = exc
+        loaded = self._loaded[language]
+        if isinstance(loaded, CatalogError):
+            raise loaded
+        return loaded
