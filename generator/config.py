@@ -159,7 +159,8 @@ def _protocol(r: _Reader, route: str) -> Protocol:
     table = f"protocol.{route}"
     r.get(table, dict)
 
-    def minutes(base: str) -> int:
+    def minutes(base: str) -> tuple[int, str]:
+        """The duration in minutes, and the key it was given with."""
         hours = r.get(f"{table}.{base}_hours", int, None)
         mins = r.get(f"{table}.{base}_minutes", int, None)
         if (hours is None) == (mins is None):
@@ -168,14 +169,14 @@ def _protocol(r: _Reader, route: str) -> Protocol:
                      (f"{table}.{base}_minutes", mins)
         if not 0 < value <= 24 * 60:
             raise r.error(key, "must be more than 0 and at most 24 hours")
-        return value
+        return value, key
 
-    stay = minutes("stay")
+    stay, stay_key = minutes("stay")
     least = MIN_STAY_MINUTES.get(route, 0)
     if stay < least:
-        raise r.error(f"{table}.stay_minutes", f"must be at least {least} minutes for {route} "
+        raise r.error(stay_key, f"must be at least {least} minutes for {route} "
                       "(the esketamine label requires at least 2 hours of observation)")
-    return Protocol(fasting_minutes=minutes("fasting"),
-                    clear_liquids_minutes=minutes("clear_liquids"),
+    return Protocol(fasting_minutes=minutes("fasting")[0],
+                    clear_liquids_minutes=minutes("clear_liquids")[0],
                     stay_minutes=stay,
                     driver_required=r.get(f"{table}.driver_required", bool))

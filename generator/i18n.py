@@ -4,6 +4,8 @@ Each is what a translator or maintainer could type with plain ``pybabel``; see d
 """
 from __future__ import annotations
 
+import contextlib
+
 from babel.messages.frontend import CommandLineInterface
 
 from . import __version__
@@ -28,10 +30,12 @@ def _pybabel(*args: str) -> None:
 
 
 def extract(project: Project) -> None:
+    """Run from the project folder so ``#:`` references read ``content/iv/expect.md:10``."""
     project.pot.parent.mkdir(parents=True, exist_ok=True)
-    _pybabel("extract", "-F", str(project.babel_cfg), "-o", str(project.pot),
-             "--add-comments=TRANSLATORS:", "--project=ketamine-handouts",
-             f"--version={__version__}", "--sort-by-file", str(project.root))
+    with contextlib.chdir(project.root):
+        _pybabel("extract", "-F", "babel.cfg", "-o", str(project.pot.relative_to(project.root)),
+                 "--add-comments=TRANSLATORS:", "--project=ketamine-handouts",
+                 f"--version={__version__}", "--sort-by-file", ".")
 
 
 def update(project: Project) -> None:

@@ -1,0 +1,56 @@
+"""Shared fixtures: the real project, a disposable copy of it, and PDFs built once per run."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from generator.build import build, load_clinics, plan
+from generator.project import Project
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    return Project(ROOT)
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Project:
+    """A writable copy of the project's inputs, to break on purpose."""
+    for name in ("content", "locales", "templates", "generator", "babel.cfg"):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, tmp_path / name, ignore=shutil.ignore_patterns("*.mo", "__pycache__"))
+        else:
+            shutil.copy(src, tmp_path / name)
+    return Project(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def built(project: Project, tmp_path_factory) -> dict[tuple[str, str], Path]:
+    """Every (language, route) of the example clinic, built once into a temporary folder."""
+    out = tmp_path_factory.mktemp("handouts")
+    results = build(project, plan(load_clinics(project, ["example"])), out)
+    failures = [f"{r.job.name}: {r.message}" for r in results if not r.ok]
+    assert not failures, "\n".join(failures)
+    return {(r.job.language, r.job.route): r.path for r in results}
+
+
+def pdf_text(path: Path) -> str:
+    """All text of a PDF, with whitespace (and hyphenation at line ends) folded."""
+    text = "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+    text = re.sub(r"(\w)[-\u00ad]\n(\w)", r"\1\2", text)
+    return re.sub(r"\s+", " ", text)
+
+
+def run_cli(project: Project, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "handouts"), "--project", str(project.root), *args],
+                          capture_output=True, text=True, cwd=project.root)

@@ -1,0 +1,105 @@
+"""Build the example clinic's real PDFs and read them back."""
+import html
+import re
+
+import pdfplumber
+import pytest
+from pypdf import PdfReader
+
+from generator.build import load_clinics
+from generator.content import ROUTE_IDS, load_content
+from generator.segments import PLACEHOLDER_RE, render, units
+from generator.translation import load_translator
+
+from .conftest import pdf_text
+
+LANGUAGES = ("en", "es")
+POINTS_PER_INCH = 72
+
+
+def plain(markdown_inline: str) -> str:
+    text = re.sub(r"<[^>]+>", "", render(markdown_inline))
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def test_every_route_and_language_builds(built):
+    assert set(built) == {(lang, route) for lang in LANGUAGES for route in ROUTE_IDS}
+    for path in built.values():
+        assert path.read_bytes().startswith(b"%PDF-")
+        assert len(PdfReader(path).pages) >= 1
+
+
+@pytest.mark.parametrize("route", ROUTE_IDS)
+def test_spanish_handout_has_every_unit_translated_and_no_english_left(built, project, route):
+    content = load_content(project.content)
+    es = load_translator(project.locales, "es")
+    text = pdf_text(built[("es", route)])
+    checked = 0
+    for block in content.routes[route].blocks:
+        for unit in units(block.body, block.body_line):
+            assert es.unit(unit.text) is not None, f"{block.path}:{unit.line}: untranslated"
+            english = plain(PLACEHOLDER_RE.split(unit.text)[0])
+            if len(english.split()) >= 4:
+                assert english not in text, f"{block.path}:{unit.line}: English left in the PDF"
+                checked += 1
+    assert checked > 20  # the check above really looked at the text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("route", ROUTE_IDS)
+def test_clinic_numbers_appear_and_no_placeholder_survives(built, project, language, route):
+    clinic = load_clinics(project, ["example"])[0]
+    text = pdf_text(built[(language, route)])
+    for number in (clinic.phone, clinic.after_hours_phone, clinic.emergency_number, clinic.crisis_line):
+        assert number in text
+    assert clinic.name in text
+    assert not PLACEHOLDER_RE.search(text), PLACEHOLDER_RE.search(text).group(0)
+
+
+def test_protocol_values_reach_the_text(built):
+    # example.toml: iv fasting 6 hours, intranasal liquids 30 minutes, oral stay 90 minutes
+    assert "Do not eat any food for 6 hours before your session." in pdf_text(built[("en", "iv")])
+    assert "for 30 minutes before your session" in pdf_text(built[("en", "intranasal")])
+    assert "at least 90 minutes after the medicine" in pdf_text(built[("en", "oral")])
+    assert "6 horas" in pdf_text(built[("es", "iv")])
+
+
+@pytest.mark.parametrize("language,title,page_label", [
+    ("en", "Ketamine IV infusion", "Page 1 of"), ("es", "Infusión intravenosa (IV) de ketamina", "Página 1 de")])
+def test_metadata_footer_and_page_size(built, language, title, page_label):
+    path = built[(language, "iv")]
+    reader = PdfReader(path)
+    assert reader.metadata.title.startswith(title)
+    assert "Riverside Ketamine Clinic" in reader.metadata.title
+    assert reader.trailer["/Root"]["/Lang"] == language
+    box = reader.pages[0].mediabox
+    assert (round(box.width), round(box.height)) == (8.5 * POINTS_PER_INCH, 11 * POINTS_PER_INCH)
+    text = pdf_text(path)
+    assert page_label in text
+    assert "Version 1.0.0" in text or "Versión 1.0.0" in text
+
+
+def test_body_text_is_at_least_12_points(built):
+    with pdfplumber.open(built[("en", "iv")]) as pdf:
+        sizes = [round(c["size"], 1) for page in pdf.pages for c in page.chars]
+    body = max(set(sizes), key=sizes.count)
+    assert body >= 12
+    assert sum(s >= 12 for s in sizes) / len(sizes) > 0.8
+
+
+def test_draft_translation_is_marked_on_every_page(built):
+    reader = PdfReader(built[("es", "iv")])
+    for page in reader.pages:
+        text = re.sub(r"\s+", " ", page.extract_text())
+        assert "Draft translation, not yet checked by a medical translator" in text
+    assert "Draft translation" not in pdf_text(built[("en", "iv")])
+
+
+def test_a4_clinic_gets_a4_pages(project_copy):
+    from generator.build import build, plan
+    toml = project_copy.clinics / "example.toml"
+    toml.write_text(toml.read_text().replace('paper = "letter"', 'paper = "a4"'))
+    out = project_copy.root / "handouts"
+    [result] = build(project_copy, plan(load_clinics(project_copy), ["en"], ["im"]), out)
+    box = PdfReader(result.path).pages[0].mediabox
+    assert (round(box.width), round(box.height)) == (595, 842)
