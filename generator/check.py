@@ -8,11 +8,11 @@ import textstat
 
 from .build import load_clinics, plan
 from .content import Block, Content, load_content
-from .errors import HandoutError, format_diagnostic
+from .errors import CatalogError, HandoutError, format_diagnostic
 from .html import compose
 from .project import Project
 from .segments import PLACEHOLDER_RE, units
-from .translation import Translators
+from .translation import Translators, available_languages
 
 MAX_GRADE = 8.0
 
@@ -44,11 +44,21 @@ def check(project: Project, content: Content | None = None) -> list[Finding]:
                 "use shorter sentences and plainer words", block.path)))
     clinics = load_clinics(project)
     translators = Translators(project.locales)
+    for language in sorted(available_languages(project.locales)):
+        try:
+            tr = translators.get(language)
+        except HandoutError as exc:
+            findings.append(Finding("error", str(exc)))
+            continue
+        for problems in tr.problems.values():
+            findings += [Finding("error", str(problem)) for problem in problems]
     for job in plan(clinics):
         try:
             compose(job.clinic, content.routes[job.route], translators.get(job.language), project.templates)
         except HandoutError as exc:
-            findings.append(Finding("error", f"{job.name}: {exc}"))
+            if not isinstance(exc, CatalogError) or not str(exc).startswith(str(exc.path)) \
+                    or "untranslated" in exc.message:
+                findings.append(Finding("error", f"{job.name}: {exc}"))
     return findings
 
 

@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     isub.add_parser("extract", help="write locales/messages.pot from content, templates and code")
     isub.add_parser("update", help="merge locales/messages.pot into every catalog")
     isub.add_parser("compile", help="compile every catalog to .mo")
+    st = isub.add_parser("stats", help="translated, fuzzy and untranslated counts per language")
+    st.add_argument("--min", type=float, metavar="PERCENT",
+                    help="exit 1 if any language has less than PERCENT translated")
     init = isub.add_parser("init", help="start a catalog for a new language")
     init.add_argument("language", help="a Babel language id such as fr or pt_BR")
     return parser
@@ -66,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
                 i18n.compile_catalogs(project)
             elif args.i18n_command == "init":
                 i18n.init(project, args.language)
+            elif args.i18n_command == "stats":
+                return _stats(project, args.min)
             return EXIT_OK
     except HandoutError as exc:
         print(exc, file=sys.stderr)
@@ -85,6 +90,19 @@ def _build(project, args) -> int:
               file=sys.stderr)
     print(f"handouts: {len(results) - len(failed)} built, {len(failed)} failed, in {out_dir}")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _stats(project: Project, minimum: float | None) -> int:
+    rows = i18n.stats(project)
+    print(f"{'language':<10} {'translated':>10} {'fuzzy':>6} {'untranslated':>12} {'done':>7}")
+    for row in rows:
+        print(f"{row.language:<10} {row.translated:>10} {row.fuzzy:>6} {row.untranslated:>12} "
+              f"{row.percent:>6.1f}%")
+    below = [row.language for row in rows if minimum is not None and row.percent < minimum]
+    if below:
+        print(f"below {minimum:g}%: {', '.join(below)}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def _check(project) -> int:

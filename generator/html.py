@@ -15,7 +15,7 @@ from .config import Clinic
 from .content import Block, Route
 from .errors import CatalogError, ContentError
 from .placeholders import PLACEHOLDERS, values
-from .segments import PLACEHOLDER_RE, Unit, placeholders, render
+from .segments import PLACEHOLDER_RE, Fallback, placeholders, render
 from .translation import Translator
 
 
@@ -26,6 +26,23 @@ def N_(message: str) -> str:
 
 DRAFT_NOTICE = N_("Draft translation, not yet checked by a medical translator")
 PAGE_LABEL = N_("Page %(page)s of %(pages)s")
+
+
+#: Fonts by script (Debian's fonts-noto-core and fonts-noto-cjk). Han characters differ by
+#: region, so each CJK language names its own face first; Latin text uses Noto Sans.
+FONTS_BY_LANGUAGE = {
+    "zh": ["Noto Sans", "Noto Sans CJK SC"],
+    "ko": ["Noto Sans", "Noto Sans CJK KR"],
+    "ja": ["Noto Sans", "Noto Sans CJK JP"],
+    "ar": ["Noto Sans Arabic", "Noto Sans"],
+    "hi": ["Noto Sans", "Noto Sans Devanagari"],
+}
+DEFAULT_FONTS = ["Noto Sans", "Noto Sans Arabic", "Noto Sans Devanagari", "Noto Sans CJK SC"]
+
+
+def font_family(language: str) -> str:
+    fonts = FONTS_BY_LANGUAGE.get(language.split("_")[0], DEFAULT_FONTS)
+    return ", ".join([*(f'"{name}"' for name in fonts), "sans-serif"])
 
 
 @dataclass(frozen=True)
@@ -58,13 +75,15 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
     """Translate every unit of a route for one clinic and language, and fill the template."""
     fields = values(clinic, route.id, tr)
     missing: list[MissingUnit] = []
+    used: set[str] = set(tr.shared_ids)
 
     def translate(text: str, path: Path, line: int) -> str:
         _check_placeholders(text, path, line)
+        used.add(text)
         translated = tr.unit(text)
         if translated is None:
             missing.append(MissingUnit(path, line, text))
-            return text
+            return Fallback(text)
         if translated is not text:
             _check_placeholders(translated, tr.path, tr.line_of(text))
         return translated
@@ -75,11 +94,16 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
                       block.body_line)
         sections.append(Section(
             id=block.id, css_class="block-" + block.id.rsplit("/", 1)[-1],
-            title=_fill(html_lib.escape(translate(block.title, block.path, block.title_line)), fields)
+            title=_fill(_inline_html(translate(block.title, block.path, block.title_line)), fields)
             if block.title else "",
             html=Markup(_fill(body, fields))))
     title = translate(route.title, route.path, route.line)
     subtitle = translate(route.subtitle, route.path, route.line)
+    broken = [problem for msgid in sorted(used) for problem in tr.problems.get(msgid, ())]
+    if broken:
+        raise CatalogError(f"the '{tr.language}' translation of route '{route.id}' has "
+                           f"{len(broken)} broken entr{'y' if len(broken) == 1 else 'ies'}:\n"
+                           + "\n".join(f"  {p}" for p in broken), tr.path)
     if missing and not allow_incomplete:
         listing = "\n".join(f"  {m.path}:{m.line}: {m.msgid!r}" for m in missing)
         raise CatalogError(f"{len(missing)} unit(s) of route '{route.id}' are untranslated or fuzzy "
@@ -93,8 +117,10 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
     page_title = f"{title} – {clinic.name}"
     html = env.get_template("handout.html").render(
         lang=tr.html_lang, dir=tr.direction, page_title=page_title,
+        font_family=Markup(font_family(tr.language)),
         clinic=clinic, logo_uri=clinic.logo.resolve().as_uri(),
         title=title, subtitle=subtitle, sections=sections,
+        title_html=Markup(_inline_html(title)), subtitle_html=Markup(_inline_html(subtitle)),
         version=route.version, fingerprint=route.fingerprint,
         reviewed=format_date(route.reviewed, "long", locale=tr.locale),
         review_due=format_date(route.review_due, "long", locale=tr.locale),
@@ -107,6 +133,13 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
     return HandoutDocument(html=html, title=page_title, language=tr.html_lang,
                            base_url=templates, asset_roots=(templates.resolve(), clinic.logo.parent.resolve()))
+
+
+def _inline_html(text: str) -> str:
+    escaped = html_lib.escape(text)
+    if isinstance(text, Fallback):
+        return f'<mark class="untranslated" lang="en">{escaped}</mark>'
+    return escaped
 
 
 def _check_placeholders(text: str, path: Path | None, line: int | None) -> None:

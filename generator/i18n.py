@@ -5,13 +5,15 @@ Each is what a translator or maintainer could type with plain ``pybabel``; see d
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po
 
 from . import __version__
 from .errors import UsageError
 from .project import Project
-from .translation import DOMAIN, catalog_path
+from .translation import DOMAIN, SOURCE_LANGUAGE, available_languages, catalog_path, read_catalog
 
 REVIEW_TEMPLATE = """\
 # Review status of this language's translation. A handout built from a draft translation
@@ -52,3 +54,41 @@ def init(project: Project, language: str) -> None:
         raise UsageError(f"'{language}' already has a catalog", catalog_path(project.locales, language))
     _pybabel("init", "-i", str(project.pot), "-d", str(project.locales), "-D", DOMAIN, "-l", language)
     (project.locales / language / "review.toml").write_text(REVIEW_TEMPLATE, "utf-8")
+
+
+@dataclass(frozen=True)
+class Stats:
+    language: str
+    translated: int
+    fuzzy: int
+    untranslated: int
+
+    @property
+    def total(self) -> int:
+        return self.translated + self.fuzzy + self.untranslated
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.translated / self.total if self.total else 100.0
+
+
+def stats(project: Project) -> list[Stats]:
+    """Per language: translated, fuzzy and untranslated messages of the current template."""
+    with project.pot.open("rb") as fp:
+        template = read_po(fp)
+    ids = [m.id for m in template if m.id]
+    found = []
+    for language in sorted(available_languages(project.locales) - {SOURCE_LANGUAGE}):
+        catalog = read_catalog(catalog_path(project.locales, language), language)
+        translated = fuzzy = 0
+        for msgid in ids:
+            message = catalog.get(msgid)
+            if message is None or not message.string or (
+                    isinstance(message.string, tuple) and not all(message.string)):
+                continue
+            if message.fuzzy:
+                fuzzy += 1
+            else:
+                translated += 1
+        found.append(Stats(language, translated, fuzzy, len(ids) - translated - fuzzy))
+    return found

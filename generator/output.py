@@ -14,10 +14,17 @@ def handout_path(out_dir: Path, clinic: str, language: str, route: str) -> Path:
     return out_dir / clinic / language / f"{route}.pdf"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # readable like any other file, not mkstemp's 0600
         with os.fdopen(fd, "wb") as fp:
             fp.write(data)
             fp.flush()

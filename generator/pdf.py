@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,6 +19,10 @@ class RenderedPDF:
     data: bytes
     pages: int
     warnings: tuple[str, ...]
+
+
+#: WeasyPrint's warning when no font has a glyph for a character.
+NOTDEF_RE = re.compile(r"\.notdef glyph rendered.*\((U\+[0-9A-F]{4,6})\)")
 
 
 class AssetFetcher(URLFetcher):
@@ -62,4 +67,9 @@ def render_pdf(doc: HandoutDocument) -> RenderedPDF:
     finally:
         logger.removeHandler(collect)
         logger.propagate = propagate
+    missing = sorted({m.group(1) for m in map(NOTDEF_RE.search, collect.messages) if m})
+    if missing:
+        raise RenderError(f"no font covers {', '.join(missing)} in this '{doc.language}' handout "
+                          "(printed as empty boxes); install a font for the script, e.g. Debian's "
+                          "fonts-noto-core or fonts-noto-cjk, or fix the character in the catalog")
     return RenderedPDF(data=data, pages=len(document.pages), warnings=tuple(collect.messages))

@@ -38,11 +38,12 @@ def translator_comments(text: str, names: list[str]) -> list[str]:
 
 
 def duration(minutes: int, tr: Translator) -> str:
-    """A time phrase: whole hours as hours, anything else as minutes."""
+    """A time phrase: whole hours as hours, anything else as minutes; the number is
+    written the language's way (Babel) and the noun takes the catalog's plural form."""
     if minutes % 60 == 0:
         hours = minutes // 60
-        return tr.ngettext("%(num)d hour", "%(num)d hours", hours) % {"num": hours}
-    return tr.ngettext("%(num)d minute", "%(num)d minutes", minutes) % {"num": minutes}
+        return tr.ngettext("%(num)s hour", "%(num)s hours", hours) % {"num": tr.number(hours)}
+    return tr.ngettext("%(num)s minute", "%(num)s minutes", minutes) % {"num": tr.number(minutes)}
 
 
 def ride_home_sentence(required: bool, tr: Translator) -> str:

@@ -45,6 +45,14 @@ def _inline_tokens(tokens: list[Token], first_line: int) -> Iterator[tuple[Token
             yield token, Unit(token.content, line, kind)
 
 
+class Fallback(str):
+    """A unit's source text standing in for a missing translation; it is printed marked."""
+
+
+FALLBACK_OPEN = Token("html_inline", "", 0, content='<mark class="untranslated" lang="en">')
+FALLBACK_CLOSE = Token("html_inline", "", 0, content="</mark>")
+
+
 def units(markdown: str, first_line: int = 1) -> list[Unit]:
     """The translation units of a Markdown text, in document order."""
     return [unit for _, unit in _inline_tokens(MD.parse(markdown), first_line)]
@@ -52,7 +60,10 @@ def units(markdown: str, first_line: int = 1) -> list[Unit]:
 
 def render(markdown: str, translate: Callable[[Unit], str] | None = None,
            first_line: int = 1) -> str:
-    """Render Markdown to HTML, replacing each unit's text by ``translate(unit)``."""
+    """Render Markdown to HTML, replacing each unit's text by ``translate(unit)``.
+
+    A :class:`Fallback` result is wrapped in ``<mark class="untranslated">``.
+    """
     tokens = MD.parse(markdown)
     if translate is not None:
         for token, unit in _inline_tokens(tokens, first_line):
@@ -60,6 +71,8 @@ def render(markdown: str, translate: Callable[[Unit], str] | None = None,
             if text != token.content:
                 token.content = text
                 token.children = MD.parseInline(text)[0].children
+            if isinstance(text, Fallback):
+                token.children = [FALLBACK_OPEN, *token.children, FALLBACK_CLOSE]
     return MD.renderer.render(tokens, MD.options, {})
 
 

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from babel import Locale
+from babel.numbers import format_decimal
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
 from babel.support import Translations
 
 from .errors import CatalogError
+from .gates import Problem, entry_problems, header_problems, msgfmt_problems, \
+    plural_count_problems, raw_plural_counts
 
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
@@ -47,6 +50,23 @@ class Translator:
         self.catalog = catalog
         self.path = path
         self.review = review or Review("approved")  # the English source is not a translation
+        #: msgid -> what is wrong with its translation (placeholders, markup, numbers, HTML)
+        self.problems: dict[str, list[Problem]] = {}
+        #: msgids used by every handout (template labels, phrases built in code, titles)
+        self.shared_ids: set[str] = set()
+        if catalog is not None:
+            for message in catalog:
+                if not message.id or not message.string or message.fuzzy:
+                    continue
+                pairs = [(message.id[-1], form) for form in message.string] \
+                    if isinstance(message.id, tuple) else [(message.id, message.string)]
+                msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+                for source, target in pairs:
+                    for text in entry_problems(source, target):
+                        self.problems.setdefault(msgid, []).append(
+                            Problem(path, message.lineno, text, msgid))
+                if not any(loc.endswith(".md") for loc, _ in message.locations):
+                    self.shared_ids.add(msgid)
         if catalog is None:
             self._gnu: gettext.NullTranslations = gettext.NullTranslations()
         else:
@@ -78,6 +98,9 @@ class Translator:
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self._gnu.ngettext(singular, plural, n)
+
+    def number(self, value: int) -> str:
+        return format_decimal(value, locale=self.locale)
 
     def unit(self, msgid: str) -> str | None:
         """The translation of a content unit, or None when it is missing or fuzzy."""
@@ -138,6 +161,12 @@ def load_translator(locales: Path, language: str) -> Translator:
         return Translator(language)
     path = catalog_path(locales, language)
     catalog = read_catalog(path, language)
+    text = path.read_text("utf-8")
+    problems = [*msgfmt_problems(path), *header_problems(path, language, catalog, text),
+                *plural_count_problems(path, catalog, raw_plural_counts(text))]
+    if problems:
+        raise CatalogError(f"the '{language}' catalog cannot be used; no handout in this language "
+                           "is built until it is fixed:\n" + "\n".join(f"  {p}" for p in problems), path)
     review = read_review(locales / language / "review.toml")
     return Translator(language, catalog, path, review)
 

@@ -44,7 +44,7 @@ def test_template_and_code_strings_are_extracted_with_plural_forms(project_copy)
     catalog = read_pot(project_copy.pot)
     assert catalog.get("Page %(page)s of %(pages)s") is not None
     assert catalog.get("Crisis line") is not None
-    assert catalog.get(("%(num)d hour", "%(num)d hours")) is not None
+    assert catalog.get(("%(num)s hour", "%(num)s hours")) is not None
 
 
 def test_plain_pybabel_extract_with_the_project_mapping(project_copy):

@@ -1,0 +1,176 @@
+"""Checks that stop a wrong or altered translation from reaching paper.
+
+Catalog-wide problems (a fuzzy header, wrong Plural-Forms, ``msgfmt --check`` failures)
+stop every handout of that language; a broken entry stops every handout that uses it.
+Every problem names ``path:line``, the msgid and what is wrong.
+"""
+from __future__ import annotations
+
+import gettext
+import re
+import shutil
+import subprocess
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.plurals import get_plural
+from markdown_it import MarkdownIt
+
+from .errors import format_diagnostic
+
+BRACE_FIELD_RE = re.compile(r"\{[a-z][a-z0-9_]*\}")
+PERCENT_FIELD_RE = re.compile(r"%\([a-z_]+\)[sd]|%[sd]")
+NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+#: With raw HTML switched on, so that HTML in a translation can be seen (and refused).
+HTML_AWARE_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path | None
+    line: int | None
+    message: str
+    msgid: str | None = None
+
+    def __str__(self) -> str:
+        where = f" (msgid {self.msgid!r})" if self.msgid is not None else ""
+        return format_diagnostic("error", self.message + where, self.path, self.line)
+
+
+def _fields(pattern: re.Pattern, text: str) -> Counter:
+    return Counter(pattern.findall(text))
+
+
+def _describe(diff_missing: Counter, diff_added: Counter, what: str) -> list[str]:
+    found = []
+    if diff_missing:
+        found.append(f"{what} missing from the translation: {', '.join(sorted(diff_missing))}")
+    if diff_added:
+        found.append(f"{what} added or renamed in the translation: {', '.join(sorted(diff_added))}")
+    return found
+
+
+def markup(text: str) -> tuple[list[str], Counter, list[str]]:
+    """Block structure, inline mark counts and link targets of a unit's Markdown."""
+    tokens = HTML_AWARE_MD.parse(text)
+    blocks = [t.type for t in tokens if t.type != "inline"]
+    marks: Counter = Counter()
+    links: list[str] = []
+    for token in tokens:
+        for child in token.children or ():
+            if child.type in ("strong_open", "em_open", "code_inline", "image", "hardbreak"):
+                marks[child.type.removesuffix("_open")] += 1
+            elif child.type == "link_open":
+                links.append(child.attrs.get("href", ""))
+    return blocks, marks, sorted(links)
+
+
+def html_in(text: str) -> bool:
+    tokens = HTML_AWARE_MD.parse(text)
+    return any(t.type == "html_block" or any(c.type == "html_inline" for c in t.children or ())
+               for t in tokens)
+
+
+def entry_problems(msgid: str, msgstr: str) -> list[str]:
+    """What is wrong with one translation, compared with its source; [] when nothing is."""
+    found = []
+    for pattern, what in ((BRACE_FIELD_RE, "placeholder"), (PERCENT_FIELD_RE, "format field")):
+        source, target = _fields(pattern, msgid), _fields(pattern, msgstr)
+        found += _describe(source - target, target - source, what)
+    if html_in(msgstr):
+        found.append("raw HTML in the translation; use Markdown or plain text")
+    source_blocks, source_marks, source_links = markup(msgid)
+    target_blocks, target_marks, target_links = markup(msgstr)
+    if source_blocks != target_blocks:
+        found.append("Markdown structure changed (a list, heading or paragraph break was added or "
+                     "removed)")
+    if source_marks != target_marks:
+        found.append(f"Markdown emphasis changed: {dict(source_marks) or 'none'} in the source, "
+                     f"{dict(target_marks) or 'none'} in the translation")
+    if source_links != target_links:
+        found.append(f"links changed: {source_links} in the source, {target_links} in the translation")
+
+    def numbers(text: str) -> Counter:
+        return Counter(NUMBER_RE.findall(PERCENT_FIELD_RE.sub("", BRACE_FIELD_RE.sub("", text))))
+    source_numbers, target_numbers = numbers(msgid), numbers(msgstr)
+    if source_numbers != target_numbers:
+        found.append(f"numbers differ: {sorted(source_numbers.elements()) or 'none'} in the source, "
+                     f"{sorted(target_numbers.elements()) or 'none'} in the translation")
+    return found
+
+
+def header_problems(path: Path, language: str, catalog: Catalog, text: str) -> list[Problem]:
+    """The header: not fuzzy, and Plural-Forms present and right for the language."""
+    found = []
+    if catalog.fuzzy:
+        found.append(Problem(path, _line_of(text, "#, fuzzy"), "the catalog header is marked fuzzy; "
+                             "check the header and remove the '#, fuzzy' line above it"))
+    expected = get_plural(language)
+    line = _line_of(text, '"Plural-Forms:')
+    if line is None:
+        found.append(Problem(path, None, f"the header has no Plural-Forms; for '{language}' it is "
+                             f"\"Plural-Forms: {expected.plural_forms}\\n\""))
+        return found
+    if catalog.num_plurals != expected.num_plurals:
+        found.append(Problem(path, line, f"Plural-Forms says nplurals={catalog.num_plurals}, but "
+                             f"'{language}' has {expected.num_plurals} plural forms: use "
+                             f"\"{expected.plural_forms}\""))
+        return found
+    try:
+        plural = gettext.c2py(catalog.plural_expr)
+        bad = [n for n in range(1001) if not 0 <= plural(n) < catalog.num_plurals]
+    except (ValueError, SyntaxError, ZeroDivisionError):
+        bad = [-1]
+    if bad:
+        found.append(Problem(path, line, f"Plural-Forms expression is invalid for nplurals="
+                             f"{catalog.num_plurals}; use \"{expected.plural_forms}\""))
+    return found
+
+
+def plural_count_problems(path: Path, catalog: Catalog, raw: dict[str, int]) -> list[Problem]:
+    found = []
+    for message in catalog:
+        if message.id and isinstance(message.id, tuple):
+            count = raw.get(message.id[0], len(message.string))
+            if count != catalog.num_plurals and any(message.string):
+                found.append(Problem(path, message.lineno, f"this plural entry has {count} forms, "
+                                     f"the catalog's Plural-Forms says {catalog.num_plurals}",
+                                     message.id[0]))
+    return found
+
+
+def raw_plural_counts(text: str) -> dict[str, int]:
+    """How many msgstr[N] lines each plural entry really has (Babel pads or trims them)."""
+    counts: dict[str, int] = {}
+    for match in re.finditer(r'^msgid "(.*)"\nmsgid_plural .*\n((?:msgstr\[\d+\] .*\n(?:".*"\n)*)+)',
+                             text, re.M):
+        counts[match.group(1)] = len(re.findall(r"^msgstr\[", match.group(2), re.M))
+    return counts
+
+
+def msgfmt_problems(path: Path) -> list[Problem]:
+    """GNU ``msgfmt --check``: the same check Poedit and Weblate run."""
+    if shutil.which("msgfmt") is None:
+        return [Problem(path, None, "GNU msgfmt is not installed (Debian package gettext); it is "
+                        "needed to check catalogs")]
+    proc = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(path)],
+                          capture_output=True, text=True)
+    if proc.returncode == 0:
+        return []
+    found = []
+    for line in proc.stderr.splitlines():
+        match = re.match(r"^(.*?):(\d+): (.*)$", line)
+        if match and not line.startswith("msgfmt:"):
+            found.append(Problem(path, int(match.group(2)), f"msgfmt --check: {match.group(3)}"))
+    return found or [Problem(path, None, f"msgfmt --check failed: {proc.stderr.strip()}")]
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.startswith(needle):
+            return lineno
+        if line.startswith("msgid") and lineno > 1 and needle.startswith("#"):
+            return None
+    return None
