@@ -167,6 +167,27 @@ def msgfmt_problems(path: Path) -> list[Problem]:
     return found or [Problem(path, None, f"msgfmt --check failed: {proc.stderr.strip()}")]
 
 
+def assign_to_entries(problems: list[Problem], catalog: Catalog) -> tuple[list[Problem], dict[str, list[Problem]]]:
+    """Split problems into catalog-wide ones and those inside one entry (keyed by msgid)."""
+    starts = sorted((m.lineno, m.id[0] if isinstance(m.id, tuple) else m.id)
+                    for m in catalog if m.id and m.lineno)
+    wide: list[Problem] = []
+    by_msgid: dict[str, list[Problem]] = {}
+    for problem in problems:
+        owner = None
+        for lineno, msgid in starts:
+            if problem.line is not None and lineno <= problem.line:
+                owner = msgid
+            else:
+                break
+        if owner is None:
+            wide.append(problem)
+        else:
+            by_msgid.setdefault(owner, []).append(
+                Problem(problem.path, problem.line, problem.message, owner))
+    return wide, by_msgid
+
+
 def _line_of(text: str, needle: str) -> int | None:
     for lineno, line in enumerate(text.splitlines(), 1):
         if line.startswith(needle):

@@ -84,9 +84,7 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         if translated is None:
             missing.append(MissingUnit(path, line, text))
             return Fallback(text)
-        if translated is not text:
-            _check_placeholders(translated, tr.path, tr.line_of(text))
-        return translated
+        return translated  # its placeholders are checked against the source by the gates
 
     sections = []
     for block in route.blocks:
@@ -97,6 +95,7 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
             title=_fill(_inline_html(translate(block.title, block.path, block.title_line)), fields)
             if block.title else "",
             html=Markup(_fill(body, fields))))
+    missing += [MissingUnit(tr.path, line, msgid) for msgid, line in tr.untranslated_shared.items()]
     title = translate(route.title, route.path, route.line)
     subtitle = translate(route.subtitle, route.path, route.line)
     broken = [problem for msgid in sorted(used) for problem in tr.problems.get(msgid, ())]
@@ -124,7 +123,7 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         version=route.version, fingerprint=route.fingerprint,
         reviewed=format_date(route.reviewed, "long", locale=tr.locale),
         review_due=format_date(route.review_due, "long", locale=tr.locale),
-        language_name=tr.native_name, draft=tr.review.is_draft,
+        language_name=tr.native_name, draft=tr.review.is_draft_for(route.reviewed),
         draft_notice=tr.gettext(DRAFT_NOTICE), draft_notice_en=DRAFT_NOTICE,
         page_label_css=Markup(page_label_css(tr.gettext(PAGE_LABEL))),
         generator_version=__version__)
@@ -145,13 +144,13 @@ def _inline_html(text: str) -> str:
 def _check_placeholders(text: str, path: Path | None, line: int | None) -> None:
     for name in placeholders(text):
         if name not in PLACEHOLDERS:
-            error = ContentError if path is None or path.suffix == ".md" else CatalogError
-            raise error(f"unknown placeholder {{{name}}} (known: "
+            raise ContentError(f"unknown placeholder {{{name}}} (known: "
                         f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)})", path, line)
 
 
 def _fill(html: str, fields: dict[str, str]) -> str:
-    return PLACEHOLDER_RE.sub(lambda m: html_lib.escape(fields[m.group(1)]), html)
+    """Put the clinic's values in; an unknown name stays (and is reported, never printed)."""
+    return PLACEHOLDER_RE.sub(lambda m: html_lib.escape(fields.get(m.group(1), m.group(0))), html)
 
 
 def css_string(text: str) -> Markup:

@@ -13,7 +13,8 @@ from babel.messages.pofile import read_po
 from . import __version__
 from .errors import UsageError
 from .project import Project
-from .translation import DOMAIN, SOURCE_LANGUAGE, available_languages, catalog_path, read_catalog
+from .translation import DOMAIN, SOURCE_LANGUAGE, available_languages, catalog_path, \
+    is_translated, read_catalog
 
 REVIEW_TEMPLATE = """\
 # Review status of this language's translation. A handout built from a draft translation
@@ -83,12 +84,9 @@ def stats(project: Project) -> list[Stats]:
         translated = fuzzy = 0
         for msgid in ids:
             message = catalog.get(msgid)
-            if message is None or not message.string or (
-                    isinstance(message.string, tuple) and not all(message.string)):
-                continue
-            if message.fuzzy:
-                fuzzy += 1
-            else:
+            if message is not None and is_translated(message):
                 translated += 1
+            elif message is not None and message.fuzzy:
+                fuzzy += 1
         found.append(Stats(language, translated, fuzzy, len(ids) - translated - fuzzy))
     return found

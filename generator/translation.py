@@ -7,6 +7,7 @@ whether its translation is a draft or approved by a medical translator.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import gettext
 import io
@@ -22,8 +23,8 @@ from babel.messages.pofile import PoFileError, read_po
 from babel.support import Translations
 
 from .errors import CatalogError
-from .gates import Problem, entry_problems, header_problems, msgfmt_problems, \
-    plural_count_problems, raw_plural_counts
+from .gates import Problem, assign_to_entries, entry_problems, header_problems, \
+    msgfmt_problems, plural_count_problems, raw_plural_counts
 
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
@@ -35,43 +36,60 @@ class Review:
     approved_by: str | None = None
     approved_on: dt.date | None = None
 
-    @property
-    def is_draft(self) -> bool:
-        return self.status != "approved"
+    def is_draft_for(self, source_changed: dt.date) -> bool:
+        """Approval counts only if it is newer than the source text it was approved for."""
+        return self.status != "approved" or self.approved_on is None or self.approved_on < source_changed
 
 
 class Translator:
     """Everything one language needs: units, gettext/ngettext, review status."""
 
     def __init__(self, language: str, catalog: Catalog | None = None, path: Path | None = None,
-                 review: Review | None = None) -> None:
+                 review: Review | None = None, tool_problems: dict[str, list[Problem]] | None = None) -> None:
         self.language = language
         self.locale = Locale.parse(language)
         self.catalog = catalog
         self.path = path
-        self.review = review or Review("approved")  # the English source is not a translation
+        # the English source is not a translation: it is never marked as a draft translation
+        self.review = review or Review("approved", "source language", dt.date.max)
         #: msgid -> what is wrong with its translation (placeholders, markup, numbers, HTML)
         self.problems: dict[str, list[Problem]] = {}
-        #: msgids used by every handout (template labels, phrases built in code, titles)
+        #: msgids used by every handout (template labels and phrases built in code)
         self.shared_ids: set[str] = set()
+        #: those of them not (fully) translated: line in the catalog by msgid
+        self.untranslated_shared: dict[str, int | None] = {}
         if catalog is not None:
             for message in catalog:
-                if not message.id or not message.string or message.fuzzy:
+                if not message.id:
+                    continue
+                msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+                shared = not any(loc.startswith("content/") for loc, _ in message.locations)
+                if not is_translated(message):
+                    if shared:
+                        self.untranslated_shared[msgid] = message.lineno
                     continue
                 pairs = [(message.id[-1], form) for form in message.string] \
                     if isinstance(message.id, tuple) else [(message.id, message.string)]
-                msgid = message.id[0] if isinstance(message.id, tuple) else message.id
                 for source, target in pairs:
                     for text in entry_problems(source, target):
                         self.problems.setdefault(msgid, []).append(
                             Problem(path, message.lineno, text, msgid))
-                if not any(loc.endswith(".md") for loc, _ in message.locations):
+                if shared:
                     self.shared_ids.add(msgid)
+            # msgfmt's findings add what our own checks did not already say about an entry
+            for msgid, problems in (tool_problems or {}).items():
+                self.problems.setdefault(msgid, problems)
         if catalog is None:
             self._gnu: gettext.NullTranslations = gettext.NullTranslations()
         else:
+            # Only complete entries go into the in-memory .mo, so that gettext falls back to
+            # English for anything missing instead of printing an empty string.
+            usable = copy.deepcopy(catalog)
+            for message in list(usable):
+                if message.id and not is_translated(message):
+                    del usable[message.id]
             buffer = io.BytesIO()
-            write_mo(buffer, catalog, use_fuzzy=False)
+            write_mo(buffer, usable, use_fuzzy=False)
             buffer.seek(0)
             self._gnu = Translations(fp=buffer, domain=DOMAIN)
 
@@ -107,13 +125,19 @@ class Translator:
         if self.catalog is None:
             return msgid
         message = self.catalog.get(msgid)
-        if message is None or message.fuzzy or not message.string:
+        if message is None or not is_translated(message) or not isinstance(message.string, str):
             return None
-        return message.string if isinstance(message.string, str) else None
+        return message.string
 
     def line_of(self, msgid: str) -> int | None:
         message = self.catalog.get(msgid) if self.catalog is not None else None
         return getattr(message, "lineno", None) if message is not None else None
+
+
+def is_translated(message) -> bool:
+    """Translated, not fuzzy, and every plural form filled in."""
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    return bool(strings) and all(strings) and not message.fuzzy
 
 
 def catalog_path(locales: Path, language: str) -> Path:
@@ -162,13 +186,14 @@ def load_translator(locales: Path, language: str) -> Translator:
     path = catalog_path(locales, language)
     catalog = read_catalog(path, language)
     text = path.read_text("utf-8")
-    problems = [*msgfmt_problems(path), *header_problems(path, language, catalog, text),
+    msgfmt_wide, msgfmt_entries = assign_to_entries(msgfmt_problems(path), catalog)
+    problems = [*msgfmt_wide, *header_problems(path, language, catalog, text),
                 *plural_count_problems(path, catalog, raw_plural_counts(text))]
     if problems:
         raise CatalogError(f"the '{language}' catalog cannot be used; no handout in this language "
                            "is built until it is fixed:\n" + "\n".join(f"  {p}" for p in problems), path)
     review = read_review(locales / language / "review.toml")
-    return Translator(language, catalog, path, review)
+    return Translator(language, catalog, path, review, msgfmt_entries)
 
 
 class Translators:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import unicodedata
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,9 @@ def pdf_text(path: Path) -> str:
 def run_cli(project: Project, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "handouts"), "--project", str(project.root), *args],
                           capture_output=True, text=True, cwd=project.root)
+
+
+def fold(text: str) -> str:
+    """Text without spaces and combining marks: PDF text extraction places Devanagari vowel
+    signs in visual order, so only the base letters are compared."""
+    return "".join(c for c in text if not c.isspace() and unicodedata.category(c) not in ("Mn", "Mc", "Cf"))

@@ -1,7 +1,6 @@
 """Build the example clinic's real PDFs and read them back."""
 import html
 import re
-import unicodedata
 
 import pdfplumber
 import pytest
@@ -12,17 +11,11 @@ from generator.content import ROUTE_IDS, load_content
 from generator.segments import PLACEHOLDER_RE, render, units
 from generator.translation import load_translator
 
-from .conftest import pdf_text
+from .conftest import fold, pdf_text
 
 LANGUAGES = ("en", "es", "zh_Hans", "vi", "ko", "tl", "ru", "ar", "fr", "ht", "pt_BR", "hi")
 TRANSLATED = LANGUAGES[1:]
 POINTS_PER_INCH = 72
-
-
-def fold(text: str) -> str:
-    """Text without spaces and combining marks: PDF text extraction places Devanagari vowel
-    signs in visual order, so only the base letters are compared."""
-    return "".join(c for c in text if not c.isspace() and unicodedata.category(c) not in ("Mn", "Mc", "Cf"))
 
 
 def plain(markdown_inline: str) -> str:

@@ -1,0 +1,166 @@
+"""Twelve languages: scripts, direction, plural forms, review status and the catalog workflow."""
+import datetime as dt
+import io
+import re
+
+import pdfplumber
+import pytest
+from babel.messages.pofile import read_po, write_po
+from pypdf import PdfReader
+
+from generator import i18n
+from generator.placeholders import duration
+from generator.translation import load_translator
+
+from .conftest import fold, pdf_text, run_cli
+
+ARABIC = re.compile(r"[\u0600-\u06ff]")
+
+
+def lines(page):
+    """Text lines of a page as lists of chars, top to bottom."""
+    rows: dict[int, list] = {}
+    for char in page.chars:
+        rows.setdefault(round(char["top"]), []).append(char)
+    return [rows[top] for top in sorted(rows)]
+
+
+def edges(path):
+    """(left, right) edges of the body text lines of page 1, below the masthead."""
+    with pdfplumber.open(path) as pdf:
+        page = pdf.pages[0]
+        body = [line for line in lines(page) if len(line) > 10 and line[0]["top"] > 150]
+        return page.width, [(min(c["x0"] for c in line), max(c["x1"] for c in line)) for line in body]
+
+
+def test_arabic_reads_right_to_left(built):
+    width, arabic = edges(built[("ar", "iv")])
+    _, english = edges(built[("en", "iv")])
+    assert len(arabic) > 15 and len(english) > 15
+    # Arabic lines start at the right margin and end ragged on the left; English the reverse
+    assert sum(right > width - 75 for _, right in arabic) > 0.8 * len(arabic)
+    assert sum(left > 100 for left, _ in arabic) > 0.4 * len(arabic)
+    assert sum(left < 75 for left, _ in english) > 0.8 * len(english)
+    assert sum(right < width - 100 for _, right in english) > 0.4 * len(english)
+    # phone numbers inside Arabic text still read left to right
+    text = pdf_text(built[("ar", "iv")])
+    assert "503-555-0142" in text and "503-555-0199" in text
+    assert PdfReader(built[("ar", "iv")]).trailer["/Root"]["/Lang"] == "ar"
+
+
+@pytest.mark.parametrize("language,face", [("zh_Hans", "CJK-SC"), ("ko", "CJK-KR"), ("hi", "Devanagari"),
+                                           ("ar", "Arabic")])
+def test_scripts_use_fonts_that_cover_them(built, language, face):
+    fonts = set()
+    for page in PdfReader(built[(language, "iv")]).pages:
+        for font in page["/Resources"]["/Font"].values():
+            fonts.add(str(font.get_object()["/BaseFont"]))
+    assert any(face in name for name in fonts), fonts
+    assert not any("CJK-JP" in name for name in fonts), "Han text fell back to the Japanese face"
+
+
+def test_plural_forms_follow_each_catalog(project):
+    ru = load_translator(project.locales, "ru")
+    assert [duration(h * 60, ru) for h in (1, 2, 5, 21)] == ["1 час", "2 часа", "5 часов", "21 час"]
+    ar = load_translator(project.locales, "ar")  # 3-10 take the plural, 11-99 the singular
+    assert duration(3 * 60, ar) == "3 ساعات" and duration(11 * 60, ar) == "11 ساعة"
+    assert "ساعتين" in duration(2 * 60, ar)
+    fr = load_translator(project.locales, "fr")
+    assert duration(30, fr) == "30 minutes" and duration(60, fr) == "1 heure"
+
+
+@pytest.mark.parametrize("language,name", [("ru", "русский"), ("ar", "العربية"), ("hi", "हिन्दी"),
+                                           ("es", "español"), ("zh_Hans", "中文")])
+def test_language_name_appears_in_its_own_script(built, language, name):
+    assert fold(name) in fold(pdf_text(built[(language, "oral")]))
+
+
+def test_review_dates_are_formatted_per_language(built):
+    assert "21 de noviembre de 2026" in pdf_text(built[("es", "iv")])
+    assert "2026年11月21日" in pdf_text(built[("zh_Hans", "iv")]).replace(" ", "")
+
+
+def fill_catalog(path, translate):
+    catalog = read_po(path.open("rb"))
+    for message in catalog:
+        if message.id:
+            message.string = tuple(translate(message.id[-1]) for _ in message.string) \
+                if isinstance(message.id, tuple) else translate(message.id)
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=76)
+    path.write_bytes(buffer.getvalue())
+
+
+def test_a_new_language_from_init_builds_once_translated(project_copy):
+    assert run_cli(project_copy, "i18n", "init", "de").returncode == 0
+    po = project_copy.locales / "de/LC_MESSAGES/messages.po"
+    assert "nplurals=2; plural=(n != 1)" in po.read_text()
+    assert 'status = "draft"' in (project_copy.locales / "de/review.toml").read_text()
+    toml = project_copy.clinics / "example.toml"
+    toml.write_text(toml.read_text().replace('"en", "es",', '"en", "de", "es",'))
+    proc = run_cli(project_copy, "build", "--language", "de", "--route", "iv")
+    assert proc.returncode == 1 and "untranslated or fuzzy" in proc.stderr
+    fill_catalog(po, lambda s: "DE " + s if not s.startswith(("{", "%")) else s)
+    proc = run_cli(project_copy, "build", "--language", "de", "--route", "iv")
+    assert proc.returncode == 0, proc.stderr
+    pdf = project_copy.root / "handouts/example/de/iv.pdf"
+    assert PdfReader(pdf).trailer["/Root"]["/Lang"] == "de"
+    assert "DE Do not eat any food for 6" in pdf_text(pdf)
+
+
+def test_update_round_trips_every_catalog_without_losing_translations(project_copy):
+    def translations():
+        return {po.parts[-3]: {m.id: m.string for m in read_po(po.open("rb")) if m.id}
+                for po in project_copy.locales.glob("*/LC_MESSAGES/messages.po")}
+    before = translations()
+    i18n.extract(project_copy)
+    assert run_cli(project_copy, "i18n", "update").returncode == 0
+    assert translations() == before and len(before) == 11
+
+
+def test_a_changed_source_unit_becomes_fuzzy_and_is_never_printed_stale(project_copy):
+    block = project_copy.content / "shared/get-help.md"
+    block.write_text(block.read_text().replace("- Chest pain.", "- Chest pain or pressure."))
+    i18n.extract(project_copy)
+    assert run_cli(project_copy, "i18n", "update").returncode == 0
+    po = project_copy.locales / "es/LC_MESSAGES/messages.po"
+    assert read_po(po.open("rb")).get("Chest pain or pressure.").fuzzy
+    assert '#| msgid "Chest pain."\nmsgid "Chest pain or pressure."' in po.read_text()  # for the translator
+    proc = run_cli(project_copy, "build", "--language", "es", "--route", "iv")
+    assert proc.returncode == 1
+    assert re.search(r"content/shared/get-help\.md:\d+: 'Chest pain or pressure\.'", proc.stderr), proc.stderr
+
+
+def test_stats_counts_and_minimum(project_copy):
+    proc = run_cli(project_copy, "i18n", "stats", "--min", "100")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r"^ar\s+\d+\s+0\s+0\s+100\.0%$", proc.stdout, re.M), proc.stdout
+    po = project_copy.locales / "fr/LC_MESSAGES/messages.po"
+    po.write_text(po.read_text().replace('msgid "Chest pain."', '#, fuzzy\nmsgid "Chest pain."'))
+    proc = run_cli(project_copy, "i18n", "stats", "--min", "100")
+    assert proc.returncode == 1 and "below 100%: fr" in proc.stderr
+    assert re.search(r"^fr\s+\d+\s+1\s+0\s+99\.\d%$", proc.stdout, re.M), proc.stdout
+
+
+def approve(project, language, on: dt.date):
+    (project.locales / language / "review.toml").write_text(
+        f'status = "approved"\napproved_by = "A. Translator, CMI"\napproved_on = {on.isoformat()}\n')
+
+
+def test_approved_translation_has_no_draft_notice_and_a_stale_approval_is_a_draft(project_copy):
+    approve(project_copy, "es", dt.date(2026, 12, 1))
+    assert run_cli(project_copy, "build", "--language", "es", "--route", "iv").returncode == 0
+    pdf = project_copy.root / "handouts/example/es/iv.pdf"
+    assert "Draft translation" not in pdf_text(pdf)
+    # approved before the English it translates was last changed (reviewed 2026-11-21)
+    approve(project_copy, "es", dt.date(2026, 11, 1))
+    assert run_cli(project_copy, "build", "--language", "es", "--route", "iv").returncode == 0
+    for page in PdfReader(pdf).pages:
+        assert "Draft translation, not yet checked by a medical translator" in re.sub(r"\s+", " ", page.extract_text())
+
+
+def test_approval_needs_a_name_and_a_date(project_copy):
+    (project_copy.locales / "es/review.toml").write_text('status = "approved"\n')
+    proc = run_cli(project_copy, "build", "--language", "es", "--route", "iv")
+    assert proc.returncode == 1
+    assert "review.toml: error: status: 'approved' needs approved_by and approved_on" in proc.stderr
