@@ -8,7 +8,7 @@ import textstat
 
 from .build import load_clinics, plan
 from .content import Block, Content, load_content
-from .errors import CatalogError, HandoutError, format_diagnostic
+from .errors import BrokenTranslation, CatalogError, HandoutError, format_diagnostic
 from .html import compose
 from .project import Project
 from .segments import PLACEHOLDER_RE, units
@@ -44,20 +44,23 @@ def check(project: Project, content: Content | None = None) -> list[Finding]:
                 "use shorter sentences and plainer words", block.path)))
     clinics = load_clinics(project)
     translators = Translators(project.locales)
+    unusable: list[CatalogError] = []  # catalogs that cannot be loaded, listed once each
     for language in sorted(available_languages(project.locales)):
         try:
             tr = translators.get(language)
-        except HandoutError as exc:
+        except CatalogError as exc:
+            unusable.append(exc)
             findings.append(Finding("error", str(exc)))
             continue
-        for problems in tr.problems.values():
+        for problems in tr.problems.values():  # every broken entry, used by a clinic or not
             findings += [Finding("error", str(problem)) for problem in problems]
     for job in plan(clinics):
         try:
             compose(job.clinic, content.routes[job.route], translators.get(job.language), project.templates)
+        except BrokenTranslation:
+            continue  # its entries are listed above
         except HandoutError as exc:
-            if not isinstance(exc, CatalogError) or not str(exc).startswith(str(exc.path)) \
-                    or "untranslated" in exc.message:
+            if exc not in unusable:
                 findings.append(Finding("error", f"{job.name}: {exc}"))
     return findings
 

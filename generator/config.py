@@ -57,7 +57,7 @@ class _Reader:
         self.path, self.data, self.lines = path, data, text.splitlines()
 
     def error(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{key}: {message}", self.path, self.line_of(key), key=key)
+        return ConfigError(f"{key}: {message}", self.path, self.line_of(key))
 
     def line_of(self, dotted: str) -> int | None:
         *tables, key = dotted.split(".")
@@ -78,7 +78,7 @@ class _Reader:
             if not isinstance(node, dict) or part not in node:
                 if default is not ...:
                     return default
-                raise self.error(dotted, f"missing; add it to the clinic's file")
+                raise self.error(dotted, "missing; add it to the clinic's file")
             node = node[part]
         if not isinstance(node, kind) or (kind is int and isinstance(node, bool)):
             raise self.error(dotted, f"must be a {_TYPE_NAMES[kind]}, not {node!r}")

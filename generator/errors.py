@@ -13,13 +13,11 @@ class HandoutError(Exception):
 
     severity = "error"
 
-    def __init__(self, message: str, path: Path | str | None = None,
-                 line: int | None = None, key: str | None = None) -> None:
+    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.path = Path(path) if path is not None else None
         self.line = line
-        self.key = key
 
     def __str__(self) -> str:
         return format_diagnostic(self.severity, self.message, self.path, self.line)
@@ -35,6 +33,10 @@ class ContentError(HandoutError):
 
 class CatalogError(HandoutError):
     """A translation catalog is broken or incomplete for a handout."""
+
+
+class BrokenTranslation(CatalogError):
+    """Translations a handout needs are altered (placeholders, markup, numbers, HTML)."""
 
 
 class RenderError(HandoutError):

@@ -12,8 +12,8 @@ from markupsafe import Markup
 
 from . import __version__
 from .config import Clinic
-from .content import Block, Route
-from .errors import CatalogError, ContentError
+from .content import Route
+from .errors import BrokenTranslation, CatalogError, ContentError
 from .placeholders import PLACEHOLDERS, values
 from .segments import PLACEHOLDER_RE, Fallback, placeholders, render
 from .translation import Translator
@@ -57,7 +57,6 @@ class Section:
 class HandoutDocument:
     """What the PDF stage needs: the HTML, where its assets live, and metadata."""
     html: str
-    title: str
     language: str
     base_url: Path
     asset_roots: tuple[Path, ...]
@@ -100,7 +99,7 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
     subtitle = translate(route.subtitle, route.path, route.line)
     broken = [problem for msgid in sorted(used) for problem in tr.problems.get(msgid, ())]
     if broken:
-        raise CatalogError(f"the '{tr.language}' translation of route '{route.id}' has "
+        raise BrokenTranslation(f"the '{tr.language}' translation of route '{route.id}' has "
                            f"{len(broken)} broken entr{'y' if len(broken) == 1 else 'ies'}:\n"
                            + "\n".join(f"  {p}" for p in broken), tr.path)
     if missing and not allow_incomplete:
@@ -130,7 +129,7 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
     leftover = PLACEHOLDER_RE.search(html)
     if leftover:  # every placeholder was checked above, so this is a bug in a template
         raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
-    return HandoutDocument(html=html, title=page_title, language=tr.html_lang,
+    return HandoutDocument(html=html, language=tr.html_lang,
                            base_url=templates, asset_roots=(templates.resolve(), clinic.logo.parent.resolve()))
 
 
@@ -141,7 +140,7 @@ def _inline_html(text: str) -> str:
     return escaped
 
 
-def _check_placeholders(text: str, path: Path | None, line: int | None) -> None:
+def _check_placeholders(text: str, path: Path, line: int) -> None:
     for name in placeholders(text):
         if name not in PLACEHOLDERS:
             raise ContentError(f"unknown placeholder {{{name}}} (known: "

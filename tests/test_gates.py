@@ -6,7 +6,6 @@ import subprocess
 
 import pytest
 from babel.messages.pofile import read_po, write_po
-from pypdf import PdfReader
 
 from generator.gates import entry_problems
 
