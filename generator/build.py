@@ -78,7 +78,8 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
                           allow_incomplete=allow_incomplete)
             pdf = render_pdf(doc)
             write_atomic(path, pdf.data)
-            result = Result(job, path, True, pages=pdf.pages, warnings=list(pdf.warnings))
+            result = Result(job, path, True, pages=pdf.pages,
+                            warnings=[*doc.fallbacks, *pdf.warnings])
         except HandoutError as exc:
             result = Result(job, path, False, str(exc))
         results.append(result)

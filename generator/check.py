@@ -1,25 +1,31 @@
 """``handouts check``: validate content, catalogs and clinics without rendering."""
 from __future__ import annotations
 
+import functools
 import re
+import subprocess
+import unicodedata
 from dataclasses import dataclass
 
 import textstat
+from fontTools.ttLib import TTFont
 
 from .build import load_clinics, plan
 from .content import Block, Content, load_content
 from .errors import BrokenTranslation, CatalogError, HandoutError, format_diagnostic
-from .html import compose
+from .html import compose, fonts_for
 from .project import Project
 from .segments import PLACEHOLDER_RE, units
-from .translation import Translators, available_languages
+from .translation import Translator, Translators, available_languages
 
 MAX_GRADE = 8.0
+#: Unicode categories that need no glyph: spaces, line breaks, controls, format characters.
+UNPRINTED = {"Zs", "Zl", "Zp", "Cc", "Cf"}
 
 
 @dataclass(frozen=True)
 class Finding:
-    severity: str  # "error" or "warning"
+    severity: str  # "error", "warning" or "note"
     text: str
 
 
@@ -33,11 +39,37 @@ def reading_grade(block: Block) -> float:
     return textstat.flesch_kincaid_grade(" ".join(sentences))
 
 
+@functools.cache
+def _coverage(family: str) -> frozenset[int]:
+    """Code points of the font fontconfig uses for a family; empty if it is not installed."""
+    proc = subprocess.run(["fc-match", "-f", "%{family}\n%{file}\n%{index}", family],
+                          capture_output=True, text=True)
+    lines = proc.stdout.split("\n")
+    if proc.returncode or len(lines) < 3 or family not in lines[0].split(","):
+        return frozenset()
+    with TTFont(lines[1], fontNumber=int(lines[2] or 0), lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def uncovered(tr: Translator, families: list[str]) -> dict[str, str]:
+    """Characters of a language's translations that none of its fonts has: char -> a msgid."""
+    covered = frozenset().union(*(_coverage(family) for family in families))
+    found: dict[str, str] = {}
+    for message in tr.catalog or ():
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for char in "".join(s for s in strings if s):
+            if unicodedata.category(char) not in UNPRINTED and ord(char) not in covered:
+                found.setdefault(char, message.id[0] if isinstance(message.id, tuple) else message.id)
+    return found
+
+
 def check(project: Project, content: Content | None = None) -> list[Finding]:
     findings: list[Finding] = []
     content = content or load_content(project.content)
     for block in content.blocks.values():
         grade = reading_grade(block)
+        findings.append(Finding("note", format_diagnostic(
+            "note", f"block '{block.id}' reads at grade {grade:.1f}", block.path)))
         if grade > MAX_GRADE:
             findings.append(Finding("warning", format_diagnostic(
                 "warning", f"block '{block.id}' reads at grade {grade:.1f}, above {MAX_GRADE:g}: "
@@ -54,6 +86,10 @@ def check(project: Project, content: Content | None = None) -> list[Finding]:
             continue
         for problems in tr.problems.values():  # every broken entry, used by a clinic or not
             findings += [Finding("error", str(problem)) for problem in problems]
+        for char, msgid in uncovered(tr, fonts_for(language)).items():
+            findings.append(Finding("error", format_diagnostic(
+                "error", f"no font covers U+{ord(char):04X} {char!r} in '{language}' (msgid {msgid!r}); "
+                "it would print as an empty box", tr.path, tr.line_of(msgid))))
     for job in plan(clinics):
         try:
             compose(job.clinic, content.routes[job.route], translators.get(job.language), project.templates)

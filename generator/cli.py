@@ -53,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # output piped into `head` and the like
+        return EXIT_OK
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     project = Project(args.project)
     try:
@@ -85,10 +92,17 @@ def _build(project, args) -> int:
     results = build(project, jobs, out_dir, allow_incomplete=args.allow_incomplete,
                     progress=print_progress)
     failed = [r for r in results if not r.ok]
+    incomplete = [r for r in results if r.ok and any("printed in English" in w for w in r.warnings)]
+    for result in incomplete:
+        print(f"\n{result.job.name}: built with English standing in for missing translations:",
+              file=sys.stderr)
+        for warning in result.warnings:
+            print(f"  {warning}", file=sys.stderr)
     for result in failed:
         print(f"\n{result.job.name}: not built; the previous PDF, if any, is unchanged\n{result.message}",
               file=sys.stderr)
-    print(f"handouts: {len(results) - len(failed)} built, {len(failed)} failed, in {out_dir}")
+    print(f"handouts: {len(results) - len(failed)} built, {len(failed)} failed, "
+          f"{len(incomplete)} incomplete, in {out_dir}")
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -108,9 +122,9 @@ def _stats(project: Project, minimum: float | None) -> int:
 def _check(project) -> int:
     findings = check(project)
     for finding in findings:
-        print(finding.text, file=sys.stderr)
+        print(finding.text, file=sys.stdout if finding.severity == "note" else sys.stderr)
     errors = sum(f.severity == "error" for f in findings)
-    warnings = len(findings) - errors
+    warnings = sum(f.severity == "warning" for f in findings)
     print(f"handouts check: {errors} error(s), {warnings} warning(s)")
     return EXIT_FAILED if errors else EXIT_OK
 

@@ -40,8 +40,12 @@ FONTS_BY_LANGUAGE = {
 DEFAULT_FONTS = ["Noto Sans", "Noto Sans Arabic", "Noto Sans Devanagari", "Noto Sans CJK SC"]
 
 
+def fonts_for(language: str) -> list[str]:
+    return FONTS_BY_LANGUAGE.get(language.split("_")[0], DEFAULT_FONTS)
+
+
 def font_family(language: str) -> str:
-    fonts = FONTS_BY_LANGUAGE.get(language.split("_")[0], DEFAULT_FONTS)
+    fonts = fonts_for(language)
     return ", ".join([*(f'"{name}"' for name in fonts), "sans-serif"])
 
 
@@ -60,6 +64,8 @@ class HandoutDocument:
     language: str
     base_url: Path
     asset_roots: tuple[Path, ...]
+    #: units printed in English because their translation is missing (--allow-incomplete)
+    fallbacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,7 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
     if leftover:  # every placeholder was checked above, so this is a bug in a template
         raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
     return HandoutDocument(html=html, language=tr.html_lang,
+                           fallbacks=tuple(f"{m.path}:{m.line}: printed in English: {m.msgid!r}" for m in missing),
                            base_url=templates, asset_roots=(templates.resolve(), clinic.logo.parent.resolve()))
 
 

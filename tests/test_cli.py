@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from .conftest import run_cli
+from .conftest import pdf_text, run_cli
 
 
 def edit(path, old, new):
@@ -65,8 +65,14 @@ def test_untranslated_unit_fails_that_handout_keeps_its_old_pdf_and_builds_the_r
     assert re.search(r"content/shared/get-help\.md:\d+: 'Chest pain\.'", proc.stderr), proc.stderr
     assert (out / "example/es/iv.pdf").read_bytes() == old_es
     assert (out / "example/en/iv.pdf").exists()
-    assert "1 built, 1 failed" in proc.stdout
-    assert run_cli(project_copy, "build", "--route", "iv", "--allow-incomplete").returncode == 0
+    assert "1 built, 1 failed, 0 incomplete" in proc.stdout
+    proc = run_cli(project_copy, "build", "--route", "iv", "--allow-incomplete")
+    assert proc.returncode == 0
+    assert "1 incomplete" in proc.stdout
+    assert re.search(r"example/es/iv: built with English.*\n.*content/shared/get-help\.md:\d+: printed in English: "
+                     r"'Chest pain\.'", proc.stderr), proc.stderr
+    text = pdf_text(out / "example/es/iv.pdf")
+    assert "[EN] Chest pain." in text  # visibly marked on the page
 
 
 def test_filters_narrow_the_build(project_copy):
@@ -88,6 +94,7 @@ def test_check_passes_on_the_project_and_reports_reading_grades(project_copy):
     proc = run_cli(project_copy, "check")
     assert proc.returncode == 0, proc.stderr
     assert "0 error(s)" in proc.stdout
+    assert re.search(r"^content/iv/expect\.md: note: block 'iv/expect' reads at grade \d+\.\d$", proc.stdout, re.M)
     hard = ("Pharmacological antagonism of N-methyl-D-aspartate receptors notwithstanding, "
             "comprehensive psychopharmacological evaluation necessitates interdisciplinary deliberation.")
     edit(project_copy.content / "shared" / "disclaimer.md", "This handout gives general facts.", hard)

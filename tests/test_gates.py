@@ -114,6 +114,10 @@ def test_glyph_without_a_font_fails_the_handout_naming_language_and_code_point(g
     assert proc.returncode == 1
     assert re.search(r"example/es/iv.*\n.*no font covers U\+E000 in this 'es' handout", proc.stderr), proc.stderr
     assert (out / "example/es/iv.pdf").read_bytes() == before
+    check = run_cli(project, "check")
+    assert check.returncode == 1
+    assert re.search(r"messages\.po:\d+: error: no font covers U\+E000 .* in 'es' \(msgid 'Chest pain\.'\)",
+                     check.stderr), check.stderr
 
 
 def test_a_stale_mo_is_never_used(good_build):
