@@ -109,3 +109,10 @@ def test_a4_clinic_gets_a4_pages(project_copy):
     [result] = build(project_copy, plan(load_clinics(project_copy), ["en"], ["im"]), out)
     box = PdfReader(result.path).pages[0].mediabox
     assert (round(box.width), round(box.height)) == (595, 842)
+
+
+def test_last_page_is_never_just_the_colophon(built, project):
+    for (language, route), path in built.items():
+        last_heading = load_translator(project.locales, language).unit("About this handout")
+        last_page = PdfReader(path).pages[-1].extract_text()
+        assert fold(last_heading) in fold(last_page), f"{language}/{route}"
