@@ -74,8 +74,10 @@ class Route:
     def fingerprint(self) -> str:
         """A short hash of the exact English source, printed so staff can compare copies."""
         digest = hashlib.sha256()
-        for text in (self.title, self.subtitle, *(b.path.read_text("utf-8") for b in self.blocks)):
-            digest.update(text.encode("utf-8") + b"\0")
+        for block in self.blocks:
+            for text in (block.id, block.title, block.version, block.body):
+                digest.update(text.encode("utf-8") + b"\0")
+        digest.update(f"{self.title}\0{self.subtitle}".encode("utf-8"))
         return digest.hexdigest()[:8]
 
 
