@@ -1,6 +1,7 @@
 """Stage 4: compose one handout's HTML with Jinja (clinic branding + translated blocks)."""
 from __future__ import annotations
 
+import functools
 import html as html_lib
 import re
 from dataclasses import dataclass
@@ -114,10 +115,8 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
                            f"in '{tr.language}'; translate them or build with --allow-incomplete:\n"
                            f"{listing}", tr.path)
 
-    env = Environment(loader=FileSystemLoader(templates), autoescape=select_autoescape(["html"]),
-                      undefined=StrictUndefined, extensions=["jinja2.ext.i18n"])
-    env.install_gettext_translations(tr, newstyle=True)
-    env.filters["css_string"] = css_string
+    env = _environment(templates.resolve())
+    env.install_gettext_translations(tr, newstyle=True)  # this handout's language, then render
     page_title = f"{title} – {clinic.name}"
     html = env.get_template("handout.html").render(
         lang=tr.html_lang, dir=tr.direction, page_title=page_title,
@@ -138,6 +137,16 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
     return HandoutDocument(html=html, language=tr.html_lang,
                            fallbacks=tuple(f"{m.path}:{m.line}: printed in English: {m.msgid!r}" for m in missing),
                            base_url=templates, asset_roots=(templates.resolve(), clinic.logo.parent.resolve()))
+
+
+@functools.cache
+def _environment(templates: Path) -> Environment:
+    """One Jinja environment per templates folder, so the template is compiled once per run
+    (the loader still notices an edited template)."""
+    env = Environment(loader=FileSystemLoader(templates), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, extensions=["jinja2.ext.i18n"])
+    env.filters["css_string"] = css_string
+    return env
 
 
 def _inline_html(text: str) -> str:
