@@ -6,6 +6,7 @@ Every problem names ``path:line``, the msgid and what is wrong.
 """
 from __future__ import annotations
 
+import bisect
 import gettext
 import re
 import shutil
@@ -104,11 +105,12 @@ def entry_problems(msgid: str, msgstr: str) -> list[str]:
 def header_problems(path: Path, language: str, catalog: Catalog, text: str) -> list[Problem]:
     """The header: not fuzzy, and Plural-Forms present and right for the language."""
     found = []
+    header = _header_lines(text)
     if catalog.fuzzy:
-        found.append(Problem(path, _line_of(text, "#, fuzzy"), "the catalog header is marked fuzzy; "
+        found.append(Problem(path, _line_of(header, "#, fuzzy"), "the catalog header is marked fuzzy; "
                              "check the header and remove the '#, fuzzy' line above it"))
     expected = get_plural(language)
-    line = _line_of(text, '"Plural-Forms:')
+    line = _line_of(header, '"Plural-Forms:')
     if line is None:
         found.append(Problem(path, None, f"the header has no Plural-Forms; for '{language}' it is "
                              f"\"Plural-Forms: {expected.plural_forms}\\n\""))
@@ -168,30 +170,28 @@ def msgfmt_problems(path: Path) -> list[Problem]:
 
 
 def assign_to_entries(problems: list[Problem], catalog: Catalog) -> tuple[list[Problem], dict[str, list[Problem]]]:
-    """Split problems into catalog-wide ones and those inside one entry (keyed by msgid)."""
-    starts = sorted((m.lineno, m.id[0] if isinstance(m.id, tuple) else m.id)
-                    for m in catalog if m.id and m.lineno)
+    """Split problems into catalog-wide ones and those inside one entry (keyed by msgid):
+    a line belongs to the last entry that starts at or before it."""
+    entries = sorted((m.lineno, m.id[0] if isinstance(m.id, tuple) else m.id)
+                     for m in catalog if m.id and m.lineno)
+    starts = [lineno for lineno, _ in entries]
     wide: list[Problem] = []
     by_msgid: dict[str, list[Problem]] = {}
     for problem in problems:
-        owner = None
-        for lineno, msgid in starts:
-            if problem.line is not None and lineno <= problem.line:
-                owner = msgid
-            else:
-                break
-        if owner is None:
+        index = bisect.bisect_right(starts, problem.line) - 1 if problem.line is not None else -1
+        if index < 0:
             wide.append(problem)
         else:
-            by_msgid.setdefault(owner, []).append(
-                Problem(problem.path, problem.line, problem.message, owner))
+            owner = entries[index][1]
+            by_msgid.setdefault(owner, []).append(Problem(problem.path, problem.line, problem.message, owner))
     return wide, by_msgid
 
 
-def _line_of(text: str, needle: str) -> int | None:
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if line.startswith(needle):
-            return lineno
-        if line.startswith("msgid") and lineno > 1 and needle.startswith("#"):
-            return None
-    return None
+def _header_lines(text: str) -> list[str]:
+    """The catalog's header entry: its lines up to the first blank line."""
+    lines = text.splitlines()
+    return lines[:lines.index("")] if "" in lines else lines
+
+
+def _line_of(lines: list[str], prefix: str) -> int | None:
+    return next((n for n, line in enumerate(lines, 1) if line.startswith(prefix)), None)

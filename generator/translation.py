@@ -150,11 +150,11 @@ def available_languages(locales: Path) -> set[str]:
     return {SOURCE_LANGUAGE} | found
 
 
-def read_catalog(path: Path, language: str) -> Catalog:
-    """Parse a ``.po`` strictly; a syntax error names the file and line."""
+def read_catalog(path: Path, language: str, data: bytes | None = None) -> Catalog:
+    """Parse a ``.po`` strictly (from ``data`` if already read); a syntax error names the line."""
     try:
-        with path.open("rb") as fp:
-            return read_po(fp, locale=language, domain=DOMAIN, abort_invalid=True)
+        data = path.read_bytes() if data is None else data
+        return read_po(io.BytesIO(data), locale=language, domain=DOMAIN, abort_invalid=True)
     except FileNotFoundError:
         raise CatalogError(f"no catalog for '{language}'", path) from None
     except PoFileError as exc:
@@ -184,8 +184,12 @@ def load_translator(locales: Path, language: str) -> Translator:
     if language == SOURCE_LANGUAGE:
         return Translator(language)
     path = catalog_path(locales, language)
-    catalog = read_catalog(path, language)
-    text = path.read_text("utf-8")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CatalogError(f"no catalog for '{language}'", path) from None
+    catalog = read_catalog(path, language, data)
+    text = data.decode("utf-8")  # read_po accepted it, so it is UTF-8
     msgfmt_wide, msgfmt_entries = assign_to_entries(msgfmt_problems(path), catalog)
     problems = [*msgfmt_wide, *header_problems(path, language, catalog, text),
                 *plural_count_problems(path, catalog, raw_plural_counts(text))]
