@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import io
+
 import pytest
+from babel.messages.pofile import write_po
 from pypdf import PdfReader
 
 from generator.build import build, load_clinics, plan
@@ -61,3 +64,10 @@ def fold(text: str) -> str:
     """Text without spaces and combining marks: PDF text extraction places Devanagari vowel
     signs in visual order, so only the base letters are compared."""
     return "".join(c for c in text if not c.isspace() and unicodedata.category(c) not in ("Mn", "Mc", "Cf"))
+
+
+def po_bytes(catalog) -> bytes:
+    """A Babel catalog written as a .po file, wrapped as pybabel writes it."""
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=76)
+    return buffer.getvalue()

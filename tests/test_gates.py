@@ -5,11 +5,11 @@ import re
 import subprocess
 
 import pytest
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po
 
 from generator.gates import entry_problems
 
-from .conftest import pdf_text, run_cli
+from .conftest import pdf_text, po_bytes, run_cli
 
 PO = "locales/es/LC_MESSAGES/messages.po"
 
@@ -19,9 +19,7 @@ def replace_entry(text: str, msgid: str, new_msgstr: str) -> str:
     catalog = read_po(io.BytesIO(text.encode("utf-8")))
     assert catalog.get(msgid) is not None, msgid
     catalog.get(msgid).string = new_msgstr[1:-1].replace('\\"', '"')
-    buffer = io.BytesIO()
-    write_po(buffer, catalog, width=76)
-    return buffer.getvalue().decode("utf-8")
+    return po_bytes(catalog).decode("utf-8")
 
 
 def line_of(text: str, needle: str) -> int:
@@ -126,16 +124,10 @@ def test_a_stale_mo_is_never_used(good_build):
     catalog = read_po(po.open("rb"))
     catalog.get("Chest pain.").string = "TEXTO VIEJO DEL MO"
     subprocess.run(["msgfmt", "-o", str(po.with_suffix(".mo")), "-"], check=True,
-                   input=_po_bytes(catalog))
+                   input=po_bytes(catalog))
     assert run_cli(project, "build", "--language", "es", "--route", "iv").returncode == 0
     text = pdf_text(out / "example/es/iv.pdf")
     assert "TEXTO VIEJO" not in text and "Dolor en el pecho" in text
-
-
-def _po_bytes(catalog) -> bytes:
-    buffer = io.BytesIO()
-    write_po(buffer, catalog)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("source,translation,problem", [

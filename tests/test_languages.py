@@ -1,18 +1,17 @@
 """Twelve languages: scripts, direction, plural forms, review status and the catalog workflow."""
 import datetime as dt
-import io
 import re
 
 import pdfplumber
 import pytest
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
 from generator import i18n
 from generator.placeholders import duration
 from generator.translation import load_translator
 
-from .conftest import fold, pdf_text, run_cli
+from .conftest import fold, pdf_text, po_bytes, run_cli
 
 ARABIC = re.compile(r"[\u0600-\u06ff]")
 
@@ -86,9 +85,7 @@ def fill_catalog(path, translate):
         if message.id:
             message.string = tuple(translate(message.id[-1]) for _ in message.string) \
                 if isinstance(message.id, tuple) else translate(message.id)
-    buffer = io.BytesIO()
-    write_po(buffer, catalog, width=76)
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(po_bytes(catalog))
 
 
 def test_a_new_language_from_init_builds_once_translated(project_copy):
