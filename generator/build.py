@@ -16,15 +16,31 @@ from .project import Project
 from .translation import Translators, available_languages
 
 
+#: The editions of a handout, all from the same source.
+EDITIONS = ("standard", "large", "bilingual")
+
+
 @dataclass(frozen=True)
 class Job:
     clinic: Clinic
     language: str
     route: str
+    edition: str = "standard"
+    #: the second language of a bilingual edition
+    second: str | None = None
+
+    @property
+    def filename(self) -> str:
+        """iv.pdf, iv.large.pdf or iv.es+en.pdf"""
+        if self.edition == "large":
+            return f"{self.route}.large.pdf"
+        if self.edition == "bilingual":
+            return f"{self.route}.{self.language}+{self.second}.pdf"
+        return f"{self.route}.pdf"
 
     @property
     def name(self) -> str:
-        return f"{self.clinic.id}/{self.language}/{self.route}"
+        return f"{self.clinic.id}/{self.language}/{self.filename.removesuffix('.pdf')}"
 
 
 @dataclass
@@ -71,7 +87,7 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
     translators = Translators(project.locales)
     results = []
     for index, job in enumerate(jobs, 1):
-        path = handout_path(out_dir, job.clinic.id, job.language, job.route)
+        path = handout_path(out_dir, job.clinic.id, job.language, job.filename)
         try:
             doc = compose(job.clinic, content.routes[job.route], translators.get(job.language),
                           project.templates,

@@ -10,8 +10,8 @@ import tempfile
 from pathlib import Path
 
 
-def handout_path(out_dir: Path, clinic: str, language: str, route: str) -> Path:
-    return out_dir / clinic / language / f"{route}.pdf"
+def handout_path(out_dir: Path, clinic: str, language: str, filename: str) -> Path:
+    return out_dir / clinic / language / filename
 
 
 def _umask() -> int:
