@@ -8,16 +8,12 @@ from pathlib import Path
 
 from .config import Clinic, load_clinic
 from .content import Content, load_content
-from .errors import HandoutError, UsageError
+from .errors import HandoutError, LayoutError, UsageError
 from .html import compose
 from .output import handout_path, write_atomic
 from .pdf import render_pdf
 from .project import Project
 from .translation import Translators, available_languages
-
-
-#: The editions of a handout, all from the same source.
-EDITIONS = ("standard", "large", "bilingual")
 
 
 @dataclass(frozen=True)
@@ -64,9 +60,10 @@ def load_clinics(project: Project, only: Iterable[str] = ()) -> list[Clinic]:
     return [load_clinic(f, known) for f in files if not wanted or f.stem in wanted]
 
 
-def plan(clinics: list[Clinic], languages: Iterable[str] = (), routes: Iterable[str] = ()) -> list[Job]:
+def plan(clinics: list[Clinic], languages: Iterable[str] = (), routes: Iterable[str] = (),
+         editions: Iterable[str] = ()) -> list[Job]:
     """Every (clinic, language, route) the clinics offer, narrowed by the given filters."""
-    languages, routes = set(languages), set(routes)
+    languages, routes, editions = set(languages), set(routes), set(editions)
     offered_langs = {lang for c in clinics for lang in c.languages}
     offered_routes = {r for c in clinics for r in c.routes}
     if languages - offered_langs:
@@ -75,12 +72,23 @@ def plan(clinics: list[Clinic], languages: Iterable[str] = (), routes: Iterable[
     if routes - offered_routes:
         raise UsageError(f"no clinic offers route {', '.join(sorted(routes - offered_routes))} "
                          f"(offered: {', '.join(sorted(offered_routes))})")
-    return [Job(c, lang, route) for c in clinics for lang in c.languages for route in c.routes
-            if (not languages or lang in languages) and (not routes or route in routes)]
+    return [job for c in clinics for lang in c.languages for route in c.routes
+            if (not languages or lang in languages) and (not routes or route in routes)
+            for job in _editions(c, lang, route) if not editions or job.edition in editions]
+
+
+def _editions(clinic: Clinic, language: str, route: str) -> list[Job]:
+    """The standard edition, and the large-print and bilingual ones where the clinic wants them."""
+    jobs = [Job(clinic, language, route)]
+    if clinic.large_print:
+        jobs.append(Job(clinic, language, route, "large"))
+    if language in clinic.bilingual and language != clinic.bilingual_second:
+        jobs.append(Job(clinic, language, route, "bilingual", clinic.bilingual_second))
+    return jobs
 
 
 def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | None = None,
-          allow_incomplete: bool = False,
+          allow_incomplete: bool = False, strict: bool = False,
           progress: Callable[[Result, int, int], None] | None = None) -> list[Result]:
     """Build every job; a failing handout is reported and the others still build."""
     content = content or load_content(project.content)
@@ -90,18 +98,32 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
         path = handout_path(out_dir, job.clinic.id, job.language, job.filename)
         try:
             doc = compose(job.clinic, content.routes[job.route], translators.get(job.language),
-                          project.templates,
-                          allow_incomplete=allow_incomplete)
+                          project.templates, allow_incomplete=allow_incomplete,
+                          edition=job.edition,
+                          second=translators.get(job.second) if job.second else None,
+                          online_url=job.clinic.online_url(job.language, job.route, job.filename))
             pdf = render_pdf(doc)
+            problems = [*pdf.overflows, *_over_budget(job, pdf.pages)]
+            if problems and strict:
+                raise LayoutError(f"{job.name}: " + "; ".join(problems), path)
             write_atomic(path, pdf.data)
             result = Result(job, path, True, pages=pdf.pages,
-                            warnings=[*doc.fallbacks, *pdf.warnings])
+                            warnings=[*doc.fallbacks, *pdf.warnings, *problems])
         except HandoutError as exc:
             result = Result(job, path, False, str(exc))
         results.append(result)
         if progress:
             progress(result, index, len(jobs))
     return results
+
+
+def _over_budget(job: Job, pages: int) -> list[str]:
+    budget = job.clinic.page_budget[job.edition]
+    if pages <= budget:
+        return []
+    return [f"{pages} pages, over the {job.edition} edition's budget of {budget} "
+            f"(language {job.language}, route {job.route}); shorten the text or raise "
+            f"page_budget.{job.edition} in {job.clinic.path.name}"]
 
 
 def print_progress(result: Result, index: int, total: int) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from . import __version__, i18n
 from .build import build, load_clinics, plan, print_progress
 from .check import check
+from .config import EDITIONS
 from .content import ROUTE_IDS
 from .errors import HandoutError
 from .project import Project
@@ -33,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="only this language, a Babel id such as es or zh_Hans (repeatable)")
     b.add_argument("--route", action="append", default=[], choices=ROUTE_IDS,
                    help="only this route (repeatable)")
+    b.add_argument("--edition", action="append", default=[], choices=EDITIONS,
+                   help="only this edition: standard, large (large print) or bilingual (repeatable)")
+    b.add_argument("--strict", action="store_true",
+                   help="a handout over its page budget or with overflowing text fails")
     b.add_argument("--output", type=Path, metavar="DIR", help="output folder (default: handouts/)")
     b.add_argument("--allow-incomplete", action="store_true",
                    help="build even where units are untranslated (they print in English)")
@@ -87,10 +92,10 @@ def _main(argv: list[str] | None) -> int:
 
 def _build(project, args) -> int:
     clinics = load_clinics(project, args.clinic)
-    jobs = plan(clinics, args.language, args.route)
+    jobs = plan(clinics, args.language, args.route, args.edition)
     out_dir = args.output or project.root / "handouts"
     results = build(project, jobs, out_dir, allow_incomplete=args.allow_incomplete,
-                    progress=print_progress)
+                    strict=args.strict, progress=print_progress)
     failed = [r for r in results if not r.ok]
     incomplete = [r for r in results if r.ok and any("printed in English" in w for w in r.warnings)]
     for result in incomplete:

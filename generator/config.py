@@ -6,8 +6,10 @@ is in the file) its line.
 from __future__ import annotations
 
 import re
+import string
+import subprocess
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -18,6 +20,14 @@ from .errors import ConfigError
 PAPER_SIZES = {"letter": "letter", "a4": "A4"}
 HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 LOGO_TYPES = (".svg", ".png")
+FONT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+#: WCAG 2 AA: normal-size text needs at least 4.5:1 against its background.
+MIN_CONTRAST = 4.5
+WHITE = "#ffffff"
+EDITIONS = ("standard", "large", "bilingual")
+#: Pages per edition unless the clinic says otherwise; standard is one sheet printed on both sides.
+DEFAULT_PAGE_BUDGET = {"standard": 2, "large": 12, "bilingual": 6}
+URL_FIELDS = {"language", "route", "file"}
 #: The esketamine label requires at least two hours of observation after each dose.
 MIN_STAY_MINUTES = {"intranasal": 120}
 
@@ -48,6 +58,22 @@ class Clinic:
     crisis_line: str
     website: str
     protocol: dict[str, Protocol]
+    #: text colour on the primary colour (the header band)
+    on_primary_colour: str = WHITE
+    #: a font family installed on the machine, tried before the language's own fonts
+    font: str | None = None
+    #: the clinic's online copy of each handout, with {language}, {route} and {file}
+    handout_url: str | None = None
+    large_print: bool = False
+    #: languages that also get a bilingual edition, and its second language
+    bilingual: tuple[str, ...] = ()
+    bilingual_second: str = "en"
+    page_budget: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PAGE_BUDGET))
+
+    def online_url(self, language: str, route: str, file: str) -> str | None:
+        if self.handout_url is None:
+            return None
+        return self.handout_url.format(language=language, route=route, file=file)
 
 
 class _Reader:
@@ -138,11 +164,47 @@ def load_clinic(path: Path, known_languages: set[str]) -> Clinic:
         raise r.error("routes", "must list at least one route")
 
     colours = {}
-    for key in ("colors.primary", "colors.accent"):
-        value = r.get(key, str)
+    for key in ("colors.primary", "colors.accent", "colors.on_primary"):
+        value = r.get(key, str, WHITE if key == "colors.on_primary" else ...)
         if not HEX_COLOUR_RE.match(value):
             raise r.error(key, f"'{value}' is not a colour like #1a5c7a")
         colours[key] = value.lower()
+    # text colour, its background, the key to change, where the pair is printed
+    for fg, bg, key, where in (
+            ("colors.on_primary", "colors.primary", "colors.primary", "the header band's text"),
+            ("colors.primary", None, "colors.primary", "headings on white paper")):
+        ratio = contrast(colours[fg], colours[bg] if bg else WHITE)
+        if ratio < MIN_CONTRAST:
+            raise r.error(key, f"contrast {ratio:.2f}:1 for {where} ({colours[fg]} on "
+                          f"{colours[bg] if bg else WHITE}) is below {MIN_CONTRAST}:1 (WCAG AA); "
+                          "choose a darker colour")
+
+    font = r.get("font", str, None)
+    if font is not None:
+        if not FONT_NAME_RE.match(font):
+            raise r.error("font", f"{font!r} is not a font family name (letters, digits, spaces)")
+        if not _font_installed(font):
+            raise r.error("font", f"no installed font is called '{font}' (see `fc-list : family`)")
+
+    handout_url = r.get("online.handout_url", str, None)
+    if handout_url is not None:
+        _check_url_pattern(r, handout_url)
+
+    large_print = r.get("editions.large_print", bool, False)
+    second = r.get("editions.bilingual_second", str, "en")
+    if second not in known_languages | {"en"}:
+        raise r.error("editions.bilingual_second", f"no catalog for '{second}'")
+    bilingual = r.get("editions.bilingual", list, [])
+    for lang in bilingual:
+        if lang not in languages:
+            raise r.error("editions.bilingual", f"'{lang}' is not one of this clinic's languages")
+    budget = dict(DEFAULT_PAGE_BUDGET)
+    for edition in r.get("page_budget", dict, {}):
+        if edition not in EDITIONS:
+            raise r.error(f"page_budget.{edition}", f"unknown edition (known: {', '.join(EDITIONS)})")
+        budget[edition] = r.get(f"page_budget.{edition}", int)
+        if not 1 <= budget[edition] <= 50:
+            raise r.error(f"page_budget.{edition}", "must be between 1 and 50 pages")
 
     protocol = {route: _protocol(r, route) for route in routes}
     return Clinic(
@@ -152,7 +214,43 @@ def load_clinic(path: Path, known_languages: set[str]) -> Clinic:
         phone=r.get("contact.phone", str), after_hours_phone=r.get("contact.after_hours_phone", str),
         emergency_number=r.get("contact.emergency_number", str),
         crisis_line=r.get("contact.crisis_line", str),
-        website=r.get("contact.website", str, ""), protocol=protocol)
+        website=r.get("contact.website", str, ""), protocol=protocol,
+        on_primary_colour=colours["colors.on_primary"], font=font, handout_url=handout_url,
+        large_print=large_print, bilingual=tuple(bilingual), bilingual_second=second,
+        page_budget=budget)
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a #rrggbb colour."""
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours, from 1 to 21."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _font_installed(family: str) -> bool:
+    found = subprocess.run(["fc-list", f"{family}:", "family"], capture_output=True, text=True)
+    return any(family in line.split(",") for line in found.stdout.splitlines())
+
+
+def _check_url_pattern(r: _Reader, pattern: str) -> None:
+    key = "online.handout_url"
+    if not pattern.startswith("https://"):
+        raise r.error(key, "must start with https://")
+    try:
+        names = {name for _, name, spec, conv in string.Formatter().parse(pattern) if name is not None}
+    except ValueError as exc:
+        raise r.error(key, f"not a valid pattern: {exc}") from None
+    if names - URL_FIELDS:
+        raise r.error(key, f"unknown field {{{sorted(names - URL_FIELDS)[0]}}} "
+                      f"(known: {', '.join('{' + f + '}' for f in sorted(URL_FIELDS))})")
 
 
 def _protocol(r: _Reader, route: str) -> Protocol:

@@ -43,6 +43,10 @@ class RenderError(HandoutError):
     """WeasyPrint could not turn a handout into a PDF."""
 
 
+class LayoutError(RenderError):
+    """A handout overflows its page or its page budget (an error with --strict)."""
+
+
 class UsageError(HandoutError):
     """The command line asks for something that does not exist."""
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import segno
 from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -16,7 +17,7 @@ from .config import Clinic
 from .content import Route
 from .errors import BrokenTranslation, CatalogError, ContentError
 from .placeholders import PLACEHOLDERS, values
-from .segments import PLACEHOLDER_RE, Fallback, placeholders, render
+from .segments import PLACEHOLDER_RE, Fallback, chunks, placeholders, render
 from .translation import Translator
 
 
@@ -45,8 +46,8 @@ def fonts_for(language: str) -> list[str]:
     return FONTS_BY_LANGUAGE.get(language.split("_")[0], DEFAULT_FONTS)
 
 
-def font_family(language: str) -> str:
-    fonts = fonts_for(language)
+def font_family(language: str, second: str | None = None) -> str:
+    fonts = list(dict.fromkeys([*fonts_for(language), *(fonts_for(second) if second else ())]))
     return ", ".join([*(f'"{name}"' for name in fonts), "sans-serif"])
 
 
@@ -56,6 +57,19 @@ class Section:
     css_class: str
     title: str
     html: Markup
+    #: the body as top-level blocks (heading, paragraph, list), for side-by-side editions
+    parts: tuple[Markup, ...] = ()
+
+
+@dataclass(frozen=True)
+class Text:
+    """A handout's words in one language."""
+    lang: str
+    dir: str
+    title: str
+    title_html: Markup
+    subtitle_html: Markup
+    sections: tuple[Section, ...]
 
 
 @dataclass(frozen=True)
@@ -76,54 +90,75 @@ class MissingUnit:
     msgid: str
 
 
-def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
-            allow_incomplete: bool = False) -> HandoutDocument:
-    """Translate every unit of a route for one clinic and language, and fill the template."""
-    fields = values(clinic, route.id, tr)
-    missing: list[MissingUnit] = []
-    used: set[str] = set(tr.shared_ids)
+class _RouteText:
+    """Translates every unit of a route into one language, noting what is missing or broken."""
 
-    def translate(text: str, path: Path, line: int) -> str:
+    def __init__(self, clinic: Clinic, route: Route, tr: Translator) -> None:
+        self.tr = tr
+        self.fields = values(clinic, route.id, tr)
+        self.missing: list[MissingUnit] = []
+        self.used: set[str] = set(tr.shared_ids)
+        sections = []
+        for block in route.blocks:
+            translate = lambda unit, b=block: self.translate(unit.text, b.path, unit.line)  # noqa: E731
+            parts = tuple(Markup(self.fill(render(text, translate, line)))
+                          for text, line in chunks(block.body, block.body_line))
+            sections.append(Section(
+                id=block.id, css_class="block-" + block.id.rsplit("/", 1)[-1],
+                title=self.fill(_inline_html(self.translate(block.title, block.path, block.title_line)))
+                if block.title else "",
+                html=Markup("".join(parts)), parts=parts))
+        self.missing += [MissingUnit(tr.path, line, msgid) for msgid, line in tr.untranslated_shared.items()]
+        title = self.translate(route.title, route.path, route.line)
+        subtitle = self.translate(route.subtitle, route.path, route.line)
+        self.text = Text(lang=tr.html_lang, dir=tr.direction, title=title,
+                         title_html=Markup(_inline_html(title)), subtitle_html=Markup(_inline_html(subtitle)),
+                         sections=tuple(sections))
+        broken = [problem for msgid in sorted(self.used) for problem in tr.problems.get(msgid, ())]
+        if broken:
+            raise BrokenTranslation(f"the '{tr.language}' translation of route '{route.id}' has "
+                                    f"{len(broken)} broken entr{'y' if len(broken) == 1 else 'ies'}:\n"
+                                    + "\n".join(f"  {p}" for p in broken), tr.path)
+
+    def translate(self, text: str, path: Path, line: int) -> str:
         _check_placeholders(text, path, line)
-        used.add(text)
-        translated = tr.unit(text)
+        self.used.add(text)
+        translated = self.tr.unit(text)
         if translated is None:
-            missing.append(MissingUnit(path, line, text))
+            self.missing.append(MissingUnit(path, line, text))
             return Fallback(text)
         return translated  # its placeholders are checked against the source by the gates
 
-    sections = []
-    for block in route.blocks:
-        body = render(block.body, lambda unit, b=block: translate(unit.text, b.path, unit.line),
-                      block.body_line)
-        sections.append(Section(
-            id=block.id, css_class="block-" + block.id.rsplit("/", 1)[-1],
-            title=_fill(_inline_html(translate(block.title, block.path, block.title_line)), fields)
-            if block.title else "",
-            html=Markup(_fill(body, fields))))
-    missing += [MissingUnit(tr.path, line, msgid) for msgid, line in tr.untranslated_shared.items()]
-    title = translate(route.title, route.path, route.line)
-    subtitle = translate(route.subtitle, route.path, route.line)
-    broken = [problem for msgid in sorted(used) for problem in tr.problems.get(msgid, ())]
-    if broken:
-        raise BrokenTranslation(f"the '{tr.language}' translation of route '{route.id}' has "
-                           f"{len(broken)} broken entr{'y' if len(broken) == 1 else 'ies'}:\n"
-                           + "\n".join(f"  {p}" for p in broken), tr.path)
+    def fill(self, html: str) -> str:
+        return _fill(html, self.fields)
+
+
+def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
+            allow_incomplete: bool = False, edition: str = "standard",
+            second: Translator | None = None, online_url: str | None = None) -> HandoutDocument:
+    """Translate every unit of a route for one clinic and language, and fill the template.
+
+    ``edition`` is "standard", "large" (large print) or "bilingual" (``second``'s text beside
+    the patient's language); ``online_url`` becomes a QR code.
+    """
+    texts = [_RouteText(clinic, route, tr)]
+    if edition == "bilingual":
+        texts.append(_RouteText(clinic, route, second))
+    missing = [m for t in texts for m in t.missing]
     if missing and not allow_incomplete:
         listing = "\n".join(f"  {m.path}:{m.line}: {m.msgid!r}" for m in missing)
         raise CatalogError(f"{len(missing)} unit(s) of route '{route.id}' are untranslated or fuzzy "
                            f"in '{tr.language}'; translate them or build with --allow-incomplete:\n"
                            f"{listing}", tr.path)
-
+    main = texts[0].text
     env = _environment(templates.resolve())
     env.install_gettext_translations(tr, newstyle=True)  # this handout's language, then render
-    page_title = f"{title} – {clinic.name}"
     html = env.get_template("handout.html").render(
-        lang=tr.html_lang, dir=tr.direction, page_title=page_title,
-        font_family=Markup(font_family(tr.language)),
+        lang=tr.html_lang, dir=tr.direction, page_title=f"{main.title} – {clinic.name}",
+        edition=edition, texts=[t.text for t in texts], main=main,
+        font_family=Markup(font_family(tr.language, second.language if second else None)),
         clinic=clinic, logo_uri=clinic.logo.resolve().as_uri(),
-        title=title, subtitle=subtitle, sections=sections,
-        title_html=Markup(_inline_html(title)), subtitle_html=Markup(_inline_html(subtitle)),
+        qr_svg=Markup(qr_svg(online_url)) if online_url else None, online_url=online_url,
         version=route.version, fingerprint=route.fingerprint,
         reviewed=format_date(route.reviewed, "long", locale=tr.locale),
         review_due=format_date(route.review_due, "long", locale=tr.locale),
@@ -137,6 +172,12 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
     return HandoutDocument(html=html, language=tr.html_lang,
                            fallbacks=tuple(f"{m.path}:{m.line}: printed in English: {m.msgid!r}" for m in missing),
                            base_url=templates, asset_roots=(templates.resolve(), clinic.logo.parent.resolve()))
+
+
+def qr_svg(url: str) -> str:
+    """A QR code for ``url`` as inline SVG (vector: sharp at any print resolution)."""
+    qr = segno.make(url, error="m", micro=False)
+    return qr.svg_inline(scale=1, border=4, omitsize=True, dark="#000", light="#fff")
 
 
 @functools.cache

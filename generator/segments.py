@@ -76,6 +76,14 @@ def render(markdown: str, translate: Callable[[Unit], str] | None = None,
     return MD.renderer.render(tokens, MD.options, {})
 
 
+def chunks(markdown: str, first_line: int = 1) -> list[tuple[str, int]]:
+    """The top-level blocks of a Markdown text (a heading, a paragraph, a whole list), each
+    with its first line, so that two languages can be set side by side block by block."""
+    lines = markdown.splitlines()
+    return [("\n".join(lines[t.map[0]:t.map[1]]), first_line + t.map[0])
+            for t in MD.parse(markdown) if t.level == 0 and t.nesting != -1 and t.map]
+
+
 def placeholders(text: str) -> list[str]:
     """Names of ``{placeholder}`` fields in a unit, in order."""
     return PLACEHOLDER_RE.findall(text)
