@@ -86,8 +86,13 @@ class HandoutDocument:
 @dataclass(frozen=True)
 class MissingUnit:
     path: Path
-    line: int
+    line: int | None   # None: not in the catalog at all (run `handouts i18n update`)
     msgid: str
+
+    def describe(self, what: str = "") -> str:
+        if self.line is None:
+            return f"{self.path}: {what}{self.msgid!r} (not in the catalog: run 'handouts i18n update')"
+        return f"{self.path}:{self.line}: {what}{self.msgid!r}"
 
 
 class _RouteText:
@@ -146,7 +151,7 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         texts.append(_RouteText(clinic, route, second))
     missing = [m for t in texts for m in t.missing]
     if missing and not allow_incomplete:
-        listing = "\n".join(f"  {m.path}:{m.line}: {m.msgid!r}" for m in missing)
+        listing = "\n".join(f"  {m.describe()}" for m in missing)
         raise CatalogError(f"{len(missing)} unit(s) of route '{route.id}' are untranslated or fuzzy "
                            f"in '{tr.language}'; translate them or build with --allow-incomplete:\n"
                            f"{listing}", tr.path)
@@ -170,7 +175,7 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
     if leftover:  # every placeholder was checked above, so this is a bug in a template
         raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
     return HandoutDocument(html=html, language=tr.html_lang,
-                           fallbacks=tuple(f"{m.path}:{m.line}: printed in English: {m.msgid!r}" for m in missing),
+                           fallbacks=tuple(m.describe("printed in English: ") for m in missing),
                            base_url=templates, asset_roots=(templates.resolve(), clinic.logo.parent.resolve()))
 
 

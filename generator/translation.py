@@ -12,6 +12,7 @@ import datetime as dt
 import gettext
 import io
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,7 +181,9 @@ def read_review(path: Path) -> Review:
     return Review(status, data.get("approved_by"), data.get("approved_on"))
 
 
-def load_translator(locales: Path, language: str) -> Translator:
+def load_translator(locales: Path, language: str, expected: Iterable[str] = ()) -> Translator:
+    """Read and check one language's catalog. ``expected`` are the template and code strings
+    of the POT: one the catalog lacks (not yet merged with ``i18n update``) counts as missing."""
     if language == SOURCE_LANGUAGE:
         return Translator(language)
     path = catalog_path(locales, language)
@@ -197,7 +200,22 @@ def load_translator(locales: Path, language: str) -> Translator:
         raise CatalogError(f"the '{language}' catalog cannot be used; no handout in this language "
                            "is built until it is fixed:\n" + "\n".join(f"  {p}" for p in problems), path)
     review = read_review(locales / language / "review.toml")
-    return Translator(language, catalog, path, review, msgfmt_entries)
+    translator = Translator(language, catalog, path, review, msgfmt_entries)
+    for msgid in expected:
+        if msgid not in catalog:
+            translator.untranslated_shared[msgid] = None
+    return translator
+
+
+def shared_msgids(pot: Path) -> list[str]:
+    """The template and code strings of the POT (every handout uses them)."""
+    try:
+        with pot.open("rb") as fp:
+            template = read_po(fp)
+    except FileNotFoundError:
+        return []
+    return [m.id[0] if isinstance(m.id, tuple) else m.id for m in template
+            if m.id and not any(loc.startswith("content/") for loc, _ in m.locations)]
 
 
 class Translators:
@@ -206,11 +224,12 @@ class Translators:
     def __init__(self, locales: Path) -> None:
         self.locales = locales
         self._loaded: dict[str, Translator | CatalogError] = {}
+        self._expected = shared_msgids(locales / "messages.pot")
 
     def get(self, language: str) -> Translator:
         if language not in self._loaded:
             try:
-                self._loaded[language] = load_translator(self.locales, language)
+                self._loaded[language] = load_translator(self.locales, language, self._expected)
             except CatalogError as exc:
                 self._loaded[language] = exc
         loaded = self._loaded[language]
