@@ -68,7 +68,7 @@ class IndexEntry:
 
     @property
     def href(self) -> str:
-        return quote(self.path)
+        return quote(self.path, safe="/+")  # iv.es+en.pdf stays readable
 
 
 def build_date(path: Path) -> str:
@@ -123,11 +123,13 @@ class Row:
     entries: tuple[IndexEntry, ...]
 
     def summary(self, field: str) -> list[tuple[str | None, str]]:
-        """The field's value, or each edition's value when the editions differ."""
-        values = [getattr(e, field) for e in self.entries]
-        if len(set(values)) == 1:
-            return [(None, values[0])]
-        return [(e.edition_label, v) for e, v in zip(self.entries, values)]
+        """The field's value; when the editions differ, each value with the editions it is for."""
+        editions: dict[str, list[str]] = {}
+        for e in self.entries:
+            editions.setdefault(getattr(e, field), []).append(e.edition_label)
+        if len(editions) == 1:
+            return [(None, next(iter(editions)))]
+        return [(", ".join(labels), value) for value, labels in editions.items()]
 
     @property
     def search(self) -> str:
