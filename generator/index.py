@@ -18,7 +18,7 @@ from babel import Locale
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .content import Content
-from .errors import HandoutError
+from .errors import HandoutError, UsageError
 from .output import handout_path
 from .translation import Translators
 
@@ -75,6 +75,9 @@ def build_date(path: Path) -> str:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else the file's modification date."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
+        if not epoch.isdigit():
+            raise UsageError(f"SOURCE_DATE_EPOCH must be seconds since 1970-01-01 (like 1763683200), "
+                             f"not {epoch!r}")
         return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date().isoformat()
     return dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
 
@@ -159,17 +162,24 @@ def group(entries: Iterable[IndexEntry]) -> list[ClinicGroup]:
     """Clinic, then route, then language, each in the order first met; editions in order."""
     tree: dict[tuple[str, str], dict[tuple[str, str], dict[str, list[IndexEntry]]]] = {}
     for e in entries:
-        tree.setdefault((e.clinic_id, e.clinic_name), {}).setdefault(
-            (e.route_id, e.route_title), {}).setdefault(e.language.id, []).append(e)
-    order = list(EDITION_LABELS)
-    return [ClinicGroup(cid, cname, tuple(
-        RouteGroup(rid, rtitle, tuple(
-            Row(langs[0].language, tuple(sorted(langs, key=lambda e: (
-                order.index(e.edition) if e.edition in order else len(order),
-                e.second.id if e.second else ""))))
-            for langs in languages.values()))
-        for (rid, rtitle), languages in routes.items()))
-        for (cid, cname), routes in tree.items()]
+        routes = tree.setdefault((e.clinic_id, e.clinic_name), {})
+        languages = routes.setdefault((e.route_id, e.route_title), {})
+        languages.setdefault(e.language.id, []).append(e)
+    clinics = []
+    for (clinic_id, clinic_name), routes in tree.items():
+        route_groups = []
+        for (route_id, route_title), languages in routes.items():
+            rows = tuple(Row(found[0].language, tuple(sorted(found, key=_edition_order)))
+                         for found in languages.values())
+            route_groups.append(RouteGroup(route_id, route_title, rows))
+        clinics.append(ClinicGroup(clinic_id, clinic_name, tuple(route_groups)))
+    return clinics
+
+
+def _edition_order(entry: IndexEntry) -> tuple[int, str]:
+    editions = list(EDITION_LABELS)
+    rank = editions.index(entry.edition) if entry.edition in editions else len(editions)
+    return rank, entry.second.id if entry.second else ""
 
 
 def render_index(entries: Iterable[IndexEntry], templates_dir: Path) -> str:

@@ -18,6 +18,7 @@ from selenium.webdriver.common.keys import Keys
 
 from generator.build import Job, build, load_clinics, plan
 from generator.content import load_content
+from generator.errors import UsageError
 from generator.index import IndexEntry, Language, build_date, collect_entries, render_index
 from generator.output import write_index
 from generator.translation import Translators
@@ -110,6 +111,9 @@ def test_build_date_from_source_date_epoch_else_file_time(tmp_path, monkeypatch)
     assert build_date(pdf) == "2025-03-04"
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc).timestamp())))
     assert build_date(pdf) == "2024-01-02"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(UsageError, match="SOURCE_DATE_EPOCH must be seconds"):
+        build_date(pdf)
 
 
 # --- a real build ----------------------------------------------------------------------------
@@ -134,8 +138,7 @@ def test_build_writes_an_index_of_what_exists_on_disk(project, site, tmp_path):
     shutil.copytree(out, copy)
     gone = copy / "example" / "en" / "oral.pdf"
     gone.unlink()
-    one = [job for job in plan(load_clinics(project, ["example"]), ["es"], ["iv"])]
-    build(project, one, copy)
+    build(project, plan(load_clinics(project, ["example"]), ["es"], ["iv"]), copy)
     hrefs = [a["href"] for a in Elements((copy / "index.html").read_text("utf-8")).find("a")]
     assert len(hrefs) == len(results) - 1 and "example/en/oral.pdf" not in hrefs
     assert all((copy / href).is_file() for href in hrefs)
