@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: handouts test check system clean
+.PHONY: handouts test check system system-test clean
 
 handouts: system $(VENV)/.installed
 	$(BIN)/handouts build --clinic example
 
-test: system $(VENV)/.installed
+test: system-test $(VENV)/.installed
 	$(BIN)/pytest
 
 check: $(VENV)/.installed
@@ -16,6 +16,9 @@ check: $(VENV)/.installed
 
 system:
 	@./tools/system-deps.sh
+
+system-test:
+	@./tools/system-deps.sh --test
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

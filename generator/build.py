@@ -10,7 +10,8 @@ from .config import Clinic, load_clinic
 from .content import Content, load_content
 from .errors import HandoutError, LayoutError, UsageError
 from .html import compose
-from .output import handout_path, write_atomic
+from .index import collect_entries, render_index
+from .output import handout_path, write_atomic, write_index
 from .pdf import render_pdf
 from .project import Project
 from .translation import Translators, available_languages
@@ -114,6 +115,10 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
         results.append(result)
         if progress:
             progress(result, index, len(jobs))
+    if jobs:  # the index lists every handout of these clinics found on disk, built now or before
+        clinics = list({job.clinic.id: job.clinic for job in jobs}.values())
+        write_index(out_dir, render_index(collect_entries(plan(clinics), content, translators, out_dir),
+                                          project.templates))
     return results
 
 

@@ -1,4 +1,5 @@
-"""Stage 6: write PDFs into ``handouts/``. The only module that writes there.
+"""Stage 6: write PDFs and the staff index page into ``handouts/``. The only module that
+writes there.
 
 Each file is written to a temporary file in the same folder, flushed to disk and renamed
 into place, so a reader never sees a half-written PDF and a failed build keeps the old one.
@@ -8,6 +9,9 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+
+
+INDEX_NAME = "index.html"
 
 
 def handout_path(out_dir: Path, clinic: str, language: str, filename: str) -> Path:
@@ -33,3 +37,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_index(out_dir: Path, html: str) -> Path:
+    """Write the staff index page, ``<out_dir>/index.html``, atomically."""
+    path = out_dir / INDEX_NAME
+    write_atomic(path, html.encode("utf-8"))
+    return path

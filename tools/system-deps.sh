@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages the project needs (fonts for every script, WeasyPrint's
-# libraries, PDF and gettext tools), when missing. As root it installs them with apt-get;
-# otherwise it names them and stops, so the user can ask an administrator.
+# libraries, PDF and gettext tools), when missing; with --test also those only the tests
+# need. As root it installs them with apt-get; otherwise it names them and stops, so the
+# user can ask an administrator.
+#   tools/system-deps.sh          # to build handouts
+#   tools/system-deps.sh --test   # to build handouts and run the tests
 set -euo pipefail
 packages=(
   fonts-noto-core fonts-noto-cjk      # Noto fonts: Latin, Arabic, Devanagari, CJK, ...
@@ -10,6 +13,14 @@ packages=(
   poppler-utils qpdf                  # pdftotext, pdffonts, pdftoppm; PDF checks
   gettext                             # msgfmt --check for catalogs
 )
+test_packages=(
+  chromium chromium-driver            # the staff index page, tested in headless Chromium
+)
+case "${1:-}" in
+  "") ;;
+  --test) packages+=("${test_packages[@]}") ;;
+  *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
