@@ -106,7 +106,7 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
             pdf = render_pdf(doc)
             problems = [*pdf.overflows, *_over_budget(job, pdf.pages)]
             if problems and strict:
-                raise LayoutError(f"{job.name}: " + "; ".join(problems), path)
+                raise LayoutError("; ".join(problems), path)
             write_atomic(path, pdf.data)
             result = Result(job, path, True, pages=pdf.pages,
                             warnings=[*doc.fallbacks, *pdf.warnings, *problems])

@@ -55,7 +55,7 @@ def font_family(language: str, second: str | None = None) -> str:
 class Section:
     id: str
     css_class: str
-    title: str
+    title: Markup
     html: Markup
     #: the body as top-level blocks (heading, paragraph, list), for side-by-side editions
     parts: tuple[Markup, ...] = ()
@@ -110,8 +110,8 @@ class _RouteText:
                           for text, line in chunks(block.body, block.body_line))
             sections.append(Section(
                 id=block.id, css_class="block-" + block.id.rsplit("/", 1)[-1],
-                title=self.fill(_inline_html(self.translate(block.title, block.path, block.title_line)))
-                if block.title else "",
+                title=Markup(self.fill(_inline_html(self.translate(block.title, block.path, block.title_line))))
+                if block.title else Markup(),
                 html=Markup("".join(parts)), parts=parts))
         self.missing += [MissingUnit(tr.path, line, msgid) for msgid, line in tr.untranslated_shared.items()]
         title = self.translate(route.title, route.path, route.line)

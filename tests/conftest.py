@@ -39,19 +39,25 @@ def project_copy(tmp_path: Path) -> Project:
 
 
 @pytest.fixture(scope="session")
-def built(project: Project, tmp_path_factory) -> dict[tuple[str, str], Path]:
-    """Every (language, route) of the example clinic, built once into a temporary folder."""
+def built_results(project: Project, tmp_path_factory) -> list:
+    """The standard edition of every (language, route) of the example clinic, built once."""
     out = tmp_path_factory.mktemp("handouts")
-    results = build(project, plan(load_clinics(project, ["example"])), out)
+    results = build(project, plan(load_clinics(project, ["example"]), editions=["standard"]), out)
     failures = [f"{r.job.name}: {r.message}" for r in results if not r.ok]
     assert not failures, "\n".join(failures)
-    return {(r.job.language, r.job.route): r.path for r in results}
+    return results
+
+
+@pytest.fixture(scope="session")
+def built(built_results) -> dict[tuple[str, str], Path]:
+    """(language, route) -> the standard edition's PDF."""
+    return {(r.job.language, r.job.route): r.path for r in built_results}
 
 
 def pdf_text(path: Path) -> str:
     """All text of a PDF, with whitespace (and hyphenation at line ends) folded."""
     text = "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
-    text = re.sub(r"(\w)[-\u00ad]\n(\w)", r"\1\2", text)
+    text = re.sub(r"(\w)[-\u00ad\u2010]\n(\w)", r"\1\2", text)
     return re.sub(r"\s+", " ", text)
 
 

@@ -15,6 +15,7 @@ packages=(
 )
 test_packages=(
   chromium chromium-driver            # the staff index page, tested in headless Chromium
+  zbar-tools                          # zbarimg decodes the printed QR codes
 )
 case "${1:-}" in
   "") ;;

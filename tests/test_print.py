@@ -1,0 +1,280 @@
+"""Print quality (issue 4): page budgets, editions, branding, QR codes, tagged PDFs.
+
+Every test reads back real PDFs rendered by WeasyPrint.
+"""
+from __future__ import annotations
+
+import re
+import statistics
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from pypdf import PdfReader
+
+from generator.build import build, load_clinics, plan
+from generator.config import contrast
+from generator.errors import ConfigError
+
+from .conftest import fold, pdf_text, run_cli
+
+POINTS_PER_MM = 72 / 25.4
+
+
+@pytest.fixture(scope="module")
+def editions(project, tmp_path_factory):
+    """Large-print and bilingual editions of a few handouts, and the second clinic's."""
+    out = tmp_path_factory.mktemp("editions")
+    example = load_clinics(project, ["example"])
+    jobs = plan(example, ["en", "es", "ar", "ru"], ["iv"], ["large", "bilingual"])
+    jobs += plan(example, ["tl"], ["oral"], ["large"])
+    jobs += plan(load_clinics(project, ["thameside"]), ["fr", "ar"], ["intranasal"])
+    results = build(project, jobs, out)
+    failures = [f"{r.job.name}: {r.message}" for r in results if not r.ok]
+    assert not failures, "\n".join(failures)
+    return {r.job.name: r for r in results}
+
+
+def page_count(path: Path) -> int:
+    return len(PdfReader(path).pages)
+
+
+# --- page budget and layout --------------------------------------------------------------
+
+def test_every_standard_handout_fits_one_sheet(built):
+    pages = {key: page_count(path) for key, path in built.items()}
+    over = {key: n for key, n in pages.items() if n > 2}
+    assert not over, f"over the 2-page budget: {over}"
+    assert len(pages) == 48
+
+
+def test_no_standard_handout_overflows_or_exceeds_its_budget(built_results):
+    layout = [f"{r.job.name}: {w}" for r in built_results for w in r.warnings
+              if "runs out of its box" in w or "runs off the page" in w or "budget" in w]
+    assert not layout, "\n".join(layout)
+
+
+def test_over_budget_is_a_warning_and_an_error_with_strict(project_copy, tmp_path):
+    clinic = project_copy.clinics / "example.toml"
+    clinic.write_text(clinic.read_text().replace("standard = 2", "standard = 1"))
+    args = ["build", "--clinic", "example", "--language", "ru", "--route", "oral",
+            "--edition", "standard", "--output", str(tmp_path)]
+    loose = run_cli(project_copy, *args)
+    assert loose.returncode == 0, loose.stderr
+    assert re.search(r"warning: 2 pages, over the standard edition's budget of 1 \(language ru, route oral\)",
+                     loose.stderr)
+    assert (tmp_path / "example/ru/oral.pdf").exists()
+    (tmp_path / "example/ru/oral.pdf").unlink()
+    strict = run_cli(project_copy, *args, "--strict")
+    assert strict.returncode == 1
+    assert "over the standard edition's budget of 1" in strict.stderr
+    assert not (tmp_path / "example/ru/oral.pdf").exists()
+
+
+def test_text_that_cannot_wrap_is_reported_as_overflow(project_copy, tmp_path):
+    # phone numbers never wrap (white-space: nowrap): an absurdly long one overflows its box
+    clinic = project_copy.clinics / "example.toml"
+    clinic.write_text(clinic.read_text().replace('phone = "503-555-0142"', 'phone = "' + "5" * 60 + '"'))
+    result = run_cli(project_copy, "build", "--clinic", "example", "--language", "en",
+                     "--route", "iv", "--edition", "standard", "--output", str(tmp_path), "--strict")
+    assert result.returncode == 1
+    assert re.search(r"page 1: (text runs out of its box|a box runs off the page): '5{60}'", result.stderr)
+
+
+def test_fill_in_lines_and_numbers_are_printed_in_the_language(built):
+    text = pdf_text(built["es", "iv"])
+    for phrase in ("Su próxima cita", "Fecha", "Hora", "Su equipo de atención médica",
+                   "503-555-0142", "503-555-0199", "911", "988"):
+        assert phrase in text
+
+
+def test_no_html_entities_leak_into_the_text(built):
+    leaks = {key: m.group(0) for key, path in built.items()
+             if (m := re.search(r"&(#x?[0-9a-fA-F]+|amp|lt|gt|quot);", pdf_text(path)))}
+    assert not leaks
+
+
+# --- editions --------------------------------------------------------------------------
+
+def _body_chars(path: Path):
+    """Characters in the page area (not the margins with footer and draft notice)."""
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            top, bottom = 22 * POINTS_PER_MM, page.height - 26 * POINTS_PER_MM
+            yield from (c for c in page.chars if top <= c["top"] and c["bottom"] <= bottom
+                        and c["text"].strip())
+
+
+def test_large_print_body_is_at_least_18pt_with_wide_line_spacing(editions):
+    for name in ("example/en/iv.large", "example/ar/iv.large", "example/tl/oral.large"):
+        result = editions[name]
+        chars = list(_body_chars(result.path))
+        sizes = [round(c["size"], 1) for c in chars]
+        assert min(sizes) >= 18, f"{name}: text at {min(sizes)} pt"
+        # line pitch of body text: baselines at least 1.5 x 18 pt apart within a paragraph
+        with pdfplumber.open(result.path) as pdf:
+            lines = [line for page in pdf.pages for line in page.extract_text_lines()]
+        pitches = [b["bottom"] - a["bottom"] for a, b in zip(lines, lines[1:])
+                   if 0 < b["bottom"] - a["bottom"] < 60]
+        usual = Counter(round(p) for p in pitches).most_common(1)[0][0]
+        assert usual >= 27, f"{name}: usual line pitch {usual} pt"
+        assert result.pages <= result.job.clinic.page_budget["large"]
+
+
+def test_large_print_is_a_single_column(editions):
+    with pdfplumber.open(editions["example/en/iv.large"].path) as pdf:
+        page = pdf.pages[1]
+        lines = page.extract_text_lines()
+        # every line starts at the left margin area: no second column in the right half
+        assert all(line["x0"] < page.width / 3 for line in lines if line["top"] < page.height - 80)
+
+
+def test_bilingual_edition_holds_both_languages_side_by_side(editions):
+    es = editions["example/es/iv.es+en"]
+    assert es.path.name == "iv.es+en.pdf"
+    text = pdf_text(es.path)
+    assert "En este tratamiento, la ketamina entra gota a gota" in text
+    assert "In this treatment, ketamine drips slowly into a vein." in text
+    assert es.pages <= es.job.clinic.page_budget["bilingual"]
+
+
+def test_bilingual_right_to_left_puts_the_patients_language_on_the_right(editions):
+    with pdfplumber.open(editions["example/ar/iv.ar+en"].path) as pdf:
+        page = pdf.pages[0]
+        arabic = [c for c in page.chars if "\u0600" <= c["text"] <= "\u06ff"]
+        latin = [c for c in page.chars if c["text"].isascii() and c["text"].isalpha()
+                 and c["top"] > 40 * POINTS_PER_MM]
+        middle = page.width / 2
+        assert arabic and latin
+        assert statistics.median(c["x0"] for c in arabic) > middle
+        assert statistics.median(c["x0"] for c in latin) < middle
+    assert PdfReader(editions["example/ar/iv.ar+en"].path).trailer["/Root"]["/Lang"] == "ar"
+
+
+# --- branding and the second clinic ----------------------------------------------------
+
+def test_second_clinic_is_a4_with_its_own_numbers(editions):
+    result = editions["thameside/fr/intranasal"]
+    reader = PdfReader(result.path)
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
+    text = pdf_text(result.path)
+    for number in ("112", "116 123", "020 7946 0321", "020 7946 0877"):
+        assert number in text
+    assert "911" not in text and "988" not in text
+    assert "2 heures 30 minutes" in text or "150 minutes" in text  # its own stay time
+    assert result.pages <= 2
+
+
+def test_contrast_ratio_matches_wcag():
+    assert contrast("#000000", "#ffffff") == pytest.approx(21)
+    assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+    assert contrast("#1d5b79", "#ffffff") > 4.5
+
+
+@pytest.mark.parametrize("key, value", [("primary", "#9fc5e8"), ("on_primary", "#2a6080")])
+def test_low_contrast_colour_is_rejected_naming_the_key(project_copy, key, value):
+    clinic = project_copy.clinics / "example.toml"
+    text = clinic.read_text()
+    text = text.replace('primary = "#1d5b79"', f'primary = "{value}"') if key == "primary" else \
+        text.replace('accent = "#8fc1d4"', f'accent = "#8fc1d4"\non_primary = "{value}"')
+    clinic.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_clinics(project_copy, ["example"])
+    line = next(n for n, raw in enumerate(text.splitlines(), 1) if raw.startswith("primary ="))
+    assert str(caught.value).startswith(f"{clinic}:{line}: error: colors.primary: contrast ")
+    assert "below 4.5:1 (WCAG AA)" in str(caught.value)
+    result = run_cli(project_copy, "build", "--clinic", "example")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_clinic_font_must_be_installed(project_copy):
+    clinic = project_copy.clinics / "example.toml"
+    clinic.write_text('font = "No Such Font"\n' + clinic.read_text())
+    with pytest.raises(ConfigError, match=r"example.toml:1: error: font: no installed font"):
+        load_clinics(project_copy, ["example"])
+
+
+def test_clinic_font_is_used(project_copy, tmp_path):
+    clinic = project_copy.clinics / "example.toml"
+    clinic.write_text('font = "Noto Serif"\n' + clinic.read_text())
+    [result] = build(project_copy, plan(load_clinics(project_copy, ["example"]), ["en"], ["iv"],
+                                        ["standard"]), tmp_path)
+    fonts = subprocess.run(["pdffonts", str(result.path)], capture_output=True, text=True).stdout
+    assert "Noto-Serif" in fonts
+
+
+# --- QR code ----------------------------------------------------------------------------
+
+def decode_qr(pdf: Path, page: int, tmp_path: Path) -> list[str]:
+    prefix = tmp_path / f"{pdf.stem}-qr"
+    subprocess.run(["pdftoppm", "-png", "-r", "300", "-f", str(page), "-l", str(page), str(pdf), str(prefix)],
+                   check=True)
+    [png] = tmp_path.glob(f"{pdf.stem}-qr*.png")
+    found = subprocess.run(["zbarimg", "--quiet", "--raw", str(png)], capture_output=True, text=True)
+    return found.stdout.split()
+
+
+def test_qr_code_decodes_to_the_clinics_online_copy(built, editions, tmp_path):
+    path = built["es", "iv"]
+    assert decode_qr(path, page_count(path), tmp_path) == \
+        ["https://riverside-clinic.example/handouts/es/iv.pdf"]
+    thames = editions["thameside/ar/intranasal.ar+en"].path
+    assert decode_qr(thames, page_count(thames), tmp_path) == \
+        ["https://thameside-clinic.example/leaflets/intranasal/ar/intranasal.ar+en.pdf"]
+
+
+def test_qr_code_is_vector(built):
+    images = subprocess.run(["pdfimages", "-list", str(built["en", "iv"])], capture_output=True, text=True)
+    assert len(images.stdout.strip().splitlines()) == 2  # the header lines only: no raster image
+
+
+def test_no_url_pattern_no_qr_code(project_copy, tmp_path):
+    clinic = project_copy.clinics / "example.toml"
+    clinic.write_text(re.sub(r"(?m)^handout_url = .*$", "", clinic.read_text()))
+    [result] = build(project_copy, plan(load_clinics(project_copy, ["example"]), ["en"], ["iv"],
+                                        ["standard"]), tmp_path)
+    assert "Scan to read this handout online" not in pdf_text(result.path)
+    assert decode_qr(result.path, result.pages, tmp_path) == []
+
+
+def test_url_pattern_with_unknown_field_is_rejected(project_copy):
+    clinic = project_copy.clinics / "example.toml"
+    clinic.write_text(clinic.read_text().replace("{language}/{file}", "{lang}/{file}"))
+    with pytest.raises(ConfigError, match=r"online.handout_url: unknown field \{lang\}"):
+        load_clinics(project_copy, ["example"])
+
+
+# --- accessibility ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("language, tag", [("en", "en"), ("zh_Hans", "zh-Hans"), ("ar", "ar")])
+def test_pdf_is_tagged_with_language_title_and_bookmarks(built, language, tag):
+    reader = PdfReader(built[language, "iv"])
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == tag
+    assert root["/MarkInfo"]["/Marked"] == True  # noqa: E712 (a pypdf BooleanObject)
+    assert "/StructTreeRoot" in root
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+    assert reader.metadata.title.endswith("– Riverside Ketamine Clinic")
+    top = [item for item in reader.outline if not isinstance(item, list)]
+    nested = [item for item in reader.outline if isinstance(item, list)]
+    assert len(top) == 1 and top[0].title == reader.metadata.title.split(" – ")[0]
+    headings = [item.title for item in nested[0] if not isinstance(item, list)]
+    assert len(headings) >= 8  # one bookmark per section heading
+
+
+def test_text_extracts_in_reading_order(built):
+    text = pdf_text(built["en", "iv"])
+    order = ["Riverside Ketamine Clinic", "Ketamine IV infusion", "What to expect",
+             "How you may feel", "Preparing for your session", "Common and rare side effects",
+             "Get help now", "After your session", "Your next appointment"]
+    positions = [text.find(heading) for heading in order]
+    assert -1 not in positions and positions == sorted(positions)
+
+
+def test_draft_status_is_said_in_words_not_colour(built):
+    first_page = PdfReader(built["ko", "iv"]).pages[0].extract_text()
+    assert "Draft translation, not yet checked by a medical translator" in first_page
+    assert fold("Draft") in fold(first_page)
