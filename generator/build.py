@@ -9,7 +9,7 @@ from pathlib import Path
 from .config import Clinic, load_clinic
 from .content import Content, load_content
 from .errors import HandoutError, LayoutError, UsageError
-from .html import compose
+from .html import HandoutDocument, compose
 from .index import collect_entries, render_index
 from .output import handout_path, write_atomic, write_index
 from .pdf import render_pdf
@@ -98,11 +98,7 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
     for index, job in enumerate(jobs, 1):
         path = handout_path(out_dir, job.clinic.id, job.language, job.filename)
         try:
-            doc = compose(job.clinic, content.routes[job.route], translators.get(job.language),
-                          project.templates, allow_incomplete=allow_incomplete,
-                          edition=job.edition,
-                          second=translators.get(job.second) if job.second else None,
-                          online_url=job.clinic.online_url(job.language, job.route, job.filename))
+            doc = compose_job(job, content, translators, project.templates, allow_incomplete)
             pdf = render_pdf(doc)
             problems = [*pdf.overflows, *_over_budget(job, pdf.pages)]
             if problems and strict:
@@ -120,6 +116,15 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
         write_index(out_dir, render_index(collect_entries(plan(clinics), content, translators, out_dir),
                                           project.templates))
     return results
+
+
+def compose_job(job: Job, content: Content, translators: Translators, templates: Path,
+                allow_incomplete: bool = False) -> HandoutDocument:
+    """The HTML of one job's handout (stages 1-4)."""
+    return compose(job.clinic, content.routes[job.route], translators.get(job.language), templates,
+                   allow_incomplete=allow_incomplete, edition=job.edition,
+                   second=translators.get(job.second) if job.second else None,
+                   online_url=job.clinic.online_url(job.language, job.route, job.filename))
 
 
 def _over_budget(job: Job, pages: int) -> list[str]:

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import textstat
 from fontTools.ttLib import TTFont
 
-from .build import load_clinics, plan
+from .build import compose_job, load_clinics, plan
 from .content import Block, Content, load_content
 from .errors import BrokenTranslation, CatalogError, HandoutError, format_diagnostic
-from .html import compose, fonts_for
+from .html import fonts_for
 from .project import Project
 from .segments import PLACEHOLDER_RE, units
 from .translation import Translator, Translators, available_languages
@@ -92,7 +92,7 @@ def check(project: Project, content: Content | None = None) -> list[Finding]:
                 "it would print as an empty box", tr.path, tr.line_of(msgid))))
     for job in plan(clinics):
         try:
-            compose(job.clinic, content.routes[job.route], translators.get(job.language), project.templates)
+            compose_job(job, content, translators, project.templates)
         except BrokenTranslation:
             continue  # its entries are listed above
         except HandoutError as exc:

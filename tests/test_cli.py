@@ -53,20 +53,20 @@ def test_unknown_placeholder_in_content_names_file_and_line(project_copy):
 
 def test_untranslated_unit_fails_that_handout_keeps_its_old_pdf_and_builds_the_rest(project_copy):
     out = project_copy.root / "handouts"
-    assert run_cli(project_copy, "build", "--route", "iv").returncode == 0
+    assert run_cli(project_copy, "build", "--clinic", "example", "--route", "iv", "--edition", "standard").returncode == 0
     old_es = (out / "example/es/iv.pdf").read_bytes()
     po = project_copy.locales / "es/LC_MESSAGES/messages.po"
     text = po.read_text()
     match = re.search(r'msgid "Chest pain\."\nmsgstr "[^"]+"', text)
     po.write_text(text.replace(match.group(0), 'msgid "Chest pain."\nmsgstr ""'))
     (out / "example/en/iv.pdf").unlink()
-    proc = run_cli(project_copy, "build", "--route", "iv")
+    proc = run_cli(project_copy, "build", "--clinic", "example", "--route", "iv", "--edition", "standard")
     assert proc.returncode == 1
     assert re.search(r"content/shared/get-help\.md:\d+: 'Chest pain\.'", proc.stderr), proc.stderr
     assert (out / "example/es/iv.pdf").read_bytes() == old_es
     assert (out / "example/en/iv.pdf").exists()
-    assert "1 built, 1 failed, 0 incomplete" in proc.stdout
-    proc = run_cli(project_copy, "build", "--route", "iv", "--allow-incomplete")
+    assert "handouts: 11 built, 1 failed, 0 incomplete" in proc.stdout
+    proc = run_cli(project_copy, "build", "--clinic", "example", "--route", "iv", "--edition", "standard", "--allow-incomplete")
     assert proc.returncode == 0
     assert "1 incomplete" in proc.stdout
     assert re.search(r"example/es/iv: built with English.*\n.*content/shared/get-help\.md:\d+: printed in English: "
@@ -76,11 +76,13 @@ def test_untranslated_unit_fails_that_handout_keeps_its_old_pdf_and_builds_the_r
 
 
 def test_filters_narrow_the_build(project_copy):
-    proc = run_cli(project_copy, "build", "--language", "en", "--route", "oral", "--route", "im")
+    proc = run_cli(project_copy, "build", "--clinic", "example", "--language", "en", "--route", "oral",
+                   "--route", "im", "--edition", "standard", "--edition", "large")
     assert proc.returncode == 0, proc.stderr
     built = sorted(p.relative_to(project_copy.root).as_posix()
                    for p in (project_copy.root / "handouts").rglob("*.pdf"))
-    assert built == ["handouts/example/en/im.pdf", "handouts/example/en/oral.pdf"]
+    assert built == ["handouts/example/en/im.large.pdf", "handouts/example/en/im.pdf",
+                     "handouts/example/en/oral.large.pdf", "handouts/example/en/oral.pdf"]
 
 
 def test_unknown_filter_value_is_a_usage_error(project_copy):

@@ -81,12 +81,13 @@ def test_metadata_footer_and_page_size(built, language, title, page_label):
     assert "Version 1.0.0" in text or "Versión 1.0.0" in text
 
 
-def test_body_text_is_at_least_12_points(built):
+def test_standard_body_text_is_at_least_10_points(built):
+    """The standard edition sets its body at 10 pt to fit one sheet (large print: 18 pt)."""
     with pdfplumber.open(built[("en", "iv")]) as pdf:
         sizes = [round(c["size"], 1) for page in pdf.pages for c in page.chars]
     body = max(set(sizes), key=sizes.count)
-    assert body >= 12
-    assert sum(s >= 12 for s in sizes) / len(sizes) > 0.8
+    assert body >= 10
+    assert sum(s >= 10 for s in sizes) / len(sizes) > 0.8
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
@@ -106,7 +107,7 @@ def test_a4_clinic_gets_a4_pages(project_copy):
     toml = project_copy.clinics / "example.toml"
     toml.write_text(toml.read_text().replace('paper = "letter"', 'paper = "a4"'))
     out = project_copy.root / "handouts"
-    [result] = build(project_copy, plan(load_clinics(project_copy), ["en"], ["im"]), out)
+    [result] = build(project_copy, plan(load_clinics(project_copy, ["example"]), ["en"], ["im"], ["standard"]), out)
     box = PdfReader(result.path).pages[0].mediabox
     assert (round(box.width), round(box.height)) == (595, 842)
 
