@@ -12,7 +12,7 @@ from .errors import HandoutError, LayoutError, UsageError
 from .html import HandoutDocument, compose
 from .index import collect_entries, render_index
 from .output import handout_path, write_atomic, write_index
-from .pdf import render_pdf
+from .pdf import DEFAULT_TIME_LIMIT, render_pdf
 from .project import Project
 from .translation import Translators, available_languages
 
@@ -90,6 +90,7 @@ def _editions(clinic: Clinic, language: str, route: str) -> list[Job]:
 
 def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | None = None,
           allow_incomplete: bool = False, strict: bool = False,
+          time_limit: float | None = DEFAULT_TIME_LIMIT,
           progress: Callable[[Result, int, int], None] | None = None) -> list[Result]:
     """Build every job; a failing handout is reported and the others still build."""
     content = content or load_content(project.content)
@@ -99,7 +100,7 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
         path = handout_path(out_dir, job.clinic.id, job.language, job.filename)
         try:
             doc = compose_job(job, content, translators, project.templates, allow_incomplete)
-            pdf = render_pdf(doc)
+            pdf = render_pdf(doc, time_limit)
             problems = [*pdf.overflows, *_over_budget(job, pdf.pages)]
             if problems and strict:
                 raise LayoutError("; ".join(problems), path)

@@ -15,9 +15,20 @@ from .check import check
 from .config import EDITIONS
 from .content import ROUTE_IDS
 from .errors import HandoutError
+from .pdf import DEFAULT_TIME_LIMIT
 from .project import Project
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds above 0")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--output", type=Path, metavar="DIR", help="output folder (default: handouts/)")
     b.add_argument("--allow-incomplete", action="store_true",
                    help="build even where units are untranslated (they print in English)")
+    b.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
+                   help="fail a handout that takes longer than this to render "
+                        f"(default: {DEFAULT_TIME_LIMIT:g})")
 
     sub.add_parser("check", help="validate content, catalogs and clinics without rendering")
 
@@ -95,7 +109,8 @@ def _build(project, args) -> int:
     jobs = plan(clinics, args.language, args.route, args.edition)
     out_dir = args.output or project.root / "handouts"
     results = build(project, jobs, out_dir, allow_incomplete=args.allow_incomplete,
-                    strict=args.strict, progress=print_progress)
+                    strict=args.strict, time_limit=args.time_limit,
+                    progress=print_progress)
     failed = [r for r in results if not r.ok]
     incomplete = [r for r in results if r.ok and any("printed in English" in w for w in r.warnings)]
     for result in incomplete:

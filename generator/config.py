@@ -28,6 +28,8 @@ EDITIONS = ("standard", "large", "bilingual")
 #: Pages per edition unless the clinic says otherwise; standard is one sheet printed on both sides.
 DEFAULT_PAGE_BUDGET = {"standard": 2, "large": 12, "bilingual": 6}
 URL_FIELDS = {"language", "route", "file"}
+#: The largest logo, or any other image or file a handout uses (WeasyPrint reads it whole).
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
 #: The esketamine label requires at least two hours of observation after each dose.
 MIN_STAY_MINUTES = {"intranasal": 120}
 
@@ -134,8 +136,16 @@ def load_clinic(path: Path, known_languages: set[str]) -> Clinic:
     logo = path.parent / r.get("logo", str)
     if logo.suffix.lower() not in LOGO_TYPES:
         raise r.error("logo", f"must be an SVG or PNG file, not '{logo.name}'")
-    if not logo.is_file():
+    if not logo.exists():
         raise r.error("logo", f"file not found: {logo}")
+    if not logo.resolve().is_relative_to(path.parent.resolve()):
+        raise r.error("logo", f"{logo} is outside the clinic's folder {path.parent} (after "
+                      "following links); put the logo file itself beside the clinic's file")
+    if not logo.is_file():
+        raise r.error("logo", f"{logo} is not a regular file")
+    if logo.stat().st_size > MAX_IMAGE_BYTES:
+        raise r.error("logo", f"{logo.name} is {logo.stat().st_size // 1024} KiB, more than the "
+                      f"{MAX_IMAGE_BYTES // 1024} KiB allowed; use a smaller image")
 
     paper = r.get("paper", str).lower()
     if paper not in PAPER_SIZES:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ContentError
+from .segments import LINK_SCHEMES, allowed_link, links
 
 ROUTE_IDS = ("iv", "intranasal", "im", "oral")
 FRONT_MATTER_FENCE = "+++"
@@ -130,6 +131,9 @@ def load_block(path: Path, root: Path) -> Block:
         text = path.read_text("utf-8")
     except UnicodeDecodeError as exc:
         raise ContentError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
+    if not text.strip():
+        raise ContentError("the file is empty; a content block needs '+++' front matter (id, title, "
+                           "version, reviewed, reviewer, review_due) and text", path, 1)
     parts = split_block(text, path)
     meta = parts.meta
 
@@ -153,6 +157,10 @@ def load_block(path: Path, root: Path) -> Block:
         raise ContentError("review_due must be after reviewed", path, key_line("review_due"))
     if not parts.body.strip():
         raise ContentError("the block has no text after its front matter", path, parts.body_line - 1)
+    for line, target in links(parts.body, parts.body_line):
+        if not allowed_link(target):
+            raise ContentError(f"link to {target!r} refused: links may only use "
+                               f"{', '.join(s + ':' for s in LINK_SCHEMES)}", path, line)
     return Block(id=meta["id"], path=path, title=meta["title"], title_line=key_line("title"),
                  version=meta["version"], reviewed=meta["reviewed"], reviewer=meta["reviewer"],
                  review_due=meta["review_due"], body=parts.body, body_line=parts.body_line)

@@ -20,12 +20,15 @@ from babel.messages.plurals import get_plural
 from markdown_it import MarkdownIt
 
 from .errors import format_diagnostic
+from .segments import LINK_SCHEMES, allowed_link, links
 
 BRACE_FIELD_RE = re.compile(r"\{[a-z][a-z0-9_]*\}")
 PERCENT_FIELD_RE = re.compile(r"%\([a-z_]+\)[sd]|%[sd]")
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
-#: With raw HTML switched on, so that HTML in a translation can be seen (and refused).
+#: With raw HTML switched on and every link target kept, so that HTML and javascript:,
+#: file: or data: links in a translation can be seen (and refused).
 HTML_AWARE_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+HTML_AWARE_MD.validateLink = lambda url: True
 
 
 @dataclass(frozen=True)
@@ -54,18 +57,20 @@ def _describe(diff_missing: Counter, diff_added: Counter, what: str) -> list[str
 
 
 def markup(text: str) -> tuple[list[str], Counter, list[str]]:
-    """Block structure, inline mark counts and link targets of a unit's Markdown."""
+    """Block structure, inline mark counts and link and image targets of a unit's Markdown."""
     tokens = HTML_AWARE_MD.parse(text)
     blocks = [t.type for t in tokens if t.type != "inline"]
     marks: Counter = Counter()
-    links: list[str] = []
+    targets: list[str] = []
     for token in tokens:
         for child in token.children or ():
             if child.type in ("strong_open", "em_open", "code_inline", "image", "hardbreak"):
                 marks[child.type.removesuffix("_open")] += 1
-            elif child.type == "link_open":
-                links.append(child.attrs.get("href", ""))
-    return blocks, marks, sorted(links)
+            if child.type == "link_open":
+                targets.append(child.attrs.get("href", ""))
+            elif child.type == "image":
+                targets.append(child.attrs.get("src", ""))
+    return blocks, marks, sorted(targets)
 
 
 def html_in(text: str) -> bool:
@@ -92,6 +97,10 @@ def entry_problems(msgid: str, msgstr: str) -> list[str]:
                      f"{dict(target_marks) or 'none'} in the translation")
     if source_links != target_links:
         found.append(f"links changed: {source_links} in the source, {target_links} in the translation")
+    refused = [target for _, target in links(msgstr) if not allowed_link(target)]
+    if refused:
+        found.append(f"link targets {refused} are not allowed; links may only use "
+                     f"{', '.join(s + ':' for s in LINK_SCHEMES)}")
 
     def numbers(text: str) -> Counter:
         return Counter(NUMBER_RE.findall(PERCENT_FIELD_RE.sub("", BRACE_FIELD_RE.sub("", text))))

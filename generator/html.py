@@ -10,7 +10,7 @@ from pathlib import Path
 import segno
 from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import __version__
 from .config import Clinic
@@ -157,7 +157,11 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
                            f"{listing}", tr.path)
     main = texts[0].text
     env = _environment(templates.resolve())
-    env.install_gettext_translations(tr, newstyle=True)  # this handout's language, then render
+    # Jinja's newstyle gettext marks a translation as safe HTML: escape it first, so that a
+    # translation reaches the page as text (its %(name)s values are escaped by Jinja).
+    env.install_gettext_callables(lambda message: escape(tr.gettext(message)),
+                                  lambda singular, plural, n: escape(tr.ngettext(singular, plural, n)),
+                                  newstyle=True)
     html = env.get_template("handout.html").render(
         lang=tr.html_lang, dir=tr.direction, page_title=f"{main.title} – {clinic.name}",
         edition=edition, texts=[t.text for t in texts], main=main,
@@ -176,7 +180,7 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
     return HandoutDocument(html=html, language=tr.html_lang,
                            fallbacks=tuple(m.describe("printed in English: ") for m in missing),
-                           base_url=templates, asset_roots=(templates.resolve(), clinic.logo.parent.resolve()))
+                           base_url=templates, asset_roots=(templates.resolve(), clinic.logo.resolve()))
 
 
 def qr_svg(url: str) -> str:
@@ -216,6 +220,8 @@ def _fill(html: str, fields: dict[str, str]) -> str:
 
 def css_string(text: str) -> Markup:
     """A CSS string literal (for ``content:``), safe to put into a stylesheet."""
+    if isinstance(text, Markup):  # escaped for HTML, but a stylesheet does not read entities
+        text = text.unescape()
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
     escaped = escaped.replace("<", "\\3C ").replace(">", "\\3E ")
     return Markup(f'"{escaped}"')

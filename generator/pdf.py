@@ -1,18 +1,36 @@
-"""Stage 5: HTML -> PDF with WeasyPrint. The only module that imports weasyprint."""
+"""Stage 5: HTML -> PDF with WeasyPrint. The only module that imports weasyprint.
+
+Content, translations and clinic files come from outside the engineering team, so the
+renderer reads nothing but regular files inside the handout's asset folders (no network,
+no ``data:`` URLs, no device files), embeds no attachment, links only to ``https:``,
+``mailto:`` and ``tel:``, and gives up on a handout that takes longer than a time limit.
+"""
 from __future__ import annotations
 
 import logging
+import mimetypes
+import os
 import re
+import signal
+import stat
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from weasyprint import HTML
 from weasyprint.formatting_structure import boxes
-from weasyprint.urls import URLFetcher
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from .config import MAX_IMAGE_BYTES
 from .errors import RenderError
 from .html import HandoutDocument
+from .segments import allowed_link
+
+#: Seconds one handout may take to lay out and write (``handouts build --time-limit``).
+DEFAULT_TIME_LIMIT = 60.0
 
 
 @dataclass(frozen=True)
@@ -35,20 +53,87 @@ NOTDEF_RE = re.compile(r"\.notdef glyph rendered.*\((U\+[0-9A-F]{4,6})\)")
 
 
 class AssetFetcher(URLFetcher):
-    """Fetch only regular files inside the given folders: no network, nothing else on disk."""
+    """Fetch only regular files inside the given roots (folders, or single files), at most
+    ``max_bytes`` each: no network, no ``data:`` URLs, nothing else on disk.
 
-    def __init__(self, roots: tuple[Path, ...]) -> None:
-        super().__init__(allowed_protocols={"file"})
+    A refusal raises ``ValueError``; with ``fail_on_errors`` WeasyPrint turns it into its
+    fatal fetch error, which stops the rendering. Refusals are also kept in ``refused``,
+    because WeasyPrint swallows every error while it draws an SVG image.
+    """
+
+    def __init__(self, roots: tuple[Path, ...], max_bytes: int = MAX_IMAGE_BYTES) -> None:
+        super().__init__(allowed_protocols={"file"}, fail_on_errors=True)
         self.roots = tuple(root.resolve() for root in roots)
+        self.max_bytes = max_bytes
+        self.refused: list[str] = []
 
     def fetch(self, url, headers=None):
+        try:
+            return self._read(url)
+        except ValueError as exc:
+            self.refused.append(str(exc))
+            raise
+
+    def _read(self, url: str) -> URLFetcherResponse:
+        shown = url if len(url) <= 100 else url[:100] + "…"
         parts = urlsplit(url)
-        if parts.scheme != "file":
-            raise ValueError(f"refused to fetch {url}: only the project's own files are allowed")
-        path = Path(unquote(parts.path)).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
-            raise ValueError(f"refused to fetch {url}: not a file in the project's asset folders")
-        return super().fetch(path.as_uri(), headers)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise ValueError(f"refused to fetch {shown}: a handout may only use files in its "
+                             "asset folders (no network, no data: URLs)")
+        try:
+            path = Path(unquote(parts.path)).resolve()
+        except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL byte
+            raise ValueError(f"refused to fetch {shown}: {exc}") from None
+        if not any(path.is_relative_to(root) for root in self.roots):
+            raise ValueError(f"refused to fetch {shown}: it is outside the handout's asset folders "
+                             f"({', '.join(map(str, self.roots))})")
+        try:  # O_NONBLOCK: opening a FIFO must not wait for a writer
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        except OSError as exc:
+            raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+        with os.fdopen(fd, "rb") as fp:
+            info = os.fstat(fp.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ValueError(f"refused to fetch {path}: not a regular file")
+            data = fp.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise ValueError(f"refused {path}: larger than {self.max_bytes // 1024} KiB; "
+                             "use a smaller file")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), data, {"Content-Type": content_type})
+
+
+class _OutOfTime(BaseException):
+    """Raised from SIGALRM; a BaseException so that WeasyPrint's ``except Exception``
+    cannot swallow it."""
+
+
+@contextmanager
+def _time_limit(seconds: float | None) -> Iterator[list[bool]]:
+    """Raise :class:`_OutOfTime` in this block after ``seconds`` (then every 0.1 s, in case
+    WeasyPrint swallowed it). Signals work on the main thread only; elsewhere there is no limit.
+    Yields a flag list: ``[True]`` once the time is up."""
+    expired: list[bool] = []
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield expired
+        return
+
+    def alarm(signum, frame):
+        expired[:] = [True]
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
+    try:
+        yield expired
+    finally:
+        while True:  # an alarm may still arrive here; the flag remembers it
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                break
+            except _OutOfTime:
+                pass
+        signal.signal(signal.SIGALRM, previous)
 
 
 class _Collect(logging.Handler):
@@ -60,29 +145,63 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def render_pdf(doc: HandoutDocument) -> RenderedPDF:
-    """Lay out and write the PDF in memory; WeasyPrint's warnings are returned, not printed."""
+def _refuse_attachments_and_links(document) -> None:
+    """No file is ever embedded, and links go only to https:, mailto: and tel:."""
+    if document.metadata.attachments:
+        raise RenderError("the handout asks to embed a file as a PDF attachment "
+                          '(<link rel="attachment">); handouts embed no files')
+    for page in document.pages:
+        for link_type, target, *_ in page.links:
+            if link_type == "attachment":
+                raise RenderError(f"the handout asks to embed {target} as a PDF attachment "
+                                  '(<a rel="attachment">); handouts embed no files')
+            if link_type == "external" and not allowed_link(target):
+                raise RenderError(f"link to {target} refused: links may only use https:, "
+                                  "mailto: or tel:")
+
+
+def render_pdf(doc: HandoutDocument, time_limit: float | None = DEFAULT_TIME_LIMIT) -> RenderedPDF:
+    """Lay out and write the PDF in memory; WeasyPrint's warnings are returned, not printed.
+
+    Anything that goes wrong, including a refused fetch and running out of time, is a
+    :class:`RenderError` for this handout only.
+    """
     logger = logging.getLogger("weasyprint")
     collect = _Collect()
     logger.addHandler(collect)
     propagate, logger.propagate = logger.propagate, False
+    fetcher = AssetFetcher(doc.asset_roots)
     try:
-        html = HTML(string=doc.html, base_url=doc.base_url.resolve().as_uri() + "/",
-                    url_fetcher=AssetFetcher(doc.asset_roots))
-        document = html.render(pdf_variant=PDF_VARIANT)
-        data = document.write_pdf(pdf_variant=PDF_VARIANT)
+        with _time_limit(time_limit) as expired:
+            html = HTML(string=doc.html, base_url=doc.base_url.resolve().as_uri() + "/",
+                        url_fetcher=fetcher)
+            document = html.render(pdf_variant=PDF_VARIANT)
+            _refuse_attachments_and_links(document)
+            data = document.write_pdf(pdf_variant=PDF_VARIANT)
+            overflowing = tuple(overflows(document))
+        if expired:  # the alarm went off inside code that swallowed it
+            raise _OutOfTime
+    except _OutOfTime:
+        raise RenderError(f"rendering took longer than the time limit of {time_limit:g} s; "
+                          "shorten the text or raise the limit with --time-limit") from None
+    except FatalURLFetchingError as exc:
+        raise RenderError(str(exc.__cause__ or exc)) from None
+    except RenderError:
+        raise
     except Exception as exc:  # WeasyPrint raises many kinds; report them per handout
         raise RenderError(f"WeasyPrint failed: {exc}") from exc
     finally:
         logger.removeHandler(collect)
         logger.propagate = propagate
+    if fetcher.refused:
+        raise RenderError(fetcher.refused[0])
     missing = sorted({m.group(1) for m in map(NOTDEF_RE.search, collect.messages) if m})
     if missing:
         raise RenderError(f"no font covers {', '.join(missing)} in this '{doc.language}' handout "
                           "(printed as empty boxes); install a font for the script, e.g. Debian's "
                           "fonts-noto-core or fonts-noto-cjk, or fix the character in the catalog")
     return RenderedPDF(data=data, pages=len(document.pages), warnings=tuple(collect.messages),
-                       overflows=tuple(overflows(document)))
+                       overflows=overflowing)
 
 
 def overflows(document) -> list[str]:

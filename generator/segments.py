@@ -9,12 +9,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 #: CommonMark plus tables; raw HTML is never passed through (it is escaped as text).
 MD = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+#: The only link targets a handout may have.
+LINK_SCHEMES = ("https", "mailto", "tel")
+
+#: Sees every link as written: markdown-it's own check would quietly turn javascript:, file:
+#: and data: links into text, and a writer should rather hear about them.
+_EVERY_LINK = MarkdownIt("commonmark", {"html": False}).enable("table")
+_EVERY_LINK.validateLink = lambda url: True
 
 PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
@@ -87,3 +96,18 @@ def chunks(markdown: str, first_line: int = 1) -> list[tuple[str, int]]:
 def placeholders(text: str) -> list[str]:
     """Names of ``{placeholder}`` fields in a unit, in order."""
     return PLACEHOLDER_RE.findall(text)
+
+
+def allowed_link(url: str) -> bool:
+    """Whether a link may be printed: https:, mailto: and tel: only."""
+    try:
+        return urlsplit(url.strip()).scheme.lower() in LINK_SCHEMES
+    except ValueError:  # e.g. a broken IPv6 host
+        return False
+
+
+def links(markdown: str, first_line: int = 1) -> list[tuple[int, str]]:
+    """Every link target in a Markdown text, with the line of its paragraph."""
+    return [(first_line + (token.map[0] if token.map else 0), child.attrs["href"])
+            for token in _EVERY_LINK.parse(markdown) for child in token.children or ()
+            if child.type == "link_open"]
