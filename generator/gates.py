@@ -161,21 +161,23 @@ def raw_plural_counts(text: str) -> dict[str, int]:
     return counts
 
 
-def msgfmt_problems(path: Path) -> list[Problem]:
-    """GNU ``msgfmt --check``: the same check Poedit and Weblate run."""
+def msgfmt_problems(path: Path, check: bool = True) -> list[Problem]:
+    """GNU ``msgfmt --check``: the same check Poedit and Weblate run (``check=False``: syntax
+    errors only)."""
     if shutil.which("msgfmt") is None:
         return [Problem(path, None, "GNU msgfmt is not installed (Debian package gettext); it is "
                         "needed to check catalogs")]
-    proc = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(path)],
-                          capture_output=True, text=True)
+    command = ["msgfmt", *(["--check"] if check else []), "-o", "/dev/null", str(path)]
+    name = " ".join(command[:-3])
+    proc = subprocess.run(command, capture_output=True, text=True)
     if proc.returncode == 0:
         return []
     found = []
     for line in proc.stderr.splitlines():
-        match = re.match(r"^(.*?):(\d+): (.*)$", line)
+        match = re.match(r"^(.*?):(\d+):(?:\d+:)? (.*)$", line)
         if match and not line.startswith("msgfmt:"):
-            found.append(Problem(path, int(match.group(2)), f"msgfmt --check: {match.group(3)}"))
-    return found or [Problem(path, None, f"msgfmt --check failed: {proc.stderr.strip()}")]
+            found.append(Problem(path, int(match.group(2)), f"{name}: {match.group(3)}"))
+    return found or [Problem(path, None, f"{name} failed: {proc.stderr.strip()}")]
 
 
 def assign_to_entries(problems: list[Problem], catalog: Catalog) -> tuple[list[Problem], dict[str, list[Problem]]]:

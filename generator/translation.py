@@ -155,14 +155,16 @@ def read_catalog(path: Path, language: str, data: bytes | None = None) -> Catalo
     """Parse a ``.po`` strictly (from ``data`` if already read); a syntax error names the line."""
     try:
         data = path.read_bytes() if data is None else data
+        data.decode("utf-8")
         return read_po(io.BytesIO(data), locale=language, domain=DOMAIN, abort_invalid=True)
     except FileNotFoundError:
         raise CatalogError(f"no catalog for '{language}'", path) from None
     except PoFileError as exc:
         raise CatalogError(f"cannot parse the catalog: {exc}", path, getattr(exc, "lineno", None)) from None
     except UnicodeDecodeError as exc:
-        raise CatalogError(f"the catalog is not in its declared encoding ({exc.reason}); "
-                           "save it as UTF-8", path) from None
+        raise CatalogError(f"the catalog is not UTF-8 text ({exc.reason}); save it as UTF-8 with "
+                           '"Content-Type: text/plain; charset=UTF-8\\n" in its header', path,
+                           data.count(b"\n", 0, exc.start) + 1) from None
 
 
 def read_review(path: Path) -> Review:
@@ -193,7 +195,11 @@ def load_translator(locales: Path, language: str, expected: Iterable[str] = ()) 
         raise CatalogError(f"no catalog for '{language}'", path) from None
     catalog = read_catalog(path, language, data)
     text = data.decode("utf-8")  # read_po accepted it, so it is UTF-8
-    msgfmt_wide, msgfmt_entries = assign_to_entries(msgfmt_problems(path), catalog)
+    # Babel reads past some syntax errors (an unclosed string), so msgfmt's own parse decides;
+    # a syntax error stops the whole catalog, a --check finding only the entries it is in.
+    syntax = msgfmt_problems(path, check=False)
+    msgfmt_wide, msgfmt_entries = (syntax, {}) if syntax else \
+        assign_to_entries(msgfmt_problems(path), catalog)
     problems = [*msgfmt_wide, *header_problems(path, language, catalog, text),
                 *plural_count_problems(path, catalog, raw_plural_counts(text))]
     if problems:
