@@ -91,11 +91,13 @@ class AssetFetcher(URLFetcher):
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
         except OSError as exc:
             raise ValueError(f"cannot read {path}: {exc.strerror}") from None
-        with os.fdopen(fd, "rb") as fp:
-            info = os.fstat(fp.fileno())
-            if not stat.S_ISREG(info.st_mode):
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise ValueError(f"refused to fetch {path}: not a regular file")
-            data = fp.read(self.max_bytes + 1)
+            with os.fdopen(fd, "rb", closefd=False) as fp:
+                data = fp.read(self.max_bytes + 1)
+        finally:
+            os.close(fd)
         if len(data) > self.max_bytes:
             raise ValueError(f"refused {path}: larger than {self.max_bytes // 1024} KiB; "
                              "use a smaller file")
