@@ -73,16 +73,16 @@ def render(markdown: str, translate: Callable[[Unit], str] | None = None,
 
     A :class:`Fallback` result is wrapped in ``<mark class="untranslated">``.
     """
-    tokens = MD.parse(markdown)
+    env: dict = {}  # the block's link reference definitions, for its units
+    tokens = MD.parse(markdown, env)
     if translate is not None:
         for token, unit in _inline_tokens(tokens, first_line):
             text = translate(unit)
-            if text != token.content:
-                token.content = text
-                token.children = MD.parseInline(text)[0].children
+            token.content = text
+            token.children = MD.parseInline(text, env)[0].children
             if isinstance(text, Fallback):
                 token.children = [FALLBACK_OPEN, *token.children, FALLBACK_CLOSE]
-    return MD.renderer.render(tokens, MD.options, {})
+    return MD.renderer.render(tokens, MD.options, env)
 
 
 def chunks(markdown: str, first_line: int = 1) -> list[tuple[str, int]]:

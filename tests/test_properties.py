@@ -1,0 +1,135 @@
+"""Properties over many generated inputs (hypothesis): Markdown survives segmenting and
+putting back, the translation checks never crash, and the fetcher never leaves its roots."""
+import os
+from pathlib import Path
+from urllib.parse import urlsplit, unquote
+
+from babel.messages.catalog import Catalog
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+import pytest
+
+from generator.errors import CatalogError
+from generator.gates import entry_problems
+from generator.pdf import AssetFetcher
+from generator.segments import render, units
+from generator.translation import Translator, catalog_path, load_translator
+
+from .conftest import po_bytes
+
+QUICK = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+INLINE = st.sampled_from([
+    "word", "two words", "**bold**", "*em*", "_em_", "`code`", "[link](https://example.org/a)",
+    "[ref]", "[ref][]", "![img](pic.png)", "{clinic_name}", "<b>html</b>", "&amp;", "&copy;",
+    "\\*", "*", "**", "_", "[", "]", "(", ")", "<", ">", "!", "#", "|", "\\", "  \n", "\n",
+    "https://example.org", "<https://example.org>", "1.", "-", "+", "~~x~~", "Ünïcødé", "中文",
+])
+LINE = st.builds(
+    lambda prefix, parts: prefix + " ".join(parts),
+    st.sampled_from(["", "", "# ", "## ", "- ", "* ", "1. ", "> ", "    ", "| ", "  - "]),
+    st.lists(INLINE, max_size=6))
+BLOCK_EXTRAS = st.sampled_from([
+    "", "---", "| a | b |\n| --- | --- |\n| x **y** | [z](https://example.org) |",
+    "```\ncode *not em*\n```", "[ref]: https://example.org/ref", "Title\n=====", "<div>raw</div>",
+])
+MARKDOWN = st.one_of(
+    st.lists(st.one_of(LINE, BLOCK_EXTRAS), max_size=12).map("\n".join),
+    st.text(alphabet="ab *_[]()<>!#|`\\-+.1\n:/{}&;", max_size=120),
+    st.text(max_size=60),
+)
+
+
+@QUICK
+@given(MARKDOWN)
+@example("See [the guide][ref].\n\n[ref]: https://example.org/ref")  # a reference defined elsewhere
+def test_identity_translation_gives_the_same_html(markdown):
+    """Every unit put back as its own translation renders exactly as the untranslated text:
+    the units hold all of the inline Markdown, and nothing is lost or added on the way."""
+    seen = []
+
+    def identity(unit):
+        seen.append(unit.text)
+        return unit.text
+
+    assert render(markdown, identity) == render(markdown)
+    assert seen == [unit.text for unit in units(markdown)]
+
+
+@QUICK
+@given(st.text(min_size=1), st.text())
+def test_entry_checks_never_crash(msgid, msgstr):
+    problems = entry_problems(msgid, msgstr)
+    assert isinstance(problems, list) and all(isinstance(p, str) for p in problems)
+
+
+@QUICK
+@given(st.text(min_size=1), st.text(min_size=1))
+def test_a_catalog_with_any_entry_compiles_and_is_checked_without_crashing(msgid, msgstr):
+    catalog = Catalog(locale="es")
+    catalog.add(msgid, msgstr, locations=[("content/x.md", 1)])
+    tr = Translator("es", catalog)
+    assert tr.unit(msgid) == msgstr
+    assert all(problem.msgid == msgid for problem in tr.problems.get(msgid, []))
+
+
+@pytest.fixture(scope="module")
+def locales(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("locales")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(min_size=1, max_size=40), st.text(max_size=40))
+def test_a_catalog_file_with_any_entry_loads_or_fails_cleanly(locales, msgid, msgstr):
+    """The whole path a catalog takes (Babel, msgfmt, header and entry checks): a
+    CatalogError at worst, never another exception."""
+    catalog = Catalog(locale="es", fuzzy=False)
+    catalog.add(msgid, msgstr, locations=[("content/x.md", 1)])
+    path = catalog_path(locales, "es")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(po_bytes(catalog))
+    try:
+        load_translator(locales, "es")
+    except CatalogError:
+        pass
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory) -> Path:
+    """root/ holds files, a folder, links that stay inside and links that point out."""
+    base = tmp_path_factory.mktemp("tree")
+    root = base / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "in.css").write_text("inside")
+    (root / "sub" / "deep.css").write_text("inside")
+    (root / "sub" / "link.css").symlink_to(root / "in.css")
+    (root / "sub" / "up").symlink_to(root)
+    (root / "out").symlink_to(base)
+    (root / "passwd").symlink_to("/etc/passwd")
+    (base / "secret.css").write_text("outside")
+    (base / "root2").mkdir()
+    (base / "root2" / "in.css").write_text("outside")  # a sibling whose name starts like the root
+    return root
+
+
+SEGMENT = st.sampled_from(["..", ".", "", "sub", "in.css", "deep.css", "link.css", "up", "out",
+                           "passwd", "secret.css", "root", "root2", "%2e%2e", "%2E%2e", "..%2f",
+                           "%2f", "etc", "dev", "zero", "%00", "~", "//", "?x", "#y"])
+
+
+@QUICK
+@given(st.lists(SEGMENT, min_size=1, max_size=8),
+       st.sampled_from(["{root}/", "{root}", "file:///", "file://localhost{root}/", "file://host/",
+                        "{base}/", "http://127.0.0.1/", "data:,"]))
+def test_the_fetcher_never_reads_outside_its_roots(tree, segments, prefix):
+    url = prefix.format(root=tree.as_uri(), base=tree.parent.as_uri()) + "/".join(segments)
+    fetcher = AssetFetcher((tree,))
+    try:
+        response = fetcher.fetch(url)
+    except ValueError:
+        assert fetcher.refused
+        return
+    path = Path(unquote(urlsplit(response.url).path))
+    assert path == path.resolve() and path.is_relative_to(tree.resolve()), url
+    assert response.read() == b"inside", url
+    assert os.path.isfile(path)
