@@ -20,7 +20,7 @@ from generator.translation import catalog_path, read_catalog
 
 from .conftest import pdf_text, po_bytes, run_cli
 
-BUILD = ("build", "--language", "en", "--language", "es", "--route", "iv")
+BUILD = ("build", "--language", "en", "--language", "es", "--route", "iv", "--edition", "standard")
 EN, ES = Path("example/en/iv.pdf"), Path("example/es/iv.pdf")
 PO = "locales/es/LC_MESSAGES/messages.po"
 CLINIC = "content/clinics/example.toml"
@@ -30,7 +30,7 @@ BLOCK = "content/shared/disclaimer.md"
 @pytest.fixture(scope="session")
 def baseline(project, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("baseline")
-    results = build(project, plan(load_clinics(project, ["example"]), ["en", "es"], ["iv"]), out)
+    results = build(project, plan(load_clinics(project, ["example"]), ["en", "es"], ["iv"], ["standard"]), out)
     assert all(r.ok for r in results), [r.message for r in results]
     return out
 
@@ -69,7 +69,7 @@ def run_and_check(project, args, code: int, expected: str, failed=(), built=(EN,
     assert proc.returncode == code, proc.stderr
     assert re.search(expected, proc.stderr), proc.stderr
     assert "Traceback" not in proc.stderr
-    assert not [p for p in out.rglob("*") if p.suffix not in (".pdf", "") or p.name.startswith(".")]
+    assert not [p for p in out.rglob("*") if p.suffix not in (".pdf", ".html", "") or p.name.startswith(".")]
     after = pdfs(out)
     assert after.keys() == before.keys()
     rebuilt = set() if code == 2 else set(built) - set(failed)
@@ -175,7 +175,7 @@ def test_a_very_long_unbroken_word_is_broken_across_lines(previous, where):
     else:
         set_translation(previous, "Chest pain.", f"Dolor en el pecho. {LONG_WORD}.")
         language, pdf = "es", ES
-    run_and_check(previous, ("build", "--language", language, "--route", "iv"), 0,
+    run_and_check(previous, ("build", "--language", language, "--route", "iv", "--edition", "standard"), 0,
                   rf"built \S*handouts/{pdf}", built=[pdf])
     assert_on_the_page(previous.root / "handouts" / pdf)
 
@@ -188,6 +188,6 @@ def test_a_handout_ten_times_its_normal_length_builds(previous):
         text = block.path.read_text("utf-8")
         parts = split_block(text, block.path)
         block.path.write_text(text + ("\n" + parts.body) * 9, "utf-8")
-    run_and_check(previous, ("build", "--language", "en", "--route", "iv"), 0,
+    run_and_check(previous, ("build", "--language", "en", "--route", "iv", "--edition", "standard"), 0,
                   r"built \S*handouts/example/en/iv\.pdf", built=[EN])
     assert len(PdfReader(previous.root / "handouts" / EN).pages) >= 5 * normal
