@@ -121,7 +121,7 @@ def _time_limit(seconds: float | None) -> Iterator[list[bool]]:
         return
 
     def alarm(signum, frame):
-        expired[:] = [True]
+        expired.append(True)
         raise _OutOfTime
 
     previous = signal.signal(signal.SIGALRM, alarm)
