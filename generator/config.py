@@ -93,7 +93,7 @@ class _Reader:
         current = ""
         for lineno, raw in enumerate(self.lines, 1):
             line = raw.strip()
-            header = re.match(r"^\[([^\[\]]+)\]$", line)
+            header = re.match(r"^\[([^\[\]]+)\]\s*(?:#.*)?$", line)  # a comment may follow
             if header:
                 current = header.group(1).strip()
             elif current == table and re.match(rf"{re.escape(key)}\s*=", line):

@@ -321,17 +321,28 @@ def test_logo_that_fetches_something_fails_the_handout(project_copy, inner, refu
         render(project_copy)
 
 
-@pytest.mark.parametrize("key,value", [
-    ("primary", '"#fff; } @import url(file:///etc/passwd); :root { --x: #000"'),
-    ("primary", '"red"'),
-    ("accent", '"#1d5b79ff"'),
-    ("paper", '"99999in 99999in"'),
-    ("paper", '"letter; } @page { size: 1mm"'),
+@pytest.mark.parametrize("old,new,key", [
+    ('primary = "#1d5b79"', 'primary = "#fff; } @import url(file:///etc/passwd); :root { --x: #000"',
+     "colors.primary"),
+    ('primary = "#1d5b79"', 'primary = "red"', "colors.primary"),
+    ('accent = "#8fc1d4"', 'accent = "#1d5b79ff"', "colors.accent"),
+    ('accent = "#8fc1d4"', 'accent = "#8fc1d4"\non_primary = "white; background: url(/etc/passwd)"',
+     "colors.on_primary"),
+    ('paper = "letter"', 'paper = "99999in 99999in"', "paper"),
+    ('paper = "letter"', 'paper = "letter; } @page { size: 1mm"', "paper"),
+    ('paper = "letter"', 'paper = "letter"\nfont = "Noto Sans\\"; } @import url(file:///etc/passwd); x {"', "font"),
+    ("standard = 2", "standard = 100000", "page_budget.standard"),
+    ("standard = 2", "standard = -1", "page_budget.standard"),
 ])
-def test_absurd_css_values_in_a_clinic_file_are_refused(project_copy, key, value):
-    path = clinic_with(project_copy, **{key: value})
-    with pytest.raises(ConfigError, match=re.escape(key)):
+def test_absurd_css_values_in_a_clinic_file_are_refused(project_copy, old, new, key):
+    """Every value from a clinic's file that reaches the stylesheet or the layout is checked."""
+    path = project_copy.clinics / "example.toml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=re.escape(key)) as info:
         load_clinic(path, available_languages(project_copy.locales))
+    assert info.value.line is not None
 
 
 def test_a_refused_fetch_fails_one_handout_and_the_batch_goes_on(project_copy):
