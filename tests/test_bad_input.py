@@ -20,7 +20,9 @@ from generator.translation import catalog_path, read_catalog
 
 from .conftest import pdf_text, po_bytes, run_cli
 
-BUILD = ("build", "--language", "en", "--language", "es", "--route", "iv", "--edition", "standard")
+#: the IV route's standard edition of the example clinic, in the languages added after it
+IV = ("build", "--clinic", "example", "--route", "iv", "--edition", "standard", "--language")
+BUILD = (*IV, "en", "--language", "es")
 EN, ES = Path("example/en/iv.pdf"), Path("example/es/iv.pdf")
 PO = "locales/es/LC_MESSAGES/messages.po"
 CLINIC = "content/clinics/example.toml"
@@ -175,7 +177,7 @@ def test_a_very_long_unbroken_word_is_broken_across_lines(previous, where):
     else:
         set_translation(previous, "Chest pain.", f"Dolor en el pecho. {LONG_WORD}.")
         language, pdf = "es", ES
-    run_and_check(previous, ("build", "--language", language, "--route", "iv", "--edition", "standard"), 0,
+    run_and_check(previous, (*IV, language), 0,
                   rf"built \S*handouts/{pdf}", built=[pdf])
     assert_on_the_page(previous.root / "handouts" / pdf)
 
@@ -188,6 +190,6 @@ def test_a_handout_ten_times_its_normal_length_builds(previous):
         text = block.path.read_text("utf-8")
         parts = split_block(text, block.path)
         block.path.write_text(text + ("\n" + parts.body) * 9, "utf-8")
-    run_and_check(previous, ("build", "--language", "en", "--route", "iv", "--edition", "standard"), 0,
+    run_and_check(previous, (*IV, "en"), 0,
                   r"built \S*handouts/example/en/iv\.pdf", built=[EN])
     assert len(PdfReader(previous.root / "handouts" / EN).pages) >= 5 * normal

@@ -351,7 +351,8 @@ def test_a_refused_fetch_fails_one_handout_and_the_batch_goes_on(project_copy):
     (clinics / "bad-logo.svg").write_text(SVG.format('<image href="file:///etc/passwd"/>'))
     (clinics / "bad.toml").write_text((clinics / "example.toml").read_text()
                                       .replace('"example-logo.svg"', '"bad-logo.svg"'))
-    proc = run_cli(project_copy, "build", "--language", "en", "--route", "iv", "--edition", "standard")
+    proc = run_cli(project_copy, "build", "--clinic", "bad", "--clinic", "example", "--language", "en",
+                   "--route", "iv", "--edition", "standard")
     assert proc.returncode == 1
     assert re.search(r"bad/en/iv: not built.*\n.*refused to fetch file:///etc/passwd", proc.stderr), proc.stderr
     assert "Traceback" not in proc.stderr
@@ -373,8 +374,8 @@ def test_a_render_over_the_time_limit_fails_cleanly_and_restores_the_alarm(proje
 
 
 def test_time_limit_option(project_copy):
-    proc = run_cli(project_copy, "build", "--language", "en", "--language", "es", "--route", "iv",
-                   "--edition", "standard", "--time-limit", "0.01")
+    proc = run_cli(project_copy, "build", "--clinic", "example", "--language", "en", "--language", "es",
+                   "--route", "iv", "--edition", "standard", "--time-limit", "0.01")
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.count("took longer than the time limit of 0.01 s") == 2  # each reported, none ends the batch
     assert "Traceback" not in proc.stderr
