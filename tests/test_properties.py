@@ -1,6 +1,5 @@
 """Properties over many generated inputs (hypothesis): Markdown survives segmenting and
 putting back, the translation checks never crash, and the fetcher never leaves its roots."""
-import os
 from pathlib import Path
 from urllib.parse import urlsplit, unquote
 
