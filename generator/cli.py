@@ -1,24 +1,29 @@
 """The ``handouts`` command.
 
-Exit codes: 0 all well; 1 a handout failed (the others were still built) or ``check`` found
-errors; 2 usage, configuration or content errors (nothing was built).
+Exit codes: 0 all well; 1 a handout failed (the others were still built and the failed
+one's previous PDF is kept) or ``check`` found errors; 2 usage, configuration or content
+errors (nothing was built); 3 another build holds the output folder's lock (this one did
+nothing; try again later).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
-from . import __version__, i18n
-from .build import build, load_clinics, plan, print_progress
+from . import __version__, i18n, report
+from .build import build, load_clinics, merge, plan, shard
 from .check import check
 from .config import EDITIONS
 from .content import ROUTE_IDS
-from .errors import HandoutError
+from .errors import BuildLocked, HandoutError
+from .output import write_atomic
 from .pdf import DEFAULT_TIME_LIMIT
 from .project import Project
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 
 def _seconds(text: str) -> float:
@@ -55,6 +60,20 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
                    help="fail a handout that takes longer than this to render "
                         f"(default: {DEFAULT_TIME_LIMIT:g})")
+    b.add_argument("--force", action="store_true",
+                   help="rebuild every handout, not only those whose inputs changed")
+    b.add_argument("--jobs", "-j", type=_positive, default=os.cpu_count() or 1, metavar="N",
+                   help="render in N processes (default: the number of CPUs, here %(default)s)")
+    b.add_argument("--shard", type=_shard, metavar="K/N",
+                   help="build only the K-th of N equal parts of the handouts (K from 1), for "
+                        "N machines; put the outputs together with 'handouts merge'")
+    b.add_argument("--report", type=Path, metavar="FILE.json",
+                   help="also write what was built, unchanged and failed as JSON")
+
+    m = sub.add_parser("merge", help="put the output folders of sharded builds into one")
+    m.add_argument("folders", nargs="+", type=Path, metavar="DIR",
+                   help="output folders of 'handouts build --shard K/N'")
+    m.add_argument("--output", type=Path, metavar="DIR", help="output folder (default: handouts/)")
 
     sub.add_parser("check", help="validate content, catalogs and clinics without rendering")
 
@@ -71,6 +90,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
+def _shard(text: str) -> tuple[int, int]:
+    index, _, count = text.partition("/")
+    if not (index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N with 1 <= K <= N, e.g. 2/4")
+    return int(index), int(count)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
@@ -84,6 +116,10 @@ def _main(argv: list[str] | None) -> int:
     try:
         if args.command == "build":
             return _build(project, args)
+        if args.command == "merge":
+            merged = merge(project, args.folders, args.output or project.root / "handouts")
+            print(f"handouts merge: {merged} handouts in {args.output or project.root / 'handouts'}")
+            return EXIT_OK
         if args.command == "check":
             return _check(project)
         if args.command == "i18n":
@@ -98,6 +134,9 @@ def _main(argv: list[str] | None) -> int:
             elif args.i18n_command == "stats":
                 return _stats(project, args.min)
             return EXIT_OK
+    except BuildLocked as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_LOCKED
     except HandoutError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
@@ -105,15 +144,35 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _build(project, args) -> int:
-    clinics = load_clinics(project, args.clinic)
-    jobs = plan(clinics, args.language, args.route, args.edition)
+    """Build, print a summary, write the JSON report (also when nothing could be built)."""
+    started, start = report.started_at(), time.perf_counter()
     out_dir = args.output or project.root / "handouts"
-    results = build(project, jobs, out_dir, allow_incomplete=args.allow_incomplete,
-                    strict=args.strict, time_limit=args.time_limit,
-                    progress=print_progress)
+    results, error = [], None
+    try:
+        results, code = _run_build(project, args, out_dir)
+    except HandoutError as exc:
+        error, code = str(exc), EXIT_LOCKED if isinstance(exc, BuildLocked) else EXIT_USAGE
+        print(exc, file=sys.stderr)
+    if args.report:
+        write_atomic(args.report, report.to_json(results, out_dir, code, started,
+                                                  time.perf_counter() - start, error))
+    return code
+
+
+def _run_build(project, args, out_dir: Path):
+    start = time.perf_counter()
+    jobs = plan(load_clinics(project, args.clinic), args.language, args.route, args.edition)
+    if args.shard:
+        jobs = shard(jobs, *args.shard)
+    progress = report.Progress(len(jobs))
+    try:
+        results = build(project, jobs, out_dir, allow_incomplete=args.allow_incomplete,
+                        strict=args.strict, time_limit=args.time_limit, progress=progress,
+                        force=args.force, workers=args.jobs)
+    finally:
+        progress.close()
     failed = [r for r in results if not r.ok]
-    incomplete = [r for r in results if r.ok and any("printed in English" in w for w in r.warnings)]
-    for result in incomplete:
+    for result in filter(report.is_incomplete, results):
         print(f"\n{result.job.name}: built with English standing in for missing translations:",
               file=sys.stderr)
         for warning in result.warnings:
@@ -121,9 +180,8 @@ def _build(project, args) -> int:
     for result in failed:
         print(f"\n{result.job.name}: not built; the previous PDF, if any, is unchanged\n{result.message}",
               file=sys.stderr)
-    print(f"handouts: {len(results) - len(failed)} built, {len(failed)} failed, "
-          f"{len(incomplete)} incomplete, in {out_dir}")
-    return EXIT_FAILED if failed else EXIT_OK
+    print(report.summary(results, out_dir, time.perf_counter() - start))
+    return results, EXIT_FAILED if failed else EXIT_OK
 
 
 def _stats(project: Project, minimum: float | None) -> int:

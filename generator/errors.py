@@ -51,6 +51,10 @@ class UsageError(HandoutError):
     """The command line asks for something that does not exist."""
 
 
+class BuildLocked(HandoutError):
+    """Another build holds the output folder's lock (exit 3: this one did nothing)."""
+
+
 def format_diagnostic(severity: str, message: str, path: Path | str | None = None,
                       line: int | None = None) -> str:
     """``path:line: severity: message``, as compilers print them (the line when known)."""

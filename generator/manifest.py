@@ -1,0 +1,260 @@
+"""What each handout depends on, and the record of what was built (``handouts/manifest.json``).
+
+Every output has a hash of everything it is made from: the content units its route uses
+(block texts and front matter, the route's title and subtitle), the catalog entries for
+those units plus the template and code strings, the catalog's header and review status,
+the templates and stylesheets, the clinic's file and logo, the font files, and the
+generator's version and code. ``handouts build`` renders an output again only when that
+hash differs from the one recorded when it was last built, or when the PDF on disk is not
+the one that was written (deleted or edited by hand). The hashes are computed from the
+sources alone, without composing or rendering anything, so a build with nothing to do is
+quick.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import __version__
+from .content import Content, Route
+from .errors import HandoutError
+from .html import fonts_for
+from .index import build_date
+from .output import handout_path
+from .segments import units
+from .translation import SOURCE_LANGUAGE, catalog_path, read_catalog
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .build import Job
+    from .project import Project
+
+MANIFEST_NAME = "manifest.json"
+#: Bump when the manifest's layout or what goes into a hash changes.
+FORMAT = 1
+#: Libraries whose version changes the PDF bytes.
+RENDERERS = ("weasyprint", "pydyf", "fonttools", "jinja2", "babel", "markdown-it-py")
+#: Catalog header fields that change on every ``i18n update`` or save and are never printed.
+VOLATILE_HEADERS = {"POT-Creation-Date", "PO-Revision-Date", "X-Generator", "Generated-By"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One output as it was last built."""
+    job: str
+    inputs: str      # hash of everything the output is made from
+    sha256: str      # hash of the PDF as written
+    pages: int
+
+
+@dataclass
+class Manifest:
+    #: by the output's path relative to the output folder, e.g. "example/es/iv.pdf"
+    entries: dict[str, Entry]
+    #: hash of what the staff index page (index.html) was last written from
+    index: str = ""
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        """The manifest at ``path``; a missing or unreadable one is empty (all is rebuilt)."""
+        try:
+            data = json.loads(path.read_bytes())
+            if data.get("format") != FORMAT:
+                return cls({})
+            return cls({key: Entry(**value) for key, value in data["outputs"].items()},
+                       data.get("index", ""))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return cls({})
+
+    def to_bytes(self) -> bytes:
+        """Stable JSON: sorted, no clock time, so the same builds give the same manifest."""
+        data = {"format": FORMAT, "generator": __version__, "index": self.index,
+                "outputs": {key: asdict(entry) for key, entry in sorted(self.entries.items())}}
+        return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+    def is_current(self, key: str, inputs: str, pdf: Path) -> bool:
+        """Whether the output at ``pdf`` was built from these inputs and is still as written."""
+        entry = self.entries.get(key)
+        if entry is None or entry.inputs != inputs:
+            return False
+        try:
+            return file_sha256(pdf) == entry.sha256
+        except OSError:
+            return False
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _digest(*parts: object) -> str:
+    """A hash of JSON-able parts (strings, numbers, lists, None)."""
+    text = json.dumps(parts, ensure_ascii=False, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return "missing"
+
+
+def _tree_digest(root: Path) -> str:
+    """Every file under ``root``, by relative path and content."""
+    files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return _digest([(p.relative_to(root).as_posix(), _file_digest(p)) for p in files])
+
+
+def route_msgids(route: Route) -> list[str]:
+    """Every translation unit a route prints: its title and subtitle, block titles and texts."""
+    ids = [route.title, route.subtitle]
+    for block in route.blocks:
+        if block.title:
+            ids.append(block.title)
+        ids.extend(unit.text for unit in units(block.body, block.body_line))
+    return ids
+
+
+class Inputs:
+    """The hash of each job's inputs, with every part computed once per run."""
+
+    def __init__(self, project: Project, content: Content, allow_incomplete: bool = False,
+                 strict: bool = False) -> None:
+        self.project = project
+        self.content = content
+        self._common = _digest(
+            FORMAT, __version__, _tree_digest(Path(__file__).parent),
+            [(name, _version(name)) for name in RENDERERS],
+            _tree_digest(project.templates), allow_incomplete, strict)
+        self._routes: dict[str, tuple[str, list[str]]] = {}
+        self._catalogs: dict[tuple[str, str], str] = {}
+        self._parsed: dict[str, object] = {}
+        self._clinics: dict[Path, str] = {}
+        self._fonts: dict[str, str] = {}
+        self._font_files: dict[str, list[str]] | None = None
+
+    def of(self, job: Job) -> str:
+        languages = [job.language] + ([job.second] if job.second else [])
+        return _digest(
+            self._common, job.clinic.id, job.edition, job.filename, languages,
+            self._clinic(job.clinic.path, job.clinic.logo), self._route(job.route)[0],
+            [self._catalog(lang, job.route) for lang in languages],
+            [self._font(job.clinic.font, lang) for lang in languages])
+
+    def of_index(self, jobs: list[Job], out_dir: Path) -> str:
+        """What the staff index page shows for these jobs: the PDFs on disk and their dates,
+        and the content, clinics, templates and review status they are listed with."""
+        languages = sorted({lang for job in jobs for lang in (job.language, job.second) if lang})
+        paths = [(job.name, handout_path(out_dir, job.clinic.id, job.language, job.filename))
+                 for job in jobs]
+        on_disk = [(name, build_date(path)) for name, path in paths if path.is_file()]
+        return _digest(
+            self._common, on_disk,
+            sorted({self._clinic(job.clinic.path, job.clinic.logo) for job in jobs}),
+            sorted({self._route(job.route)[0] for job in jobs}),
+            [(lang, _file_digest(self.project.locales / lang / "review.toml"),
+              _file_digest(catalog_path(self.project.locales, lang))) for lang in languages])
+
+    def _route(self, route_id: str) -> tuple[str, list[str]]:
+        if route_id not in self._routes:
+            route = self.content.routes[route_id]
+            blocks = [(b.id, b.title, b.version, b.reviewed, b.reviewer, b.review_due, b.body)
+                      for b in route.blocks]
+            self._routes[route_id] = (_digest(route.id, route.title, route.subtitle, blocks),
+                                      route_msgids(route))
+        return self._routes[route_id]
+
+    def _clinic(self, path: Path, logo: Path) -> str:
+        if path not in self._clinics:
+            self._clinics[path] = _digest(_file_digest(path), logo.name, _file_digest(logo))
+        return self._clinics[path]
+
+    def _catalog(self, language: str, route_id: str) -> str:
+        """The catalog entries the route uses, the template and code strings, the header and
+        the review status. A catalog that cannot be read is hashed whole (its handouts fail
+        and are tried again on every build until it is fixed)."""
+        if language == SOURCE_LANGUAGE:
+            return ""
+        key = (language, route_id)
+        if key in self._catalogs:
+            return self._catalogs[key]
+        path = catalog_path(self.project.locales, language)
+        review = _file_digest(self.project.locales / language / "review.toml")
+        if language not in self._parsed:
+            try:
+                self._parsed[language] = read_catalog(path, language)
+            except HandoutError:
+                self._parsed[language] = None
+        catalog = self._parsed[language]
+        if catalog is None:
+            digest = _digest(_file_digest(path), review)
+        else:
+            wanted = set(self._route(route_id)[1])
+            entries = [_entry(m) for m in catalog if m.id and (
+                _msgid(m) in wanted
+                or not any(loc.startswith("content/") for loc, _ in m.locations))]
+            missing = sorted(wanted - {_msgid(m) for m in catalog if m.id})
+            header = [(k, v) for k, v in catalog.mime_headers if k not in VOLATILE_HEADERS]
+            digest = _digest(header, catalog.fuzzy, sorted(map(repr, entries)), missing, review)
+        self._catalogs[key] = digest
+        return digest
+
+    def _font(self, clinic_font: str | None, language: str) -> str:
+        """The font files that can be used for a language (after the clinic's own font, if
+        it names one), by path, size and time."""
+        key = f"{clinic_font}\0{language}"
+        if key not in self._fonts:
+            if self._font_files is None:
+                self._font_files = _font_files()
+            files = []
+            for family in [*([clinic_font] if clinic_font else []), *fonts_for(language), "sans-serif"]:
+                found = self._font_files.get(family.lower(), [])
+                files.extend(found or [f"not installed: {family}"])
+            stats = []
+            for name in sorted(set(files)):
+                try:
+                    st = Path(name).stat()
+                    stats.append((name, st.st_size, st.st_mtime_ns))
+                except OSError:
+                    stats.append((name, None, None))
+            self._fonts[key] = _digest(stats)
+        return self._fonts[key]
+
+
+def _msgid(message) -> str:
+    return message.id[0] if isinstance(message.id, tuple) else message.id
+
+
+def _entry(message) -> tuple:
+    return message.id, message.string, message.fuzzy, sorted(message.flags)
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _font_files() -> dict[str, list[str]]:
+    """Font files by family name (lowercase), from fontconfig, as WeasyPrint finds them;
+    ``sans-serif`` is what fontconfig substitutes for it."""
+    by_family: dict[str, list[str]] = {}
+    try:
+        listing = subprocess.run(["fc-list", "--format", "%{file}\t%{family}\n"],
+                                 capture_output=True, text=True, check=True).stdout
+        fallback = subprocess.run(["fc-match", "--format", "%{file}", "sans-serif"],
+                                  capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return by_family
+    for line in listing.splitlines():
+        file, _, families = line.partition("\t")
+        for family in families.split(","):
+            by_family.setdefault(family.strip().lower(), []).append(file)
+    by_family["sans-serif"] = [fallback] if fallback else []
+    return by_family

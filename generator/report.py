@@ -1,0 +1,87 @@
+"""Telling the operator what a build did: progress as it goes, a closing summary, and the
+same as JSON (``--report FILE.json``) for whatever watches scheduled builds."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .build import Result, output_key
+
+
+def is_incomplete(result: Result) -> bool:
+    """Built with English standing in for missing translations (--allow-incomplete)."""
+    return result.ok and any("printed in English" in w for w in result.warnings)
+
+
+class Progress:
+    """A progress bar on a terminal (tqdm); one plain line per handout otherwise (cron, CI)."""
+
+    def __init__(self, total: int, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.bar = None
+        if total and stream.isatty():
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, file=stream, unit="handout", dynamic_ncols=True)
+
+    def __call__(self, result: Result, index: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(result.job.name, refresh=False)
+            if not result.ok:
+                self.bar.write(f"FAILED {result.job.name}", file=self.stream)
+            return
+        if result.status == "unchanged":
+            status = f"unchanged {result.path}"
+        elif result.ok:
+            status = f"built {result.path} ({result.pages} pages, {result.seconds:.1f} s)"
+        else:
+            status = f"FAILED {result.job.name}"
+        print(f"[{index}/{total}] {status}", file=self.stream, flush=True)
+        for warning in result.warnings:
+            print(f"  warning: {warning}", file=self.stream)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def summary(results: list[Result], out_dir: Path, seconds: float) -> str:
+    """One line: what was built, what failed, what was already up to date."""
+    count = {status: sum(r.status == status for r in results) for status in ("built", "unchanged", "failed")}
+    incomplete = sum(map(is_incomplete, results))
+    return (f"handouts: {count['built']} built, {count['failed']} failed, {incomplete} incomplete, "
+            f"{count['unchanged']} unchanged, in {out_dir} ({seconds:.1f} s)")
+
+
+def started_at() -> str:
+    """When the build started: from SOURCE_DATE_EPOCH when set (reproducible), else the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch and epoch.isdigit() \
+        else dt.datetime.now(dt.timezone.utc)
+    return when.isoformat(timespec="seconds")
+
+
+def to_json(results: list[Result], out_dir: Path | None, exit_code: int, started: str,
+            seconds: float, error: str | None = None) -> bytes:
+    def item(result: Result) -> dict:
+        data = {"output": output_key(result.job), "job": result.job.name}
+        if result.status == "built":
+            data.update(pages=result.pages, seconds=round(result.seconds, 3),
+                        incomplete=is_incomplete(result), warnings=result.warnings)
+        elif result.status == "failed":
+            data["reason"] = result.message
+        return data
+
+    report = {
+        "generator": __version__, "started": started, "seconds": round(seconds, 3),
+        "output": str(out_dir) if out_dir else None, "exit_code": exit_code, "error": error,
+        "counts": {status: sum(r.status == status for r in results)
+                   for status in ("built", "unchanged", "failed")},
+        **{status: [item(r) for r in results if r.status == status]
+           for status in ("built", "unchanged", "failed")},
+    }
+    return (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
