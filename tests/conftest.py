@@ -42,7 +42,8 @@ def project_copy(tmp_path: Path) -> Project:
 def built_results(project: Project, tmp_path_factory) -> list:
     """The standard edition of every (language, route) of the example clinic, built once."""
     out = tmp_path_factory.mktemp("handouts")
-    results = build(project, plan(load_clinics(project, ["example"]), editions=["standard"]), out)
+    results = build(project, plan(load_clinics(project, ["example"]), editions=["standard"]), out,
+                    workers=None)
     failures = [f"{r.job.name}: {r.message}" for r in results if not r.ok]
     assert not failures, "\n".join(failures)
     return results

@@ -1,0 +1,227 @@
+"""Scheduled builds: incremental, parallel, keep-last-good, locked, reproducible, sharded."""
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from generator.build import build, load_clinics, merge, output_key, plan, shard
+from generator.content import load_content
+from generator.manifest import MANIFEST_NAME, Inputs, Manifest
+from generator.output import locked
+
+from .conftest import BIN, pdf_text, run_cli
+
+IV_UNIT = "A nurse puts the IV line into a vein in your arm."
+IV_UNIT_NEW = "A nurse puts the IV line into a vein in your arm or hand."
+IV_UNIT_ES = "Un enfermero le pone la vía IV en una vena del brazo."
+ES_PO = Path("locales/es/LC_MESSAGES/messages.po")
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new), "utf-8")
+
+
+def change_iv_unit(project, catalogs=("es",)) -> None:
+    """Edit one English unit used only by the IV route, and its msgid in the catalogs (as
+    ``i18n update`` and a translator would)."""
+    edit(project.content / "iv" / "expect.md", IV_UNIT, IV_UNIT_NEW)
+    for language in catalogs:
+        edit(project.locales / language / "LC_MESSAGES" / "messages.po",
+             f'msgid "{IV_UNIT}"', f'msgid "{IV_UNIT_NEW}"')
+
+
+def jobs_for(project, languages=("en", "es"), routes=("iv", "oral")):
+    return plan(load_clinics(project, ["example"]), languages, routes)
+
+
+def statuses(results) -> dict[str, str]:
+    return {r.job.name: r.status for r in results}
+
+
+def pdfs(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.pdf"))}
+
+
+# Which handouts each kind of change reaches, from the input hashes alone (nothing rendered).
+EDITS = {
+    "English unit of one route": (lambda p: change_iv_unit(p, catalogs=()), {"*/iv"}),
+    "English unit shared by every route": (
+        lambda p: edit(p.content / "shared" / "disclaimer.md", "This handout gives general facts.",
+                       "This handout gives general facts only."), {"*/*"}),
+    "translation of a unit of one route": (
+        lambda p: edit(p.root / ES_PO, IV_UNIT_ES, "Una enfermera le pone la vía IV en una vena del brazo."),
+        {"es/iv"}),
+    "translation of a template string": (
+        lambda p: edit(p.locales / "ko" / "LC_MESSAGES" / "messages.po",
+                       'msgid "Clinic"\nmsgstr "클리닉"', 'msgid "Clinic"\nmsgstr "병원"'), {"ko/*"}),
+    "review status": (lambda p: edit(p.locales / "es" / "review.toml", 'status = "draft"',
+                                     'status = "approved"\napproved_by = "A. Translator"\n'
+                                     'approved_on = 2026-12-01'), {"es/*"}),
+    "catalog dates only (i18n update, a translator's save)": (
+        lambda p: [edit(p.root / ES_PO, f"{field}: 2026-11-21 08:33", f"{field}: 2030-01-01 09:00")
+                   for field in ("POT-Creation-Date", "PO-Revision-Date")], set()),
+    "stylesheet": (lambda p: edit(p.templates / "handout.css", "font-size: 12pt;", "font-size: 12.5pt;"), {"*/*"}),
+    "clinic's file": (lambda p: edit(p.clinics / "example.toml", "503-555-0142", "503-555-0143"), {"*/*"}),
+    "clinic's logo": (lambda p: (p.clinics / "example-logo.svg").write_text(
+        (p.clinics / "example-logo.svg").read_text().replace("</svg>", "<!-- new --></svg>")), {"*/*"}),
+}
+
+
+@pytest.mark.parametrize("change", EDITS)
+def test_each_input_changes_the_hash_of_exactly_the_handouts_that_use_it(project_copy, change):
+    edit_project, reached = EDITS[change]
+    jobs = jobs_for(project_copy, languages=(), routes=())
+    assert len(jobs) == 48
+    before = {j.name: Inputs(project_copy, load_content(project_copy.content)).of(j) for j in jobs}
+    edit_project(project_copy)
+    inputs = Inputs(project_copy, load_content(project_copy.content))
+    changed = {j.name for j in jobs if inputs.of(j) != before[j.name]}
+    expected = {j.name for j in jobs for pattern in reached
+                if Path(j.name).match(f"example/{pattern}")}
+    assert changed == expected
+
+
+def test_no_change_renders_nothing_and_one_unit_renders_only_its_handouts(project_copy, tmp_path):
+    out = tmp_path / "out"
+    jobs = jobs_for(project_copy)
+    first = build(project_copy, jobs, out, workers=2)
+    assert set(statuses(first).values()) == {"built"}
+    assert set(statuses(build(project_copy, jobs, out)).values()) == {"unchanged"}
+
+    change_iv_unit(project_copy)
+    oral_before = (out / "example/es/oral.pdf").read_bytes()
+    results = build(project_copy, jobs_for(project_copy), out, workers=2)
+    assert statuses(results) == {"example/en/iv": "built", "example/es/iv": "built",
+                                 "example/en/oral": "unchanged", "example/es/oral": "unchanged"}
+    assert IV_UNIT_NEW in pdf_text(out / "example/en/iv.pdf")
+    assert (out / "example/es/oral.pdf").read_bytes() == oral_before
+
+    # an output deleted or edited by hand is noticed and built again
+    (out / "example/en/oral.pdf").unlink()
+    with open(out / "example/es/iv.pdf", "ab") as pdf:
+        pdf.write(b"% edited\n")
+    results = build(project_copy, jobs_for(project_copy), out)
+    assert statuses(results) == {"example/en/iv": "unchanged", "example/es/iv": "built",
+                                 "example/en/oral": "built", "example/es/oral": "unchanged"}
+    manifest = Manifest.load(out / MANIFEST_NAME)
+    for key, entry in manifest.entries.items():
+        assert entry.sha256 == hashlib.sha256((out / key).read_bytes()).hexdigest()
+
+
+def test_failing_handout_keeps_its_pdf_and_manifest_entry_and_is_reported(project_copy, tmp_path):
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    args = ("build", "--language", "es", "--route", "iv", "--route", "oral", "--output", str(out))
+    assert run_cli(project_copy, *args).returncode == 0
+    old_pdf = (out / "example/es/iv.pdf").read_bytes()
+    old_entry = Manifest.load(out / MANIFEST_NAME).entries["example/es/iv.pdf"]
+    edit(project_copy.root / ES_PO, IV_UNIT_ES, "Un enfermero le pone la vía <b>IV</b> en una vena del brazo.")
+    for _ in range(2):  # still failing: tried again, never counted as up to date
+        proc = run_cli(project_copy, *args, "--report", str(report))
+        assert proc.returncode == 1, proc.stderr
+        assert "0 built, 1 failed, 0 incomplete, 1 unchanged" in proc.stdout
+        assert (out / "example/es/iv.pdf").read_bytes() == old_pdf
+        assert Manifest.load(out / MANIFEST_NAME).entries["example/es/iv.pdf"] == old_entry
+        data = json.loads(report.read_text())
+        assert data["exit_code"] == 1 and data["counts"] == {"built": 0, "unchanged": 1, "failed": 1}
+        [failed] = data["failed"]
+        assert failed["output"] == "example/es/iv.pdf"
+        assert "raw HTML in the translation" in failed["reason"]
+        assert [u["output"] for u in data["unchanged"]] == ["example/es/oral.pdf"]
+
+
+def test_killed_build_leaves_no_partial_pdf_and_the_next_build_cleans_up(project_copy, tmp_path):
+    out = tmp_path / "out"
+    args = [str(BIN / "handouts"), "--project", str(project_copy.root), "build", "--language", "en",
+            "--language", "es", "--route", "iv", "--route", "oral", "--output", str(out), "--jobs", "2"]
+    assert subprocess.run(args, capture_output=True).returncode == 0
+    before = pdfs(out)
+    # a temporary file as a build killed while writing leaves it
+    stray = out / "example/es/.iv.pdf.k9x2m4q1.tmp"
+    stray.write_bytes(before["example/es/iv.pdf"][:1000])
+    proc = subprocess.Popen([*args, "--force"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    inodes = {name: (out / name).stat().st_ino for name in before}
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None and \
+            all((out / name).stat().st_ino == inode for name, inode in inodes.items()):
+        time.sleep(0.02)  # until it has replaced one PDF
+    os.killpg(proc.pid, signal.SIGKILL)  # the build and its render processes
+    assert proc.wait() == -signal.SIGKILL  # killed mid-run, not after it finished
+    for name in pdfs(out):  # every PDF in place is whole
+        assert len(PdfReader(out / name).pages) >= 1, name
+    proc = subprocess.run(args, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr  # the dead build's lock does not block
+    assert not list(out.rglob("*.tmp"))
+    assert set(pdfs(out)) == set(before)
+    for name in pdfs(out):
+        assert len(PdfReader(out / name).pages) >= 1, name
+
+
+def test_a_second_build_at_the_same_time_is_refused(project_copy, tmp_path):
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    with locked(out):  # as a running build holds it
+        start = time.monotonic()
+        proc = run_cli(project_copy, "build", "--language", "en", "--route", "iv",
+                       "--output", str(out), "--report", str(report))
+        assert proc.returncode == 3, proc.stderr
+        assert "another build is writing into this output folder" in proc.stderr
+        assert time.monotonic() - start < 30  # at once: it does not wait for the lock
+        assert not list(out.rglob("*.pdf")) and not (out / MANIFEST_NAME).exists()
+        assert json.loads(report.read_text())["exit_code"] == 3
+    proc = run_cli(project_copy, "build", "--language", "en", "--route", "iv", "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_two_forced_builds_give_identical_bytes(project_copy, tmp_path):
+    jobs = jobs_for(project_copy, ("en", "zh_Hans", "ar"), ("iv",))
+    build(project_copy, jobs, tmp_path / "a", workers=2)
+    first = pdfs(tmp_path / "a")
+    results = build(project_copy, jobs, tmp_path / "a", force=True, workers=1)
+    assert set(statuses(results).values()) == {"built"}
+    assert pdfs(tmp_path / "a") == first and len(first) == 3
+
+
+def test_shard_splits_the_plan_without_overlap(project):
+    jobs = jobs_for(project, (), ())
+    parts = [shard(jobs, k, 5) for k in range(1, 6)]
+    names = [j.name for part in parts for j in part]
+    assert sorted(names) == sorted(j.name for j in jobs)  # every job once
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    assert [j.name for j in shard(list(reversed(jobs)), 2, 5)] == [j.name for j in parts[1]]
+
+
+def test_merged_shards_equal_a_single_build(project_copy, tmp_path):
+    common = ("build", "--language", "en", "--language", "es", "--route", "iv", "--route", "oral")
+    assert run_cli(project_copy, *common, "--output", str(tmp_path / "single")).returncode == 0
+    for k in (1, 2):
+        proc = run_cli(project_copy, *common, "--shard", f"{k}/2", "--output", str(tmp_path / f"s{k}"))
+        assert proc.returncode == 0, proc.stderr
+        assert len(pdfs(tmp_path / f"s{k}")) == 2
+    proc = run_cli(project_copy, "merge", str(tmp_path / "s1"), str(tmp_path / "s2"),
+                   "--output", str(tmp_path / "merged"))
+    assert proc.returncode == 0, proc.stderr
+    single, merged = pdfs(tmp_path / "single"), pdfs(tmp_path / "merged")
+    assert len(single) == 4 and merged == single
+    assert (tmp_path / "merged" / MANIFEST_NAME).read_bytes() == \
+        (tmp_path / "single" / MANIFEST_NAME).read_bytes()
+    # a merged tree is a build like any other: nothing to do
+    proc = run_cli(project_copy, *common, "--output", str(tmp_path / "merged"))
+    assert "0 built, 0 failed, 0 incomplete, 4 unchanged" in proc.stdout
+
+
+def test_merge_refuses_a_pdf_that_is_not_as_built(project_copy, tmp_path):
+    jobs = jobs_for(project_copy, ("en",), ("iv",))
+    build(project_copy, jobs, tmp_path / "s1")
+    with open(tmp_path / "s1" / output_key(jobs[0]), "ab") as pdf:
+        pdf.write(b"% edited\n")
+    proc = run_cli(project_copy, "merge", str(tmp_path / "s1"), "--output", str(tmp_path / "merged"))
+    assert proc.returncode == 2
+    assert "example/en/iv.pdf is missing or not as built" in proc.stderr
