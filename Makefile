@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: handouts test check system system-test clean
+.PHONY: handouts test check bench system system-test clean
 
 handouts: system $(VENV)/.installed
 	$(BIN)/handouts build --clinic example
@@ -13,6 +13,11 @@ test: system-test $(VENV)/.installed
 
 check: $(VENV)/.installed
 	$(BIN)/handouts check
+
+# Times full, no-change and one-unit builds against one weasyprint process per handout
+# (benchmarks/README.md). Not a test: it takes a few minutes.
+bench: system $(VENV)/.installed
+	$(BIN)/python benchmarks/bench.py
 
 system:
 	@./tools/system-deps.sh

@@ -215,6 +215,7 @@ def test_merged_shards_equal_a_single_build(project_copy, tmp_path):
     # a merged tree is a build like any other: nothing to do
     proc = run_cli(project_copy, *common, "--output", str(tmp_path / "merged"))
     assert "0 built, 0 failed, 0 incomplete, 4 unchanged" in proc.stdout
+    assert f"[4/4] unchanged {tmp_path / 'merged' / 'example/es/oral.pdf'}" in proc.stderr  # no terminal: log lines
 
 
 def test_merge_refuses_a_pdf_that_is_not_as_built(project_copy, tmp_path):
