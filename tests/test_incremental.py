@@ -2,10 +2,13 @@
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import time
 from pathlib import Path
+
+from fnmatch import fnmatch
 
 import pytest
 from pypdf import PdfReader
@@ -29,6 +32,13 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), "utf-8")
 
 
+def redate(po: Path) -> None:
+    text = po.read_text("utf-8")
+    new = re.sub(r"(POT-Creation-Date|PO-Revision-Date): [^\\]+", r"\1: 2030-01-01 09:00+0000", text)
+    assert new.count("2030-01-01 09:00") == 2
+    po.write_text(new, "utf-8")
+
+
 def change_iv_unit(project, catalogs=("es",)) -> None:
     """Edit one English unit used only by the IV route, and its msgid in the catalogs (as
     ``i18n update`` and a translator would)."""
@@ -38,8 +48,8 @@ def change_iv_unit(project, catalogs=("es",)) -> None:
              f'msgid "{IV_UNIT}"', f'msgid "{IV_UNIT_NEW}"')
 
 
-def jobs_for(project, languages=("en", "es"), routes=("iv", "oral")):
-    return plan(load_clinics(project, ["example"]), languages, routes)
+def jobs_for(project, languages=("en", "es"), routes=("iv", "oral"), editions=("standard",)):
+    return plan(load_clinics(project, ["example"]), languages, routes, editions)
 
 
 def statuses(results) -> dict[str, str]:
@@ -50,7 +60,8 @@ def pdfs(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.pdf"))}
 
 
-# Which handouts each kind of change reaches, from the input hashes alone (nothing rendered).
+# Which handouts each kind of change reaches, as (language, route) patterns ("*": any; a
+# bilingual edition is reached through either of its languages), from the input hashes alone.
 EDITS = {
     "English unit of one route": (lambda p: change_iv_unit(p, catalogs=()), {"*/iv"}),
     "English unit shared by every route": (
@@ -65,9 +76,7 @@ EDITS = {
     "review status": (lambda p: edit(p.locales / "es" / "review.toml", 'status = "draft"',
                                      'status = "approved"\napproved_by = "A. Translator"\n'
                                      'approved_on = 2026-12-01'), {"es/*"}),
-    "catalog dates only (i18n update, a translator's save)": (
-        lambda p: [edit(p.root / ES_PO, f"{field}: 2026-11-21 08:33", f"{field}: 2030-01-01 09:00")
-                   for field in ("POT-Creation-Date", "PO-Revision-Date")], set()),
+    "catalog dates only (i18n update, a translator's save)": (lambda p: redate(p.root / ES_PO), set()),
     "stylesheet": (lambda p: edit(p.templates / "handout.css", "font-size: 12pt;", "font-size: 12.5pt;"), {"*/*"}),
     "clinic's file": (lambda p: edit(p.clinics / "example.toml", "503-555-0142", "503-555-0143"), {"*/*"}),
     "clinic's logo": (lambda p: (p.clinics / "example-logo.svg").write_text(
@@ -78,15 +87,16 @@ EDITS = {
 @pytest.mark.parametrize("change", EDITS)
 def test_each_input_changes_the_hash_of_exactly_the_handouts_that_use_it(project_copy, change):
     edit_project, reached = EDITS[change]
-    jobs = jobs_for(project_copy, languages=(), routes=())
-    assert len(jobs) == 48
-    before = {j.name: Inputs(project_copy, load_content(project_copy.content)).of(j) for j in jobs}
+    jobs = jobs_for(project_copy, languages=(), routes=(), editions=())  # every edition
+    assert {j.edition for j in jobs} == {"standard", "large", "bilingual"}
+    inputs = Inputs(project_copy, load_content(project_copy.content))
+    before = {j.name: inputs.of(j) for j in jobs}
     edit_project(project_copy)
     inputs = Inputs(project_copy, load_content(project_copy.content))
     changed = {j.name for j in jobs if inputs.of(j) != before[j.name]}
     expected = {j.name for j in jobs for pattern in reached
-                if Path(j.name).match(f"example/{pattern}")}
-    assert changed == expected
+                if any(fnmatch(f"{lang}/{j.route}", pattern) for lang in (j.language, j.second) if lang)}
+    assert changed == expected and (changed or not reached)
 
 
 def test_no_change_renders_nothing_and_one_unit_renders_only_its_handouts(project_copy, tmp_path):
@@ -118,7 +128,8 @@ def test_no_change_renders_nothing_and_one_unit_renders_only_its_handouts(projec
 
 def test_failing_handout_keeps_its_pdf_and_manifest_entry_and_is_reported(project_copy, tmp_path):
     out, report = tmp_path / "out", tmp_path / "report.json"
-    args = ("build", "--language", "es", "--route", "iv", "--route", "oral", "--output", str(out))
+    args = ("build", "--clinic", "example", "--language", "es", "--route", "iv", "--route", "oral",
+            "--edition", "standard", "--output", str(out))
     assert run_cli(project_copy, *args).returncode == 0
     old_pdf = (out / "example/es/iv.pdf").read_bytes()
     old_entry = Manifest.load(out / MANIFEST_NAME).entries["example/es/iv.pdf"]
@@ -139,8 +150,9 @@ def test_failing_handout_keeps_its_pdf_and_manifest_entry_and_is_reported(projec
 
 def test_killed_build_leaves_no_partial_pdf_and_the_next_build_cleans_up(project_copy, tmp_path):
     out = tmp_path / "out"
-    args = [str(BIN / "handouts"), "--project", str(project_copy.root), "build", "--language", "en",
-            "--language", "es", "--route", "iv", "--route", "oral", "--output", str(out), "--jobs", "2"]
+    args = [str(BIN / "handouts"), "--project", str(project_copy.root), "build", "--clinic", "example",
+            "--language", "en", "--language", "es", "--route", "iv", "--route", "oral", "--edition", "standard",
+            "--output", str(out), "--jobs", "2"]
     assert subprocess.run(args, capture_output=True).returncode == 0
     before = pdfs(out)
     # a temporary file as a build killed while writing leaves it
@@ -169,24 +181,27 @@ def test_a_second_build_at_the_same_time_is_refused(project_copy, tmp_path):
     out, report = tmp_path / "out", tmp_path / "report.json"
     with locked(out):  # as a running build holds it
         start = time.monotonic()
-        proc = run_cli(project_copy, "build", "--language", "en", "--route", "iv",
+        proc = run_cli(project_copy, "build", "--clinic", "example", "--language", "en", "--route", "iv",
+                       "--edition", "standard",
                        "--output", str(out), "--report", str(report))
         assert proc.returncode == 3, proc.stderr
         assert "another build is writing into this output folder" in proc.stderr
         assert time.monotonic() - start < 30  # at once: it does not wait for the lock
         assert not list(out.rglob("*.pdf")) and not (out / MANIFEST_NAME).exists()
         assert json.loads(report.read_text())["exit_code"] == 3
-    proc = run_cli(project_copy, "build", "--language", "en", "--route", "iv", "--output", str(out))
+    proc = run_cli(project_copy, "build", "--clinic", "example", "--language", "en", "--route", "iv",
+                       "--edition", "standard",
+                   "--output", str(out))
     assert proc.returncode == 0, proc.stderr
 
 
 def test_two_forced_builds_give_identical_bytes(project_copy, tmp_path):
-    jobs = jobs_for(project_copy, ("en", "zh_Hans", "ar"), ("iv",))
+    jobs = jobs_for(project_copy, ("zh_Hans", "ar"), ("iv",), editions=())  # standard, large, bilingual
     build(project_copy, jobs, tmp_path / "a", workers=2)
     first = pdfs(tmp_path / "a")
     results = build(project_copy, jobs, tmp_path / "a", force=True, workers=1)
     assert set(statuses(results).values()) == {"built"}
-    assert pdfs(tmp_path / "a") == first and len(first) == 3
+    assert pdfs(tmp_path / "a") == first and len(first) == 6
 
 
 def test_shard_splits_the_plan_without_overlap(project):
@@ -199,7 +214,8 @@ def test_shard_splits_the_plan_without_overlap(project):
 
 
 def test_merged_shards_equal_a_single_build(project_copy, tmp_path):
-    common = ("build", "--language", "en", "--language", "es", "--route", "iv", "--route", "oral")
+    common = ("build", "--clinic", "example", "--language", "en", "--language", "es",
+              "--route", "iv", "--route", "oral", "--edition", "standard")
     assert run_cli(project_copy, *common, "--output", str(tmp_path / "single")).returncode == 0
     for k in (1, 2):
         proc = run_cli(project_copy, *common, "--shard", f"{k}/2", "--output", str(tmp_path / f"s{k}"))
@@ -210,8 +226,8 @@ def test_merged_shards_equal_a_single_build(project_copy, tmp_path):
     assert proc.returncode == 0, proc.stderr
     single, merged = pdfs(tmp_path / "single"), pdfs(tmp_path / "merged")
     assert len(single) == 4 and merged == single
-    assert (tmp_path / "merged" / MANIFEST_NAME).read_bytes() == \
-        (tmp_path / "single" / MANIFEST_NAME).read_bytes()
+    for name in (MANIFEST_NAME, "index.html"):
+        assert (tmp_path / "merged" / name).read_bytes() == (tmp_path / "single" / name).read_bytes()
     # a merged tree is a build like any other: nothing to do
     proc = run_cli(project_copy, *common, "--output", str(tmp_path / "merged"))
     assert "0 built, 0 failed, 0 incomplete, 4 unchanged" in proc.stdout

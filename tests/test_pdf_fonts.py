@@ -53,7 +53,7 @@ def charstrings_by_cid(subtype: str, program: bytes) -> dict[int, bytes]:
 
 @pytest.mark.parametrize("language", ["zh_Hans", "ko"])
 def test_cjk_fonts_are_compacted_without_changing_a_glyph(project, language, tmp_path):
-    [job] = plan(load_clinics(project, ["example"]), [language], ["iv"])
+    [job] = plan(load_clinics(project, ["example"]), [language], ["iv"], ["standard"])
     doc = compose(job.clinic, load_content(project.content).routes["iv"],
                   Translators(project.locales).get(language), project.templates)
     whole, compact = render_pdf(doc, compact_fonts=False).data, render_pdf(doc).data
