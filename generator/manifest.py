@@ -15,19 +15,21 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import re
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from babel.messages.pofile import denormalize
+
 from . import __version__
 from .content import Content, Route
-from .errors import HandoutError
 from .html import fonts_for
 from .index import build_date
 from .output import handout_path
 from .segments import units
-from .translation import SOURCE_LANGUAGE, catalog_path, read_catalog
+from .translation import SOURCE_LANGUAGE, catalog_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from .build import Job
@@ -38,8 +40,6 @@ MANIFEST_NAME = "manifest.json"
 FORMAT = 1
 #: Libraries whose version changes the PDF bytes.
 RENDERERS = ("weasyprint", "pydyf", "fonttools", "jinja2", "babel", "markdown-it-py")
-#: Catalog header fields that change on every ``i18n update`` or save and are never printed.
-VOLATILE_HEADERS = {"POT-Creation-Date", "PO-Revision-Date", "X-Generator", "Generated-By"}
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ class Inputs:
             _tree_digest(project.templates), allow_incomplete, strict)
         self._routes: dict[str, tuple[str, list[str]]] = {}
         self._catalogs: dict[tuple[str, str], str] = {}
-        self._parsed: dict[str, object] = {}
+        self._entries: dict[str, list[tuple[str | None, bool, str]]] = {}
         self._clinics: dict[Path, str] = {}
         self._fonts: dict[str, str] = {}
         self._font_files: dict[str, list[str]] | None = None
@@ -176,33 +176,22 @@ class Inputs:
 
     def _catalog(self, language: str, route_id: str) -> str:
         """The catalog entries the route uses, the template and code strings, the header and
-        the review status. A catalog that cannot be read is hashed whole (its handouts fail
-        and are tried again on every build until it is fixed)."""
+        the review status. Entries are hashed as written in the file (flags, plural forms,
+        duplicates and all) so that whatever the translation gates check is covered."""
         if language == SOURCE_LANGUAGE:
             return ""
         key = (language, route_id)
-        if key in self._catalogs:
-            return self._catalogs[key]
-        path = catalog_path(self.project.locales, language)
-        review = _file_digest(self.project.locales / language / "review.toml")
-        if language not in self._parsed:
-            try:
-                self._parsed[language] = read_catalog(path, language)
-            except HandoutError:
-                self._parsed[language] = None
-        catalog = self._parsed[language]
-        if catalog is None:
-            digest = _digest(_file_digest(path), review)
-        else:
+        if key not in self._catalogs:
+            if language not in self._entries:
+                self._entries[language] = po_entries(catalog_path(self.project.locales, language))
             wanted = set(self._route(route_id)[1])
-            entries = [_entry(m) for m in catalog if m.id and (
-                _msgid(m) in wanted
-                or not any(loc.startswith("content/") for loc, _ in m.locations))]
-            missing = sorted(wanted - {_msgid(m) for m in catalog if m.id})
-            header = [(k, v) for k, v in catalog.mime_headers if k not in VOLATILE_HEADERS]
-            digest = _digest(header, catalog.fuzzy, sorted(map(repr, entries)), missing, review)
-        self._catalogs[key] = digest
-        return digest
+            entries = self._entries[language]
+            used = sorted(raw for msgid, content, raw in entries
+                          if msgid is None or not content or msgid in wanted)
+            missing = sorted(wanted - {msgid for msgid, _, _ in entries})
+            review = _file_digest(self.project.locales / language / "review.toml")
+            self._catalogs[key] = _digest(used, missing, review)
+        return self._catalogs[key]
 
     def _font(self, clinic_font: str | None, language: str) -> str:
         """The font files that can be used for a language (after the clinic's own font, if
@@ -226,12 +215,36 @@ class Inputs:
         return self._fonts[key]
 
 
-def _msgid(message) -> str:
-    return message.id[0] if isinstance(message.id, tuple) else message.id
+#: msgid, with the lines of a string continued after it
+MSGID_RE = re.compile(r'^msgid ("(?:[^"\\]|\\.)*"(?:\n"(?:[^"\\]|\\.)*")*)', re.M)
+#: catalog header fields that change on every `i18n update` or save and are never printed
+VOLATILE_HEADER_RE = re.compile(
+    r'^"(POT-Creation-Date|PO-Revision-Date|X-Generator|Generated-By):.*(\n|$)', re.M)
 
 
-def _entry(message) -> tuple:
-    return message.id, message.string, message.fuzzy, sorted(message.flags)
+def po_entries(path: Path) -> list[tuple[str | None, bool, str]]:
+    """A .po file's entries as written: (msgid, whether it comes from content/, raw text).
+
+    The header's msgid is None, its dates left out; obsolete (#~) entries are left out. The
+    text is split, not parsed, so that a catalog the gates would refuse still hashes."""
+    try:
+        text = path.read_bytes().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return [(None, False, "missing")]
+    entries = []
+    for raw in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n")):
+        match = MSGID_RE.search(raw)
+        if match is None:
+            if raw.strip() and not all(line.startswith("#~") for line in raw.strip().splitlines()):
+                entries.append((None, False, raw))  # not an entry: hash it anyway
+            continue
+        msgid = denormalize(match.group(1))
+        if msgid == "" and "msgctxt" not in raw:
+            entries.append((None, False, VOLATILE_HEADER_RE.sub("", raw)))
+            continue
+        locations = [word for line in raw.splitlines() if line.startswith("#:") for word in line[2:].split()]
+        entries.append((msgid, any(loc.startswith("content/") for loc in locations), raw))
+    return entries
 
 
 def _version(distribution: str) -> str:

@@ -33,6 +33,8 @@ class Progress:
             self.bar.set_postfix_str(result.job.name, refresh=False)
             if not result.ok:
                 self.bar.write(f"FAILED {result.job.name}", file=self.stream)
+            for warning in result.warnings:
+                self.bar.write(f"{result.job.name}: warning: {warning}", file=self.stream)
             return
         if result.status == "unchanged":
             status = f"unchanged {result.path}"

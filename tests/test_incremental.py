@@ -70,6 +70,12 @@ EDITS = {
     "translation of a unit of one route": (
         lambda p: edit(p.root / ES_PO, IV_UNIT_ES, "Una enfermera le pone la vía IV en una vena del brazo."),
         {"es/iv"}),
+    "a second entry for a unit of one route (msgfmt refuses it)": (
+        lambda p: (p.root / ES_PO).write_text((p.root / ES_PO).read_text("utf-8") +
+                                              f'\n#: content/iv/expect.md:16\nmsgid "{IV_UNIT}"\nmsgstr "Otro."\n', "utf-8"),
+        {"es/iv"}),
+    "Plural-Forms removed from the header": (
+        lambda p: edit(p.root / ES_PO, '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n', ""), {"es/*"}),
     "translation of a template string": (
         lambda p: edit(p.locales / "ko" / "LC_MESSAGES" / "messages.po",
                        'msgid "Clinic"\nmsgstr "클리닉"', 'msgid "Clinic"\nmsgstr "병원"'), {"ko/*"}),
