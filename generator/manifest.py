@@ -79,16 +79,7 @@ class Manifest:
     def is_current(self, key: str, inputs: str, pdf: Path) -> bool:
         """Whether the output at ``pdf`` was built from these inputs and is still as written."""
         entry = self.entries.get(key)
-        if entry is None or entry.inputs != inputs:
-            return False
-        try:
-            return file_sha256(pdf) == entry.sha256
-        except OSError:
-            return False
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+        return entry is not None and entry.inputs == inputs and _file_digest(pdf) == entry.sha256
 
 
 def _digest(*parts: object) -> str:

@@ -51,9 +51,16 @@ class Progress:
             self.bar.close()
 
 
+STATUSES = ("built", "unchanged", "failed")
+
+
+def counts(results: list[Result]) -> dict[str, int]:
+    return {status: sum(r.status == status for r in results) for status in STATUSES}
+
+
 def summary(results: list[Result], out_dir: Path, seconds: float) -> str:
     """One line: what was built, what failed, what was already up to date."""
-    count = {status: sum(r.status == status for r in results) for status in ("built", "unchanged", "failed")}
+    count = counts(results)
     incomplete = sum(map(is_incomplete, results))
     return (f"handouts: {count['built']} built, {count['failed']} failed, {incomplete} incomplete, "
             f"{count['unchanged']} unchanged, in {out_dir} ({seconds:.1f} s)")
@@ -81,9 +88,7 @@ def to_json(results: list[Result], out_dir: Path | None, exit_code: int, started
     report = {
         "generator": __version__, "started": started, "seconds": round(seconds, 3),
         "output": str(out_dir) if out_dir else None, "exit_code": exit_code, "error": error,
-        "counts": {status: sum(r.status == status for r in results)
-                   for status in ("built", "unchanged", "failed")},
-        **{status: [item(r) for r in results if r.status == status]
-           for status in ("built", "unchanged", "failed")},
+        "counts": counts(results),
+        **{status: [item(r) for r in results if r.status == status] for status in STATUSES},
     }
     return (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
