@@ -10,14 +10,13 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Clinic, load_clinic
+from .config import DEFAULT_TIME_LIMIT, Clinic, load_clinic
 from .content import Content, load_content
 from .errors import HandoutError, LayoutError, UsageError
 from .html import HandoutDocument, compose
 from .index import collect_entries, render_index
 from .manifest import MANIFEST_NAME, Entry, Inputs, Manifest
 from .output import INDEX_NAME, handout_path, locked, remove_stray_temp_files, write_atomic, write_index
-from .pdf import DEFAULT_TIME_LIMIT
 from .project import Project
 from .translation import Translators, available_languages
 

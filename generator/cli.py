@@ -15,12 +15,10 @@ from pathlib import Path
 
 from . import __version__, i18n, report
 from .build import build, load_clinics, merge, plan, shard
-from .check import check
-from .config import EDITIONS
+from .config import DEFAULT_TIME_LIMIT, EDITIONS
 from .content import ROUTE_IDS
 from .errors import BuildLocked, HandoutError
 from .output import write_atomic
-from .pdf import DEFAULT_TIME_LIMIT
 from .project import Project
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
@@ -198,6 +196,7 @@ def _stats(project: Project, minimum: float | None) -> int:
 
 
 def _check(project) -> int:
+    from .check import check  # here: its reading-grade library takes a while to import
     findings = check(project)
     for finding in findings:
         print(finding.text, file=sys.stdout if finding.severity == "note" else sys.stderr)

@@ -30,6 +30,8 @@ DEFAULT_PAGE_BUDGET = {"standard": 2, "large": 12, "bilingual": 6}
 URL_FIELDS = {"language", "route", "file"}
 #: The largest logo, or any other image or file a handout uses (WeasyPrint reads it whole).
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
+#: Seconds one handout may take to lay out and write (``handouts build --time-limit``).
+DEFAULT_TIME_LIMIT = 60.0
 #: The esketamine label requires at least two hours of observation after each dose.
 MIN_STAY_MINUTES = {"intranasal": 120}
 

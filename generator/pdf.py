@@ -28,13 +28,10 @@ from weasyprint import HTML
 from weasyprint.formatting_structure import boxes
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .config import MAX_IMAGE_BYTES
+from .config import DEFAULT_TIME_LIMIT, MAX_IMAGE_BYTES
 from .errors import RenderError
 from .html import DEFAULT_FONTS, FONTS_BY_LANGUAGE, HandoutDocument
 from .segments import allowed_link
-
-#: Seconds one handout may take to lay out and write (``handouts build --time-limit``).
-DEFAULT_TIME_LIMIT = 60.0
 
 
 @dataclass(frozen=True)
