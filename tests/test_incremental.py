@@ -13,7 +13,7 @@ from fnmatch import fnmatch
 import pytest
 from pypdf import PdfReader
 
-from generator.build import build, load_clinics, merge, output_key, plan, shard
+from generator.build import build, load_clinics, output_key, plan, shard
 from generator.content import load_content
 from generator.manifest import MANIFEST_NAME, Inputs, Manifest
 from generator.output import locked
