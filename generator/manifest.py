@@ -29,7 +29,7 @@ from .html import fonts_for
 from .index import build_date
 from .output import handout_path
 from .segments import units
-from .translation import SOURCE_LANGUAGE, catalog_path
+from .translation import SOURCE_LANGUAGE, catalog_path, from_content
 
 if TYPE_CHECKING:  # pragma: no cover
     from .build import Job
@@ -234,7 +234,7 @@ def po_entries(path: Path) -> list[tuple[str | None, bool, str]]:
             entries.append((None, False, VOLATILE_HEADER_RE.sub("", raw)))
             continue
         locations = [word for line in raw.splitlines() if line.startswith("#:") for word in line[2:].split()]
-        entries.append((msgid, any(loc.startswith("content/") for loc in locations), raw))
+        entries.append((msgid, from_content(locations), raw))
     return entries
 
 

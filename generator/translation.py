@@ -64,7 +64,7 @@ class Translator:
                 if not message.id:
                     continue
                 msgid = message.id[0] if isinstance(message.id, tuple) else message.id
-                shared = not any(loc.startswith("content/") for loc, _ in message.locations)
+                shared = not from_content(loc for loc, _ in message.locations)
                 if not is_translated(message):
                     if shared:
                         self.untranslated_shared[msgid] = message.lineno
@@ -133,6 +133,12 @@ class Translator:
     def line_of(self, msgid: str) -> int | None:
         message = self.catalog.get(msgid) if self.catalog is not None else None
         return getattr(message, "lineno", None) if message is not None else None
+
+
+def from_content(locations: Iterable[str]) -> bool:
+    """Whether a message's source references point into content/ (a content unit), rather
+    than to a template or code (a string every handout uses)."""
+    return any(location.startswith("content/") for location in locations)
 
 
 def is_translated(message) -> bool:
@@ -221,7 +227,7 @@ def shared_msgids(pot: Path) -> list[str]:
     except FileNotFoundError:
         return []
     return [m.id[0] if isinstance(m.id, tuple) else m.id for m in template
-            if m.id and not any(loc.startswith("content/") for loc, _ in m.locations)]
+            if m.id and not from_content(loc for loc, _ in m.locations)]
 
 
 class Translators:
