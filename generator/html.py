@@ -56,9 +56,12 @@ class Section:
     id: str
     css_class: str
     title: Markup
-    html: Markup
     #: the body as top-level blocks (heading, paragraph, list), for side-by-side editions
-    parts: tuple[Markup, ...] = ()
+    parts: tuple[Markup, ...]
+
+    @property
+    def html(self) -> Markup:
+        return Markup("".join(self.parts))
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ class _RouteText:
                 id=block.id, css_class="block-" + block.id.rsplit("/", 1)[-1],
                 title=Markup(self.fill(_inline_html(self.translate(block.title, block.path, block.title_line))))
                 if block.title else Markup(),
-                html=Markup("".join(parts)), parts=parts))
+                parts=parts))
         self.missing += [MissingUnit(tr.path, line, msgid) for msgid, line in tr.untranslated_shared.items()]
         title = self.translate(route.title, route.path, route.line)
         subtitle = self.translate(route.subtitle, route.path, route.line)
