@@ -181,15 +181,14 @@ def load_clinic(path: Path, known_languages: set[str]) -> Clinic:
         if not HEX_COLOUR_RE.match(value):
             raise r.error(key, f"'{value}' is not a colour like #1a5c7a")
         colours[key] = value.lower()
-    # text colour, its background, the key to change, where the pair is printed
-    for fg, bg, key, where in (
-            ("colors.on_primary", "colors.primary", "colors.primary", "the header band's text"),
-            ("colors.primary", None, "colors.primary", "headings on white paper")):
-        ratio = contrast(colours[fg], colours[bg] if bg else WHITE)
+    # text on its background, and where the pair is printed; the primary colour is the one to change
+    primary = colours["colors.primary"]
+    for fg, bg, where in ((colours["colors.on_primary"], primary, "the header band's text"),
+                          (primary, WHITE, "headings on white paper")):
+        ratio = contrast(fg, bg)
         if ratio < MIN_CONTRAST:
-            raise r.error(key, f"contrast {ratio:.2f}:1 for {where} ({colours[fg]} on "
-                          f"{colours[bg] if bg else WHITE}) is below {MIN_CONTRAST}:1 (WCAG AA); "
-                          "choose a darker colour")
+            raise r.error("colors.primary", f"contrast {ratio:.2f}:1 for {where} ({fg} on {bg}) is "
+                          f"below {MIN_CONTRAST}:1 (WCAG AA); choose a darker colour")
 
     font = r.get("font", str, None)
     if font is not None:
@@ -257,7 +256,7 @@ def _check_url_pattern(r: _Reader, pattern: str) -> None:
     if not pattern.startswith("https://"):
         raise r.error(key, "must start with https://")
     try:
-        names = {name for _, name, spec, conv in string.Formatter().parse(pattern) if name is not None}
+        names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
     except ValueError as exc:
         raise r.error(key, f"not a valid pattern: {exc}") from None
     if names - URL_FIELDS:
