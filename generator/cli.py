@@ -115,8 +115,8 @@ def _main(argv: list[str] | None) -> int:
         if args.command == "build":
             return _build(project, args)
         if args.command == "merge":
-            merged = merge(project, args.folders, args.output or project.root / "handouts")
-            print(f"handouts merge: {merged} handouts in {args.output or project.root / 'handouts'}")
+            out_dir = args.output or project.root / "handouts"
+            print(f"handouts merge: {merge(project, args.folders, out_dir)} handouts in {out_dir}")
             return EXIT_OK
         if args.command == "check":
             return _check(project)
