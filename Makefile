@@ -1,9 +1,10 @@
-# `make handouts` and `make test` work on a fresh machine: they install what is missing.
+# `make handouts` and `make test` work on a fresh machine: they install what is missing,
+# Python packages from requirements.lock only (exact versions and hashes).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: handouts test check bench system system-test clean
+.PHONY: handouts test check bench lock system system-test clean
 
 handouts: system $(VENV)/.installed
 	$(BIN)/handouts build --clinic example
@@ -25,11 +26,20 @@ system:
 system-test:
 	@./tools/system-deps.sh --test
 
-$(VENV)/.installed: pyproject.toml
+# A new virtual environment holding exactly what the lock names, then the project itself
+# (editable, built with the locked setuptools: nothing else is downloaded).
+$(VENV)/.installed: requirements.lock pyproject.toml
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
+
+# Refresh requirements.lock from pyproject.toml's ranges (the newest releases they allow).
+# Afterwards run `make test` and look at the PDFs before committing it (README: Upgrading).
+lock: $(VENV)/.installed
+	$(BIN)/uv pip compile pyproject.toml tools/build-requirements.in --extra test \
+	  --generate-hashes --universal --python-version 3.11 --upgrade -o requirements.lock
 
 clean:
 	rm -rf $(VENV) handouts

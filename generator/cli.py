@@ -128,7 +128,7 @@ def _main(argv: list[str] | None) -> int:
             elif args.i18n_command == "compile":
                 i18n.compile_catalogs(project)
             elif args.i18n_command == "init":
-                i18n.init(project, args.language)
+                print(i18n.init(project, args.language))
             elif args.i18n_command == "stats":
                 return _stats(project, args.min)
             return EXIT_OK

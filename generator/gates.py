@@ -7,7 +7,6 @@ Every problem names ``path:line``, the msgid and what is wrong.
 from __future__ import annotations
 
 import bisect
-import gettext
 import re
 import shutil
 import subprocess
@@ -16,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.plurals import get_plural
 from markdown_it import MarkdownIt
 
 from .errors import format_diagnostic
+from .plurals import mismatch, preferred, recognised
 from .segments import LINK_SCHEMES, allowed_link, links
 
 BRACE_FIELD_RE = re.compile(r"\{[a-z][a-z0-9_]*\}")
@@ -118,25 +117,16 @@ def header_problems(path: Path, language: str, catalog: Catalog, text: str) -> l
     if catalog.fuzzy:
         found.append(Problem(path, _line_of(header, "#, fuzzy"), "the catalog header is marked fuzzy; "
                              "check the header and remove the '#, fuzzy' line above it"))
-    expected = get_plural(language)
+    expected = preferred(language).plural_forms
     line = _line_of(header, '"Plural-Forms:')
     if line is None:
         found.append(Problem(path, None, f"the header has no Plural-Forms; for '{language}' it is "
-                             f"\"Plural-Forms: {expected.plural_forms}\\n\""))
+                             f"\"Plural-Forms: {expected}\\n\""))
         return found
-    if catalog.num_plurals != expected.num_plurals:
-        found.append(Problem(path, line, f"Plural-Forms says nplurals={catalog.num_plurals}, but "
-                             f"'{language}' has {expected.num_plurals} plural forms: use "
-                             f"\"{expected.plural_forms}\""))
-        return found
-    try:
-        plural = gettext.c2py(catalog.plural_expr)
-        bad = [n for n in range(1001) if not 0 <= plural(n) < catalog.num_plurals]
-    except (ValueError, SyntaxError, ZeroDivisionError):
-        bad = [-1]
-    if bad:
-        found.append(Problem(path, line, f"Plural-Forms expression is invalid for nplurals="
-                             f"{catalog.num_plurals}; use \"{expected.plural_forms}\""))
+    wrong = mismatch(catalog.num_plurals, catalog.plural_expr, recognised(language))
+    if wrong:
+        found.append(Problem(path, line, f"Plural-Forms is wrong for '{language}': {wrong}; "
+                             f"use \"{expected}\""))
     return found
 
 

@@ -8,10 +8,11 @@ import contextlib
 from dataclasses import dataclass
 
 from babel.messages.frontend import CommandLineInterface
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 
 from . import __version__
 from .errors import UsageError
+from .plurals import preferred
 from .project import Project
 from .translation import DOMAIN, SOURCE_LANGUAGE, available_languages, catalog_path, \
     is_translated, read_catalog
@@ -50,11 +51,23 @@ def compile_catalogs(project: Project) -> None:
     _pybabel("compile", "-d", str(project.locales), "-D", DOMAIN, "--statistics")
 
 
-def init(project: Project, language: str) -> None:
-    if catalog_path(project.locales, language).exists():
-        raise UsageError(f"'{language}' already has a catalog", catalog_path(project.locales, language))
+def init(project: Project, language: str) -> str:
+    """Start a catalog from the template, with the language's preferred Plural-Forms (GNU
+    gettext's where it has one, so the catalog does not change with Babel's releases) and a
+    draft review status. Returns what was done, for the user."""
+    path = catalog_path(project.locales, language)
+    if path.exists():
+        raise UsageError(f"'{language}' already has a catalog", path)
     _pybabel("init", "-i", str(project.pot), "-d", str(project.locales), "-D", DOMAIN, "-l", language)
+    catalog = read_catalog(path, language)
+    rule = preferred(language)
+    catalog.mime_headers = [(key, rule.plural_forms if key.lower() == "plural-forms" else value)
+                            for key, value in catalog.mime_headers]
+    with path.open("wb") as fp:
+        write_po(fp, catalog)
     (project.locales / language / "review.toml").write_text(REVIEW_TEMPLATE, "utf-8")
+    return (f"created {path} with \"Plural-Forms: {rule.plural_forms}\" ({rule.source}) and "
+            f"{path.parent.parent / 'review.toml'} (status: draft)")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Every output has a hash of everything it is made from: the content units its route uses
 (block texts and front matter, the route's title and subtitle), the catalog entries for
 those units plus the template and code strings, the catalog's header and review status,
-the templates and stylesheets, the clinic's file and logo, the font files, and the
+the templates and stylesheets, the clinic's file and logo, the font files, the versions
+of the Python and Debian packages that shape a PDF (``environment.py``), and the
 generator's version and code. ``handouts build`` renders an output again only when that
 hash differs from the one recorded when it was last built, or when the PDF on disk is not
 the one that was written (deleted or edited by hand). The hashes are computed from the
@@ -13,7 +14,6 @@ quick.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import re
 import subprocess
@@ -25,6 +25,7 @@ from babel.messages.pofile import denormalize
 
 from . import __version__
 from .content import Content, Route
+from .environment import versions
 from .html import fonts_for
 from .index import build_date
 from .output import handout_path
@@ -37,9 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MANIFEST_NAME = "manifest.json"
 #: Bump when the manifest's layout or what goes into a hash changes.
-FORMAT = 1
-#: Libraries whose version changes the PDF bytes.
-RENDERERS = ("weasyprint", "pydyf", "fonttools", "jinja2", "babel", "markdown-it-py")
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ class Manifest:
 
     def to_bytes(self) -> bytes:
         """Stable JSON: sorted, no clock time, so the same builds give the same manifest."""
-        data = {"format": FORMAT, "generator": __version__, "index": self.index,
+        data = {"format": FORMAT, "generator": __version__, "versions": versions(), "index": self.index,
                 "outputs": {key: asdict(entry) for key, entry in sorted(self.entries.items())}}
         return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -120,7 +119,7 @@ class Inputs:
         self.content = content
         self._common = _digest(
             FORMAT, __version__, _tree_digest(Path(__file__).parent),
-            [(name, _version(name)) for name in RENDERERS],
+            versions(),
             _tree_digest(project.templates), allow_incomplete, strict)
         self._routes: dict[str, tuple[str, list[str]]] = {}
         self._catalogs: dict[tuple[str, str], str] = {}
@@ -236,13 +235,6 @@ def po_entries(path: Path) -> list[tuple[str | None, bool, str]]:
         locations = [word for line in raw.splitlines() if line.startswith("#:") for word in line[2:].split()]
         entries.append((msgid, from_content(locations), raw))
     return entries
-
-
-def _version(distribution: str) -> str:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def _font_files() -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .environment import versions
 from .build import Result, output_key
 
 
@@ -86,7 +87,7 @@ def to_json(results: list[Result], out_dir: Path | None, exit_code: int, started
         return data
 
     report = {
-        "generator": __version__, "started": started, "seconds": round(seconds, 3),
+        "generator": __version__, "versions": versions(), "started": started, "seconds": round(seconds, 3),
         "output": str(out_dir) if out_dir else None, "exit_code": exit_code, "error": error,
         "counts": counts(results),
         **{status: [item(r) for r in results if r.status == status] for status in STATUSES},

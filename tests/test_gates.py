@@ -34,8 +34,13 @@ FAULTS = {
                      r"messages\.po:\d+: error: the catalog header is marked fuzzy"),
     "missing Plural-Forms": ("iv", lambda t: re.sub(r'"Plural-Forms:[^"]*"\n', "", t),
                              r"messages\.po: error: the header has no Plural-Forms; for 'es' it is"),
-    "wrong Plural-Forms": ("iv", lambda t: t.replace("nplurals=2; plural=(n != 1);", "nplurals=3; plural=(n > 2 ? 2 : n);"),
-                           r"messages\.po:\d+: error: Plural-Forms says nplurals=3, but 'es' has 2"),
+    "wrong Plural-Forms count": ("iv", lambda t: t.replace("nplurals=2; plural=(n != 1);", "nplurals=4; plural=(n > 2 ? 3 : n);"),
+                                 r"messages\.po:\d+: error: Plural-Forms is wrong for 'es': it says nplurals=4, "
+                                 r"but this language has 2 or 3 plural forms"),
+    # the right count with a formula that prints "6 hora"
+    "wrong Plural-Forms formula": ("iv", lambda t: t.replace("plural=(n != 1);", "plural=(n == 1);"),
+                                   r"messages\.po:\d+: error: Plural-Forms is wrong for 'es': for n = 0 it "
+                                   r"chooses form 0, but this language uses form 1 \(GNU gettext\)"),
     "plural entry with too many forms": (
         "iv", lambda t: t.replace('msgstr[1] "%(num)s horas"', 'msgstr[1] "%(num)s horas"\nmsgstr[2] "%(num)s horas"'),
         r"messages\.po:\d+: error: cannot parse the catalog: msg has more translations than num_plurals"),
