@@ -5,9 +5,9 @@ import functools
 import re
 import subprocess
 import unicodedata
+import warnings
 from dataclasses import dataclass
 
-import textstat
 from fontTools.ttLib import TTFont
 
 from .build import compose_job, load_clinics, plan
@@ -17,6 +17,10 @@ from .html import fonts_for
 from .project import Project
 from .segments import PLACEHOLDER_RE, units
 from .translation import Translator, Translators, available_languages
+
+with warnings.catch_warnings():  # textstat 0.7.4 imports the deprecated pkg_resources
+    warnings.simplefilter("ignore", UserWarning)
+    import textstat
 
 MAX_GRADE = 8.0
 #: Unicode categories that need no glyph: spaces, line breaks, controls, format characters.
