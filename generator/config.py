@@ -43,6 +43,8 @@ class Protocol:
     clear_liquids_minutes: int
     stay_minutes: int
     driver_required: bool
+    #: how long the whole visit takes, check-in to going home
+    session_minutes: int
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Clinic:
     emergency_number: str
     crisis_line: str
     website: str
+    #: the poison help line, for doses taken at home (needed when the clinic offers oral)
+    poison_control: str
     protocol: dict[str, Protocol]
     #: text colour on the primary colour (the header band)
     on_primary_colour: str = WHITE
@@ -226,6 +230,7 @@ def load_clinic(path: Path, known_languages: set[str]) -> Clinic:
         emergency_number=r.get("contact.emergency_number", str),
         crisis_line=r.get("contact.crisis_line", str),
         website=r.get("contact.website", str, ""), protocol=protocol,
+        poison_control=r.get("contact.poison_control", str, ... if "oral" in routes else ""),
         on_primary_colour=colours["colors.on_primary"], font=font, handout_url=handout_url,
         large_print=large_print, bilingual=tuple(bilingual), bilingual_second=second,
         page_budget=budget)
@@ -288,4 +293,5 @@ def _protocol(r: _Reader, route: str) -> Protocol:
     return Protocol(fasting_minutes=minutes("fasting")[0],
                     clear_liquids_minutes=minutes("clear_liquids")[0],
                     stay_minutes=stay,
-                    driver_required=r.get(f"{table}.driver_required", bool))
+                    driver_required=r.get(f"{table}.driver_required", bool),
+                    session_minutes=minutes("session")[0])

@@ -24,6 +24,8 @@ PLACEHOLDERS: dict[str, str] = {
                           "to stop drinking liquids",
     "stay_time": "a time phrase such as '1 hour': the least time the patient stays at the "
                  "clinic after the medicine",
+    "session_time": "a time phrase such as '2 hours': how long the whole visit takes",
+    "poison_control": "the poison help line's phone number",
     "ride_home": "a whole sentence chosen by the clinic about how the patient gets home",
 }
 
@@ -64,5 +66,7 @@ def values(clinic: Clinic, route_id: str, tr: Translator) -> dict[str, str]:
         "fasting_time": duration(protocol.fasting_minutes, tr),
         "clear_liquids_time": duration(protocol.clear_liquids_minutes, tr),
         "stay_time": duration(protocol.stay_minutes, tr),
+        "session_time": duration(protocol.session_minutes, tr),
+        "poison_control": clinic.poison_control,
         "ride_home": ride_home_sentence(protocol.driver_required, tr),
     }
