@@ -5,6 +5,8 @@ Each is what a translator or maintainer could type with plain ``pybabel``; see d
 from __future__ import annotations
 
 import contextlib
+import shutil
+import subprocess
 from dataclasses import dataclass
 
 from babel.messages.frontend import CommandLineInterface
@@ -43,8 +45,18 @@ def extract(project: Project) -> None:
 
 
 def update(project: Project) -> None:
-    _pybabel("update", "-i", str(project.pot), "-d", str(project.locales), "-D", DOMAIN,
-             "--previous")
+    """Merge the template into every catalog with GNU ``msgmerge --previous``, as Poedit and
+    Weblate do: a changed unit becomes fuzzy with its old English in ``#|`` comments.
+    (``pybabel update --previous`` wraps a long old msgid across ``#|`` lines in a way that
+    msgfmt cannot read, which would stop the whole language.)"""
+    if shutil.which("msgmerge") is None:
+        raise UsageError("GNU msgmerge is not installed (Debian package gettext)")
+    for language in sorted(available_languages(project.locales) - {SOURCE_LANGUAGE}):
+        path = catalog_path(project.locales, language)
+        proc = subprocess.run(["msgmerge", "--quiet", "--update", "--previous", "--backup=none",
+                               str(path), str(project.pot)], capture_output=True, text=True)
+        if proc.returncode:
+            raise UsageError(f"msgmerge failed: {proc.stderr.strip()}", path)
 
 
 def compile_catalogs(project: Project) -> None:

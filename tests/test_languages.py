@@ -1,6 +1,7 @@
 """Twelve languages: scripts, direction, plural forms, review status and the catalog workflow."""
 import datetime as dt
 import re
+import subprocess
 
 import pdfplumber
 import pytest
@@ -136,6 +137,18 @@ def test_a_changed_source_unit_becomes_fuzzy_and_is_never_printed_stale(project_
     proc = run_cli(project_copy, "build", "--language", "es", "--route", "iv")
     assert proc.returncode == 1
     assert re.search(r"content/shared/get-help\.md:\d+: 'Chest pain or pressure\.'", proc.stderr), proc.stderr
+
+
+def test_a_long_changed_unit_keeps_every_catalog_readable(project_copy):
+    """The old English of a long unit spans several ``#|`` lines that msgfmt still reads."""
+    block = project_copy.content / "shared/disclaimer.md"
+    block.write_text(block.read_text().replace("It does not replace", "It never replaces"))
+    i18n.extract(project_copy)
+    assert run_cli(project_copy, "i18n", "update").returncode == 0
+    for po in project_copy.locales.glob("*/LC_MESSAGES/messages.po"):
+        proc = subprocess.run(["msgfmt", "-c", "-o", "/dev/null", str(po)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert "#| \"This handout gives general facts." in po.read_text(), po
 
 
 def test_stats_counts_and_minimum(project_copy):
