@@ -43,10 +43,10 @@ def page_count(path: Path) -> int:
 
 # --- page budget and layout --------------------------------------------------------------
 
-def test_every_standard_handout_fits_one_sheet(built):
+def test_every_standard_handout_fits_two_sheets(built):
     pages = {key: page_count(path) for key, path in built.items()}
-    over = {key: n for key, n in pages.items() if n > 2}
-    assert not over, f"over the 2-page budget: {over}"
+    over = {key: n for key, n in pages.items() if n > 4}
+    assert not over, f"over the 4-page budget: {over}"
     assert len(pages) == 48
 
 
@@ -58,12 +58,12 @@ def test_no_standard_handout_overflows_or_exceeds_its_budget(built_results):
 
 def test_over_budget_is_a_warning_and_an_error_with_strict(project_copy, tmp_path):
     clinic = project_copy.clinics / "example.toml"
-    clinic.write_text(clinic.read_text().replace("standard = 2", "standard = 1"))
+    clinic.write_text(clinic.read_text().replace("standard = 4", "standard = 1"))
     args = ["build", "--clinic", "example", "--language", "ru", "--route", "oral",
             "--edition", "standard", "--output", str(tmp_path)]
     loose = run_cli(project_copy, *args)
     assert loose.returncode == 0, loose.stderr
-    assert re.search(r"warning: 2 pages, over the standard edition's budget of 1 \(language ru, route oral\)",
+    assert re.search(r"warning: \d pages, over the standard edition's budget of 1 \(language ru, route oral\)",
                      loose.stderr)
     assert (tmp_path / "example/ru/oral.pdf").exists()
     (tmp_path / "example/ru/oral.pdf").unlink()
