@@ -5,7 +5,7 @@
 #
 # - Creates its log folder, appends the build's output to one log file per day
 #   (build-YYYY-MM-DD.log, with a time-stamped line at the start and end of each run), keeps
-#   one JSON report per run (report-YYYYMMDDTHHMMSSZ.json; report.json links to the newest)
+#   one JSON report per run (report-YYYYMMDDTHHMMSSZ-PID.json; report.json links to the newest)
 #   and deletes logs and reports older than HANDOUTS_KEEP_DAYS days.
 # - Prints nothing when the build succeeds or when another build holds the lock (exit 3:
 #   someone else is building, this run did nothing), so cron mails only a failure: one line
@@ -43,7 +43,7 @@ mkdir -p -- "$log_dir" 2>/dev/null || fail $EX_CANTCREAT "cannot create the log 
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 log=$log_dir/build-$(date -u +%Y-%m-%d).log
-report=$log_dir/report-$stamp.json
+report=$log_dir/report-$stamp-$$.json
 { : >>"$log"; } 2>/dev/null || fail $EX_CANTCREAT "cannot write the log file $log"
 
 note() {  # a time-stamped line in the log
