@@ -36,7 +36,7 @@ def blocks(lang: str | None = None) -> list[tuple[str, str, str]]:
     """(language, body, the text before it) of each fenced block of the doc."""
     text = DOC.read_text()
     found = [(m.group(1), m.group(2), text[:m.start()])
-             for m in re.finditer(r"^```(\w*)\n(.*?)^```$", text, re.M | re.S)]
+             for m in re.finditer(r"^```(\w*)\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)]
     return [b for b in found if lang is None or b[0] == lang]
 
 
@@ -408,7 +408,7 @@ def test_the_ci_matrix_builds_every_shard_and_merges_them(yaml_documents):
     values = matrix[key]
     outputs, uploads = {}, {}
     for value in values:
-        def fill(text: str) -> str:
+        def fill(text: str, value: int = value) -> str:
             return re.sub(r"\$\{\{\s*matrix\.(\w+)\s*\}\}", lambda m: str({key: value}[m.group(1)]), text)
         for step in jobs[shard_name]["steps"]:
             for argv in handouts_argvs(fill(step.get("run", ""))):
@@ -444,7 +444,7 @@ def units() -> dict[str, str]:
 
 
 def settings(text: str, key: str) -> list[str]:
-    return [m.group(1).strip() for m in re.finditer(rf"^{key}=(.*)$", text, re.M)]
+    return [m.group(1).strip() for m in re.finditer(rf"^{key}=(.*)$", text, re.MULTILINE)]
 
 
 def test_the_units_build_nightly_and_after_changes_and_tell_of_failures():
@@ -570,7 +570,7 @@ def test_the_cron_line_creates_its_log_folder_and_reports_the_builds_exit_code(p
     result = run_cron(line, home, project_copy.root, *NARROW)
     assert (result.returncode, result.stdout, result.stderr) == (EXIT_OK, "", "")
     assert (project_copy.root / "handouts" / "example" / "es" / "iv.pdf").is_file()
-    assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ nightly\.sh: exit 0: ok", logs(log_dir), re.M)
+    assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ nightly\.sh: exit 0: ok", logs(log_dir), re.MULTILINE)
     assert "1 built" in logs(log_dir)
     assert json.loads((log_dir / "report.json").read_text())["exit_code"] == EXIT_OK
 
