@@ -377,6 +377,9 @@ def test_the_indexed_job_gives_each_pod_its_own_shard_counted_from_1(yaml_docume
         parts.add(args.shard[1])
     assert parts == {spec["completions"]} and spec["parallelism"] == spec["completions"]
     assert len(set(outputs)) == len(outputs), "two shards write into one folder"
+    [rule] = [r for r in spec["podFailurePolicy"]["rules"] if "onExitCodes" in r]
+    assert rule["action"] == "FailJob" and rule["onExitCodes"]["containerName"] == container["name"]
+    assert sorted(rule["onExitCodes"]["values"]) == [EXIT_FAILED, EXIT_USAGE]
 
     # The merge job reads exactly those folders, from the same volume, with the same image.
     [merge_job] = [j for j in kinds(yaml_documents, "Job") if j is not shards]
