@@ -16,6 +16,7 @@ packages=(
 test_packages=(
   chromium chromium-driver            # the staff index page, tested in headless Chromium
   zbar-tools                          # zbarimg decodes the printed QR codes
+  systemd                             # systemd-analyze verify checks docs/scheduling.md's units
 )
 case "${1:-}" in
   "") ;;
