@@ -26,7 +26,7 @@ MIN_CONTRAST = 4.5
 WHITE = "#ffffff"
 EDITIONS = ("standard", "large", "bilingual")
 #: Pages per edition unless the clinic says otherwise; standard is one sheet printed on both sides.
-DEFAULT_PAGE_BUDGET = {"standard": 4, "large": 12, "bilingual": 8}
+DEFAULT_PAGE_BUDGET = {"standard": 4, "large": 16, "bilingual": 10}
 URL_FIELDS = {"language", "route", "file"}
 #: The largest logo, or any other image or file a handout uses (WeasyPrint reads it whole).
 MAX_IMAGE_BYTES = 2 * 1024 * 1024

@@ -86,8 +86,8 @@ def test_language_name_appears_in_its_own_script(built, language, name):
 
 
 def test_review_dates_are_formatted_per_language(built):
-    assert "21 de noviembre de 2026" in pdf_text(built[("es", "iv")])
-    assert "2026年11月21日" in pdf_text(built[("zh_Hans", "iv")]).replace(" ", "")
+    assert "1 de diciembre de 2026" in pdf_text(built[("es", "iv")])
+    assert "2026年12月1日" in pdf_text(built[("zh_Hans", "iv")]).replace(" ", "")
 
 
 def fill_catalog(path, translate):

@@ -247,7 +247,8 @@ def test_raw_html_in_a_unit_reaches_the_page_as_text_even_past_the_gates(project
         "Chest pain.": '<b>Dolor</b> <img src="file:///etc/passwd"> <a rel="attachment" href="x">x</a>'})
     pdf = render(project_copy, "es", translator=tr)
     assert_nothing_embedded(pdf.data, tmp_path)
-    assert '<b>Dolor</b> <img src="file:///etc/passwd">' in pdf_text(tmp_path / "out.pdf")
+    # the column may wrap the tags anywhere: compare without the spaces
+    assert '<b>Dolor</b><imgsrc="file:///etc/passwd">' in pdf_text(tmp_path / "out.pdf").replace(" ", "")
 
 
 def test_image_in_a_unit_is_still_refused_by_the_fetcher_past_the_gates(project_copy):
@@ -331,8 +332,8 @@ def test_logo_that_fetches_something_fails_the_handout(project_copy, inner, refu
     ('paper = "letter"', 'paper = "99999in 99999in"', "paper"),
     ('paper = "letter"', 'paper = "letter; } @page { size: 1mm"', "paper"),
     ('paper = "letter"', 'paper = "letter"\nfont = "Noto Sans\\"; } @import url(file:///etc/passwd); x {"', "font"),
-    ("standard = 2", "standard = 100000", "page_budget.standard"),
-    ("standard = 2", "standard = -1", "page_budget.standard"),
+    ("standard = 4", "standard = 100000", "page_budget.standard"),
+    ("standard = 4", "standard = -1", "page_budget.standard"),
 ])
 def test_absurd_css_values_in_a_clinic_file_are_refused(project_copy, old, new, key):
     """Every value from a clinic's file that reaches the stylesheet or the layout is checked."""
