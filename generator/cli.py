@@ -17,7 +17,7 @@ from . import __version__, i18n, report
 from .build import build, load_clinics, merge, plan, shard
 from .config import DEFAULT_TIME_LIMIT, EDITIONS
 from .content import ROUTE_IDS
-from .errors import BuildLocked, HandoutError
+from .errors import BuildLocked, ConfigError, HandoutError
 from .output import write_atomic
 from .project import Project
 
@@ -159,7 +159,11 @@ def _build(project, args) -> int:
 
 def _run_build(project, args, out_dir: Path):
     start = time.perf_counter()
-    jobs = plan(load_clinics(project, args.clinic), args.language, args.route, args.edition)
+    broken: list[ConfigError] = []  # clinic files with errors: the other clinics still build
+    clinics = load_clinics(project, args.clinic, broken)
+    for message in [*map(str, broken), *(w for clinic in clinics for w in clinic.warnings)]:
+        print(message, file=sys.stderr)
+    jobs = plan(clinics, args.language, args.route, args.edition)
     if args.shard:
         jobs = shard(jobs, *args.shard)
     progress = report.Progress(len(jobs))
@@ -179,7 +183,10 @@ def _run_build(project, args, out_dir: Path):
         print(f"\n{result.job.name}: not built; the previous PDF, if any, is unchanged\n{result.message}",
               file=sys.stderr)
     print(report.summary(results, out_dir, time.perf_counter() - start))
-    return results, EXIT_FAILED if failed else EXIT_OK
+    if broken:
+        print(f"not built: the handouts of {', '.join(e.path.stem for e in broken if e.path)} "
+              "(errors in the clinic's file, above)", file=sys.stderr)
+    return results, EXIT_USAGE if broken else EXIT_FAILED if failed else EXIT_OK
 
 
 def _stats(project: Project, minimum: float | None) -> int:
