@@ -1,0 +1,328 @@
+"""Clinic files cannot be half right: every problem of a file is reported at once, at its
+line, saying how to fix it; values copied from the example are warned about; logos are
+checked when the clinic is loaded; one broken file does not stop the other clinics."""
+import io
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from generator.build import build, load_clinics, plan
+from generator.config import ClinicFileError, load_clinic
+from generator.errors import ConfigError
+from generator.logo import PRINT_PIXELS, printable_png
+from generator.translation import available_languages
+
+from .conftest import ROOT, run_cli
+
+EXAMPLE = (ROOT / "content/clinics/example.toml").read_text("utf-8")
+KNOWN = available_languages(ROOT / "locales")
+
+
+@pytest.fixture
+def clinics(tmp_path) -> Path:
+    """A clinics folder holding the example clinic, as a copy would start."""
+    folder = tmp_path / "clinics"
+    folder.mkdir()
+    for name in ("example.toml", "example-logo.svg", "thameside.toml", "thameside-logo.svg"):
+        shutil.copy(ROOT / "content/clinics" / name, folder)
+    return folder
+
+
+def line(text: str, needle: str) -> int:
+    return next(n for n, raw in enumerate(text.splitlines(), 1) if needle in raw)
+
+
+def write(folder: Path, edits: list[tuple[str, str]], name: str = "berlin.toml",
+          text: str = EXAMPLE) -> tuple[Path, str]:
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = folder / name
+    path.write_text(text, "utf-8")
+    return path, text
+
+
+def problems(path: Path) -> list[str]:
+    """Each problem's ``line: message``, as load_clinic reports them all at once."""
+    with pytest.raises(ClinicFileError) as info:
+        load_clinic(path, KNOWN)
+    assert str(info.value) == "\n".join(str(p) for p in info.value.problems)
+    return [f"{p.line}: {p.message}" for p in info.value.problems]
+
+
+# (edits, the line's needle in the edited file or None, the message)
+CASES = {
+    "unknown key": ([("emergency_number =", "emergancy_number =")], "emergancy_number",
+                    "unknown key 'emergancy_number' in [contact]; did you mean 'emergency_number'?"),
+    "unknown key in [editions]": ([("large_print =", "large_prnt =")], "large_prnt",
+                                  "unknown key 'large_prnt' in [editions]; did you mean 'large_print'?"),
+    "unknown key bilingal": ([("bilingual = [", "bilingal = [")], "bilingal",
+                             "unknown key 'bilingal' in [editions]; did you mean 'bilingual'?"),
+    "unknown table": ([("[editions]", "[edition]")], "[edition]",
+                      "unknown table [edition]; did you mean 'editions'?"),
+    "unknown colour key": ([('accent = "#8fc1d4"', 'accent = "#8fc1d4"\non_primery = "#ffffff"')],
+                           "on_primery", "unknown key 'on_primery' in [colors]; did you mean 'on_primary'?"),
+    "unknown protocol route": ([("[protocol.oral]", "[protocol.orall]")], "[protocol.orall]",
+                               "unknown table [protocol.orall]; did you mean 'oral'?"),
+    "unquoted phone number": ([('phone = "503-555-0142"', "phone = 5035550142")], "phone = 5035550142",
+                              'contact.phone: must be text, not the number 5035550142: put it in quotes, '
+                              'phone = "5035550142"'),
+    "missing key": ([('crisis_line = "988"\n', "")], "[contact]",
+                    "contact.crisis_line: missing; [contact] needs phone, after_hours_phone, "
+                    "emergency_number and crisis_line"),
+    "missing protocol": ([("[protocol.oral]", "[protocol.ora]")], 'routes = [',
+                         "routes: 'oral' is offered but there is no [protocol.oral] table; add one with "
+                         "fasting_hours or fasting_minutes, clear_liquids_hours or clear_liquids_minutes, "
+                         "stay_hours or stay_minutes and driver_required"),
+    "fractional hours": ([("fasting_hours = 4", "fasting_hours = 1.5")], "fasting_hours = 1.5",
+                         "protocol.oral.fasting_hours: must be whole hours, not 1.5; write it in minutes "
+                         "instead: fasting_minutes = 90"),
+    "zh-CN": ([('"zh_Hans", "vi"', '"zh-CN", "vi"')], "languages =",
+              "languages: no catalog for 'zh-CN', but there is one for 'zh_Hans', the same language: use "
+              "'zh_Hans' (one catalog serves every region and spelling of a language)"),
+    "fr_CA": ([('"fr", "ht"', '"fr_CA", "ht"'), ('"fr", "ht", "pt_BR", "hi"]\nbilingual_second',
+                                                  '"ht", "pt_BR", "hi"]\nbilingual_second')],
+              "languages =", "languages: no catalog for 'fr_CA', but there is one for 'fr'"),
+    "FR": ([('"fr", "ht"', '"FR", "ht"'), ('"fr", "ht", "pt_BR", "hi"]\nbilingual_second',
+                                          '"ht", "pt_BR", "hi"]\nbilingual_second')],
+           "languages =", "languages: no catalog for 'FR', but there is one for 'fr', the same language: "
+           "use 'fr'"),
+    "a language without a catalog": ([('"hi"]\nroutes', '"hi", "de"]\nroutes')], "languages =",
+                                     "languages: no catalog for 'de' (have: ar, en, "),
+    "QR pattern with a format": ([("{language}/{file}", "{language}/{file:>5000}")], "handout_url",
+                                 "online.handout_url: the field {file:>5000} has a format; write plain "
+                                 "fields only, like {file}"),
+    "QR pattern with an unknown field": ([("{language}/{file}", "{lang}/{file}")], "handout_url",
+                                         "online.handout_url: unknown field {lang} (known: {file}, "
+                                         "{language}, {route}); did you mean {language}?"),
+    "QR pattern with an attribute": ([("{language}/{file}", "{language.__class__}/{file}")], "handout_url",
+                                     "online.handout_url: unknown field {language.__class__}"),
+    "QR pattern too long": ([("handouts/{language}", "handouts/" + "x" * 180 + "/{language}")],
+                            "handout_url", "online.handout_url: the longest address it makes (256 "
+                            "characters: https://riverside-clinic.example/handouts/xxx"),
+    "placeholder in the name": ([('name = "Riverside Ketamine Clinic"', 'name = "Riverside {north}"')],
+                                "name =", "name: '{north}' looks like a placeholder, but a clinic's "
+                                "values are printed as written; remove the braces"),
+    "placeholder in a number": ([('crisis_line = "988"', 'crisis_line = "{clinic_phone}"')], "crisis_line",
+                                "contact.crisis_line: '{clinic_phone}' looks like a placeholder"),
+    "bidi override in the name": ([('name = "Riverside', 'name = "\\u202eRiverside')], "name =",
+                                  "name: contains the invisible control character U+202E (RIGHT-TO-LEFT "
+                                  "OVERRIDE), which can hide or reorder printed text"),
+    "bidi isolate in a number": ([('phone = "503-555-0142"', 'phone = "503-555-0142\\u2066"')],
+                                 "phone =", "contact.phone: contains the invisible control character U+2066"),
+    "C0 control in a number": ([('emergency_number = "911"', 'emergency_number = "9\\f11"')],
+                               "emergency_number", "contact.emergency_number: contains the invisible control "
+                               "character U+000C"),
+    "C1 control in a language": ([('"ht", "pt_BR"', '"ht\\u0085", "pt_BR"')], "languages =",
+                                 "languages: contains the invisible control character U+0085"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_problem_names_its_line_and_the_fix(clinics, case):
+    edits, needle, message = CASES[case]
+    path, text = write(clinics, edits)
+    found = problems(path)
+    expected_line = line(text, needle)
+    assert any(p.startswith(f"{expected_line}: {message}") for p in found), found
+    if case in ("fr_CA", "FR"):
+        assert "i18n init" not in "\n".join(found)
+
+
+def test_every_problem_of_a_file_is_reported_at_once(project_copy):
+    edits = [edits[0] for case, (edits, _, _) in CASES.items()
+             if case in ("unknown key", "unknown colour key", "unquoted phone number", "fractional hours",
+                         "zh-CN", "QR pattern with a format", "placeholder in the name")]
+    path, text = write(project_copy.clinics, [*edits, ("large_print =", "large_prnt =")], "example.toml")
+    found = problems(path)
+    assert len(found) == 9, found  # the misspelt emergency_number is also missing
+    assert [int(p.split(":")[0]) for p in found] == sorted(int(p.split(":")[0]) for p in found)
+    # the CLI prints them all, as path:line: error: message, and builds nothing (exit 2)
+    proc = run_cli(project_copy, "build", "--clinic", "example")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ": error: " in ln]
+    assert len(lines) == 9 and all(ln.startswith("content/clinics/example.toml:") for ln in lines), \
+        proc.stderr
+    assert not (project_copy.root / "handouts").exists()
+
+
+def test_an_unquoted_phone_number_with_spaces_says_to_quote_it(clinics):
+    path, text = write(clinics, [('phone = "503-555-0142"', "phone = +49 30 1234 5678")])
+    with pytest.raises(ConfigError) as info:
+        load_clinic(path, KNOWN)
+    assert info.value.line == line(text, "phone = +49")
+    assert str(info.value).endswith('; put the number in quotes: phone = "+49 30 1234 5678"')
+
+
+def test_a_wrong_language_id_still_says_what_babel_knows(clinics):
+    path, _ = write(clinics, [('"hi"]\nroutes', '"hi", "xx"]\nroutes')])
+    assert any("languages: 'xx' is not a language id Babel knows (use ids like es, zh_Hans, pt_BR)" in p
+               for p in problems(path))
+
+
+@pytest.mark.parametrize("name", ["manifest.json.toml", "index.html.toml", ".lock.toml", "..toml",
+                                  ".hidden.toml"])
+def test_a_clinic_id_that_collides_with_the_builds_files_is_refused(clinics, name):
+    path, _ = write(clinics, [], name=name)
+    found = problems(path)
+    assert found[0].startswith("None: the clinic id '") and "(the file's name)" in found[0], found
+
+
+def test_a_clinic_id_with_other_characters_is_refused(clinics):
+    path, _ = write(clinics, [], name="my clinic.toml")
+    assert "must be up to 64 letters, digits, - and _" in problems(path)[0]
+
+
+# --- a copied example -------------------------------------------------------------------
+
+def test_values_copied_from_the_example_are_warned_about(clinics):
+    path, text = write(clinics, [])
+    clinic = load_clinic(path, KNOWN)
+    shown = f"{path}" if not path.is_relative_to(Path.cwd()) else str(path.relative_to(Path.cwd()))
+    assert clinic.warnings == (
+        f"{shown}:{line(text, 'logo =')}: warning: logo: example-logo.svg is the example clinic's logo; "
+        "put your clinic's own logo beside the file",
+        f"{shown}:{line(text, 'phone = ')}: warning: contact.phone: '503-555-0142' is a fictional 555 "
+        "number like the example clinic's; put your clinic's real number",
+        f"{shown}:{line(text, 'after_hours_phone')}: warning: contact.after_hours_phone: '503-555-0199' "
+        "is a fictional 555 number like the example clinic's; put your clinic's real number",
+        f"{shown}:{line(text, 'handout_url =')}: warning: online.handout_url: is the example clinic's "
+        "address (riverside-clinic.example); put where your clinic publishes its handouts, or remove "
+        "[online] for no QR code",
+    )
+    # the same logo content under another name is still the example's
+    shutil.copy(clinics / "example-logo.svg", clinics / "berlin.svg")
+    path, _ = write(clinics, [('"example-logo.svg"', '"berlin.svg"'), ("503-555-0142", "030 1234 5678"),
+                              ("503-555-0199", "030 1234 5679"), ("riverside-clinic.example/handouts", "berlin.example/handouts")])
+    assert [w.split(": warning: ")[1][:5] for w in load_clinic(path, KNOWN).warnings] == ["logo:"]
+    assert load_clinic(clinics / "example.toml", KNOWN).warnings == ()
+    assert load_clinic(clinics / "thameside.toml", KNOWN).warnings == ()
+
+
+# --- logos ------------------------------------------------------------------------------
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def bomb_png(side: int) -> bytes:
+    """A black-and-white PNG of side x side pixels, all white: a few KB on disk."""
+    rows = (b"\0" + b"\xff" * (side // 8)) * side
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
+            + png_chunk(b"IDAT", zlib.compress(rows, 9)) + png_chunk(b"IEND", b""))
+
+
+def png(width: int, height: int) -> bytes:
+    image = Image.new("RGB", (width, height))
+    for x in range(0, width, 7):  # something to scale: diagonal stripes
+        for y in range(0, height, 11):
+            image.putpixel((x, y), (x % 256, y % 256, 120))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def with_logo(clinics: Path, name: str, data: bytes) -> tuple[Path, str]:
+    (clinics / name).write_bytes(data)
+    return write(clinics, [('"example-logo.svg"', f'"{name}"')])
+
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">{}</svg>'
+NESTED = "<g>" * 100 + "</g>" * 100
+LAUGHS = ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;">]>'
+          '<svg xmlns="http://www.w3.org/2000/svg"><text>&b;</text></svg>')
+
+
+@pytest.mark.parametrize("name,data,message", [
+    ("bomb.png", bomb_png(12000), "bomb.png cannot be printed: 12000x12000 pixels, more than the 4000x4000 "
+     "pixels (16 megapixels) allowed; print needs about 600 pixels high: scale it down"),
+    ("cut.png", png(200, 100)[:-200], "cut.png cannot be printed: the PNG cannot be decoded ("),
+    ("fake.png", b"\x89PNG\r\n\x1a\nnot really", "fake.png cannot be printed: not a PNG image that can be read"),
+    ("laughs.svg", LAUGHS.encode(), "laughs.svg cannot be printed: it has a DOCTYPE"),
+    ("deep.svg", SVG.format(NESTED).encode(), "deep.svg cannot be printed: its elements are nested more "
+     "than 64 deep"),
+    ("far.svg", SVG.format('<image href="https://example.org/x.png"/>').encode(),
+     "far.svg cannot be printed: it refers to another file or address (https://example.org/x.png)"),
+    ("xlink.svg", SVG.format('<use xmlns:x="http://www.w3.org/1999/xlink" x:href="other.svg#a"/>').encode(),
+     "xlink.svg cannot be printed: it refers to another file or address (other.svg#a)"),
+    ("styled.svg", SVG.format('<style>@import "evil.css";</style>').encode(),
+     "styled.svg cannot be printed: its styles @import another file"),
+    ("filled.svg", SVG.format('<rect style="fill: url(other.svg#p)"/>').encode(),
+     "filled.svg cannot be printed: it refers to another file or address (url(other.svg#p))"),
+    ("huge.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="1e9" height="10"/>',
+     "huge.svg cannot be printed: its size (1e9 in width, height or viewBox) is beyond 100000"),
+    ("broken.svg", b"<svg><g></svg>", "broken.svg cannot be printed: not well-formed SVG (mismatched tag "
+     "at line 1 of the logo)"),
+    ("html.svg", b"<html/>", "html.svg cannot be printed: its root element is <html>, not <svg>"),
+])
+def test_a_logo_that_cannot_be_printed_is_an_error_at_the_logo_line(clinics, name, data, message):
+    path, text = with_logo(clinics, name, data)
+    assert problems(path) == [f"{line(text, 'logo =')}: logo: {message}"] or \
+        problems(path)[0].startswith(f"{line(text, 'logo =')}: logo: {message}")
+
+
+def test_a_sound_svg_with_inner_references_is_accepted(clinics):
+    inner = ('<defs><linearGradient id="g"/></defs><rect style="fill: url(#g)"/><use href="#g"/>'
+             "<style>rect { fill: url( '#g' ) }</style>")
+    path, _ = with_logo(clinics, "fine.svg", SVG.format(inner).encode())
+    assert load_clinic(path, KNOWN).logo.name == "fine.svg"
+
+
+def test_a_large_png_logo_is_printed_scaled_down_the_same_way_every_time(project_copy, tmp_path):
+    data = png(2400, 1200)
+    small = printable_png(data)
+    printable_png.cache_clear()
+    assert printable_png(data) == small  # deterministic: the same bytes every build
+    with Image.open(io.BytesIO(small)) as image:
+        assert image.size == (PRINT_PIXELS, PRINT_PIXELS // 2)
+    modest = png(300, 150)
+    assert printable_png(modest) == modest  # small enough: embedded as it is
+
+    (project_copy.clinics / "example-logo.png").write_bytes(data)
+    toml = project_copy.clinics / "example.toml"
+    toml.write_text(toml.read_text().replace('"example-logo.svg"', '"example-logo.png"'))
+    [result] = build(project_copy, plan(load_clinics(project_copy, ["example"]), ["en"], ["iv"],
+                                        ["standard"]), tmp_path / "out")
+    assert result.ok, result.message
+    listing = subprocess.run(["pdfimages", "-list", str(result.path)], capture_output=True, text=True).stdout
+    sizes = [row.split()[3:5] for row in listing.splitlines()[2:]]
+    assert sizes == [["600", "300"]], listing
+
+
+# --- one broken clinic file -------------------------------------------------------------
+
+def test_a_broken_clinic_does_not_stop_the_others_in_process(project_copy):
+    toml = project_copy.clinics / "example.toml"
+    toml.write_text(toml.read_text().replace("emergency_number =", "emergancy_number ="))
+    broken: list[ConfigError] = []
+    assert [c.id for c in load_clinics(project_copy, (), broken)] == ["thameside"]
+    assert [e.path for e in broken] == [toml] and "emergancy_number" in str(broken[0])
+    with pytest.raises(ConfigError, match="emergancy_number"):  # without a list: raised
+        load_clinics(project_copy)
+    with pytest.raises(ConfigError, match="emergancy_number"):  # nothing else to build: raised
+        load_clinics(project_copy, ["example"], [])
+
+
+def test_a_broken_clinic_fails_alone_with_exit_2_and_check_goes_on(project_copy):
+    toml = project_copy.clinics / "example.toml"
+    text = toml.read_text().replace("emergency_number =", "emergancy_number =")
+    toml.write_text(text)
+    where = f"content/clinics/example.toml:{line(text, 'emergancy_number')}: error: unknown key 'emergancy_number'"
+    proc = run_cli(project_copy, "build", "--language", "fr", "--route", "iv", "--edition", "standard",
+                   "--jobs", "1")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert where in proc.stderr
+    assert "not built: the handouts of example (errors in the clinic's file, above)" in proc.stderr
+    assert (project_copy.root / "handouts/thameside/fr/iv.pdf").is_file()
+    assert not (project_copy.root / "handouts/example").exists()
+
+    proc = run_cli(project_copy, "check")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert where in proc.stderr
+    assert re.search(r"handouts check: [1-9]\d* error\(s\), \d+ warning\(s\)", proc.stdout), proc.stdout
