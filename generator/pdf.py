@@ -110,7 +110,13 @@ class AssetFetcher(URLFetcher):
             except LogoError as exc:
                 raise ValueError(f"refused {path}: {exc}") from None
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(path.as_uri(), data, {"Content-Type": content_type})
+        return _Served(path.as_uri(), data, {"Content-Type": content_type})
+
+
+class _Served(URLFetcherResponse):
+    """A response WeasyPrint uses as served: without ``path``, it does not read a raster
+    image's file again from disk to embed it (which would skip the scaled-down copy)."""
+    path = None
 
 
 class _OutOfTime(BaseException):

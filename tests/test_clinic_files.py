@@ -293,6 +293,10 @@ def test_a_large_png_logo_is_printed_scaled_down_the_same_way_every_time(project
     listing = subprocess.run(["pdfimages", "-list", str(result.path)], capture_output=True, text=True).stdout
     sizes = [row.split()[3:5] for row in listing.splitlines()[2:]]
     assert sizes == [["600", "300"]], listing
+    # the PDF holds the scaled-down pixels themselves (WeasyPrint does not read the file again)
+    subprocess.run(["pdfimages", "-png", str(result.path), str(tmp_path / "img")], check=True)
+    with Image.open(tmp_path / "img-000.png") as embedded, Image.open(io.BytesIO(small)) as expected:
+        assert embedded.convert("RGB").tobytes() == expected.convert("RGB").tobytes()
 
 
 # --- one broken clinic file -------------------------------------------------------------
