@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import segno
@@ -194,7 +194,7 @@ class _File:
         """The line of a key (``contact.phone``), else of a table's header (``contact``)."""
         *tables, key = dotted.split(".")
         table, current = ".".join(tables), ""
-        headers = {}
+        headers: dict[str, int] = {}
         for lineno, raw in enumerate(self.lines, 1):
             line = raw.strip()
             header = re.match(r"^\[([^\[\]]+)\]\s*(?:#.*)?$", line)  # a comment may follow
@@ -219,7 +219,7 @@ class _File:
 
     def get(self, dotted: str, kind: type, default: Any = _REQUIRED) -> Any:
         """The value, or ``default`` when absent; None (and a problem) when it is wrong."""
-        value = self.node(dotted)
+        value: Any = self.node(dotted)
         if value is _REQUIRED:
             if default is _REQUIRED:
                 self.missing(dotted)
@@ -228,7 +228,7 @@ class _File:
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             self.error(dotted, self._type_message(dotted, kind, value))
             return None
-        if kind is str and not value.strip():
+        if isinstance(value, str) and not value.strip():
             self.error(dotted, "must not be empty")
             return None
         return value
@@ -288,11 +288,22 @@ def load_clinic(path: Path, known_languages: set[str]) -> Clinic:
     protocol = {route: _read_protocol(f, route) for route in routes or ()}
     if f.problems:
         raise ClinicFileError(path, f.problems)
-    clinic = Clinic(id=path.stem, path=path, branding=branding, contact=contact,
-                    languages=languages, routes=routes, protocol=protocol, editions=editions,
-                    page_budget=page_budget, handout_url=handout_url)
+    # without problems, every reader returned its value
+    clinic = Clinic(id=path.stem, path=path, branding=_sure(branding), contact=_sure(contact),
+                    languages=_sure(languages), routes=_sure(routes),
+                    protocol={route: _sure(p) for route, p in protocol.items()},
+                    editions=_sure(editions), page_budget=page_budget, handout_url=handout_url)
     _warn_if_copied(f, clinic)
     return replace(clinic, warnings=tuple(f.warnings))
+
+
+T = TypeVar("T")
+
+
+def _sure(value: T | None) -> T:
+    if value is None:
+        raise AssertionError("a reader returned no value but reported no problem")
+    return value
 
 
 def _open(path: Path) -> _File:
@@ -391,7 +402,7 @@ def _read_branding(f: _File) -> Branding | None:
         paper = None
     colours = _read_colours(f)
     font = _read_font(f)
-    if None in (name, logo, paper, colours):
+    if name is None or logo is None or paper is None or colours is None:
         return None
     return Branding(name=name, logo=logo, paper=PAPER_SIZES[paper.lower()], primary=colours[0],
                     accent=colours[1], on_primary=colours[2], font=font)
@@ -433,16 +444,9 @@ def _logo_problem(path: Path, logo: Path) -> str | None:
 
 
 def _read_colours(f: _File) -> tuple[str, str, str] | None:
-    colours = []
-    for key in ("colors.primary", "colors.accent", "colors.on_primary"):
-        value = f.get(key, str, WHITE if key == "colors.on_primary" else _REQUIRED)
-        if value is not None and not HEX_COLOUR_RE.match(value):
-            f.error(key, f"'{value}' is not a colour like #1a5c7a")
-            value = None
-        colours.append(value.lower() if value else None)
-    if None in colours:
+    primary, accent, on_primary = (_colour(f, key) for key in ("primary", "accent", "on_primary"))
+    if primary is None or accent is None or on_primary is None:
         return None
-    primary, accent, on_primary = colours
     # text on its background, and where the pair is printed; the primary colour is the one to change
     for fg, bg, where in ((on_primary, primary, "the header band's text"),
                           (primary, WHITE, "headings on white paper")):
@@ -452,6 +456,14 @@ def _read_colours(f: _File) -> tuple[str, str, str] | None:
                     f"{MIN_CONTRAST}:1 (WCAG AA); choose a darker colour")
             return None
     return primary, accent, on_primary
+
+
+def _colour(f: _File, key: str) -> str | None:
+    value = f.get(f"colors.{key}", str, WHITE if key == "on_primary" else _REQUIRED)
+    if value is not None and not HEX_COLOUR_RE.match(value):
+        f.error(f"colors.{key}", f"'{value}' is not a colour like #1a5c7a")
+        return None
+    return value.lower() if value else None
 
 
 def _read_font(f: _File) -> str | None:
@@ -522,18 +534,19 @@ def _read_routes(f: _File) -> tuple[str, ...] | None:
 
 
 def _read_contact(f: _File) -> Contact | None:
-    numbers = [_text(f, f"contact.{key}") for key in CONTACT_NUMBERS]
+    phone, after_hours, emergency, crisis = (_text(f, f"contact.{key}") for key in CONTACT_NUMBERS)
     website = f.get("contact.website", str, "")
-    if None in numbers or website is None:
+    if phone is None or after_hours is None or emergency is None or crisis is None or website is None:
         return None
-    return Contact(*numbers, website=website)
+    return Contact(phone=phone, after_hours_phone=after_hours, emergency_number=emergency,
+                   crisis_line=crisis, website=website)
 
 
 def _read_editions(f: _File, languages: tuple[str, ...] | None, known: set[str]) -> Editions | None:
     large_print = f.get("editions.large_print", bool, False)
     second = f.get("editions.bilingual_second", str, "en")
     if second is not None and second not in known:
-        f.error("editions.bilingual_second", _language_problem(second, known))
+        f.error("editions.bilingual_second", _language_problem(second, known) or "")
         second = None
     bilingual = f.get("editions.bilingual", list, [])
     for lang in bilingual or ():
@@ -610,7 +623,7 @@ def _filenames(route: str, language: str, editions: Editions) -> list[str]:
 def _qr_problem(url: str) -> str | None:
     """Whether the longest address fits a QR code that still scans at the printed size."""
     try:
-        version = segno.make(url, error=QR_ERROR_LEVEL, micro=False).version
+        version = int(segno.make(url, error=QR_ERROR_LEVEL, micro=False).version)
     except segno.DataOverflowError:
         version = 41
     if version <= MAX_QR_VERSION:
@@ -633,11 +646,12 @@ def _read_protocol(f: _File, route: str) -> Protocol | None:
         f.error(f"{table}.stay_{'hours' if f.has(f'{table}.stay_hours') else 'minutes'}",
                 f"must be at least {least} minutes for {route} (the esketamine label requires at "
                 "least 2 hours of observation)")
-    values = (_minutes(f, table, "fasting"), _minutes(f, table, "clear_liquids"), stay,
-              f.get(f"{table}.driver_required", bool))
-    if None in values:
+    fasting, liquids = _minutes(f, table, "fasting"), _minutes(f, table, "clear_liquids")
+    driver = f.get(f"{table}.driver_required", bool)
+    if fasting is None or liquids is None or stay is None or driver is None:
         return None
-    return Protocol(*values)
+    return Protocol(fasting_minutes=fasting, clear_liquids_minutes=liquids, stay_minutes=stay,
+                    driver_required=driver)
 
 
 def _minutes(f: _File, table: str, base: str) -> int | None:
@@ -692,8 +706,8 @@ def _example_values(path: Path) -> dict[str, Any]:
 
 def _luminance(colour: str) -> float:
     """WCAG 2 relative luminance of a #rrggbb colour."""
-    def channel(c: int) -> float:
-        c = c / 255
+    def channel(value: int) -> float:
+        c = value / 255
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
     r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)

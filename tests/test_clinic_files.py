@@ -199,7 +199,8 @@ def test_values_copied_from_the_example_are_warned_about(clinics):
     # the same logo content under another name is still the example's
     shutil.copy(clinics / "example-logo.svg", clinics / "berlin.svg")
     path, _ = write(clinics, [('"example-logo.svg"', '"berlin.svg"'), ("503-555-0142", "030 1234 5678"),
-                              ("503-555-0199", "030 1234 5679"), ("riverside-clinic.example/handouts", "berlin.example/handouts")])
+                              ("503-555-0199", "030 1234 5679"),
+                              ("riverside-clinic.example/handouts", "berlin.example/handouts")])
     assert [w.split(": warning: ")[1][:5] for w in load_clinic(path, KNOWN).warnings] == ["logo:"]
     assert load_clinic(clinics / "example.toml", KNOWN).warnings == ()
     assert load_clinic(clinics / "thameside.toml", KNOWN).warnings == ()
@@ -243,7 +244,8 @@ LAUGHS = ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "lol"><!ENTITY b "&a;&
     ("bomb.png", bomb_png(12000), "bomb.png cannot be printed: 12000x12000 pixels, more than the 4000x4000 "
      "pixels (16 megapixels) allowed; print needs about 600 pixels high: scale it down"),
     ("cut.png", png(200, 100)[:-200], "cut.png cannot be printed: the PNG cannot be decoded ("),
-    ("fake.png", b"\x89PNG\r\n\x1a\nnot really", "fake.png cannot be printed: not a PNG image that can be read"),
+    ("fake.png", b"\x89PNG\r\n\x1a\nnot really",
+     "fake.png cannot be printed: not a PNG image that can be read"),
     ("laughs.svg", LAUGHS.encode(), "laughs.svg cannot be printed: it has a DOCTYPE"),
     ("deep.svg", SVG.format(NESTED).encode(), "deep.svg cannot be printed: its elements are nested more "
      "than 64 deep"),
@@ -263,8 +265,8 @@ LAUGHS = ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "lol"><!ENTITY b "&a;&
 ])
 def test_a_logo_that_cannot_be_printed_is_an_error_at_the_logo_line(clinics, name, data, message):
     path, text = with_logo(clinics, name, data)
-    assert problems(path) == [f"{line(text, 'logo =')}: logo: {message}"] or \
-        problems(path)[0].startswith(f"{line(text, 'logo =')}: logo: {message}")
+    [found] = problems(path)
+    assert found.startswith(f"{line(text, 'logo =')}: logo: {message}"), found
 
 
 def test_a_sound_svg_with_inner_references_is_accepted(clinics):
@@ -317,7 +319,8 @@ def test_a_broken_clinic_fails_alone_with_exit_2_and_check_goes_on(project_copy)
     toml = project_copy.clinics / "example.toml"
     text = toml.read_text().replace("emergency_number =", "emergancy_number =")
     toml.write_text(text)
-    where = f"content/clinics/example.toml:{line(text, 'emergancy_number')}: error: unknown key 'emergancy_number'"
+    where = (f"content/clinics/example.toml:{line(text, 'emergancy_number')}: error: "
+             "unknown key 'emergancy_number'")
     proc = run_cli(project_copy, "build", "--language", "fr", "--route", "iv", "--edition", "standard",
                    "--jobs", "1")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
