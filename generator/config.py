@@ -183,8 +183,9 @@ class _File:
         self._missing_tables: set[str] = set()
 
     def error(self, key: str, message: str, line: int | None = None) -> None:
-        self.problems.append(ConfigError(f"{key}: {message}" if key else message, self.path,
-                                         line if line is not None else self.line_of(key)))
+        if line is None and key:
+            line = self.line_of(key)
+        self.problems.append(ConfigError(f"{key}: {message}" if key else message, self.path, line))
 
     def warn(self, key: str, message: str) -> None:
         self.warnings.append(format_diagnostic("warning", f"{key}: {message}", self.path,
@@ -345,8 +346,9 @@ def _unknown(f: _File, node: dict, prefix: str, allowed: tuple[str, ...]) -> Non
         if key in allowed:
             continue
         dotted = f"{prefix}.{key}" if prefix else key
-        what = f"unknown table [{dotted}]" if isinstance(value, dict) else \
-            f"unknown key '{key}'" + (f" in [{prefix}]" if prefix else "")
+        shown = ascii(key)[1:-1] if CONTROL_RE.search(key) else key
+        what = f"unknown table [{prefix + '.' if prefix else ''}{shown}]" if isinstance(value, dict) else \
+            f"unknown key '{shown}'" + (f" in [{prefix}]" if prefix else "")
         close = get_close_matches(key, allowed, n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else f" (known: {', '.join(allowed)})"
         f.error("", what + hint, f.line_of(dotted))
@@ -482,8 +484,8 @@ def _read_languages(f: _File, known: set[str]) -> tuple[str, ...] | None:
     if not languages:
         f.error("languages", "must list at least one language")
     problems = [_language_problem(lang, known) for lang in languages]
-    problems += [f"'{lang}' is listed twice" for lang in sorted(set(languages), key=str)
-                 if languages.count(lang) > 1]
+    names = [lang for lang in languages if isinstance(lang, str)]
+    problems += [f"'{lang}' is listed twice" for lang in sorted(set(names)) if names.count(lang) > 1]
     for problem in filter(None, problems):
         f.error("languages", problem)
     return tuple(languages) if languages and not any(problems) else None
@@ -511,12 +513,13 @@ def _language_problem(lang: Any, known: set[str]) -> str | None:
 
 def _variant_of(wanted: Locale, known: str) -> bool:
     """Whether ``known`` (a catalog's id) is the language ``wanted`` in another region or case."""
-    have = Locale.parse(known)
-    if have.language != wanted.language:
+    try:
+        have = Locale.parse(known)
+        likely = get_global("likely_subtags").get(str(wanted), wanted.language)
+        script = wanted.script or Locale.parse(likely).script
+    except (ValueError, TypeError, UnknownLocaleError):
         return False
-    likely = get_global("likely_subtags")
-    script = wanted.script or Locale.parse(likely.get(str(wanted), wanted.language)).script
-    return have.script in (None, script)
+    return have.language == wanted.language and have.script in (None, script)
 
 
 def _read_routes(f: _File) -> tuple[str, ...] | None:
@@ -679,7 +682,7 @@ def _warn_if_copied(f: _File, clinic: Clinic) -> None:
     if clinic.id == EXAMPLE_ID:
         return
     example = _example_values(f.path.parent / f"{EXAMPLE_ID}.toml")
-    if example.get("logo") is not None and clinic.logo.read_bytes() == example["logo"]:
+    if example.get("logo") is not None and _read_or_none(clinic.logo) == example["logo"]:
         f.warn("logo", f"{clinic.logo.name} is the example clinic's logo; put your clinic's own "
                "logo beside the file")
     for key in CONTACT_NUMBERS:
@@ -700,8 +703,16 @@ def _example_values(path: Path) -> dict[str, Any]:
         logo = (path.parent / str(data.get("logo", ""))).read_bytes()
     except (OSError, ValueError):
         return {}
-    url = (data.get("online") or {}).get("handout_url")
+    online = data.get("online")
+    url = online.get("handout_url") if isinstance(online, dict) else None
     return {"logo": logo, "host": urlsplit(url).netloc if isinstance(url, str) else None}
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _luminance(colour: str) -> float:

@@ -1,15 +1,20 @@
 """Clinic files cannot be half right: every problem of a file is reported at once, at its
 line, saying how to fix it; values copied from the example are warned about; logos are
 checked when the clinic is loaded; one broken file does not stop the other clinics."""
+import copy
 import io
+import json
 import re
 import shutil
 import struct
 import subprocess
+import tomllib
 import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from generator.build import build, load_clinics, plan
@@ -333,3 +338,55 @@ def test_a_broken_clinic_fails_alone_with_exit_2_and_check_goes_on(project_copy)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert where in proc.stderr
     assert re.search(r"handouts check: [1-9]\d* error\(s\), \d+ warning\(s\)", proc.stdout), proc.stdout
+
+
+# --- any value anywhere: a clinic or a ConfigError, never another exception ----------------
+
+def toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)  # \uXXXX escapes are TOML's too (a lone surrogate is invalid TOML)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return repr(value)  # an int, or a float: nan and inf are spelt as in TOML
+
+
+def toml_text(data: dict, prefix: str = "") -> str:
+    """A small TOML writer: a table's plain values, then its tables as [headers]."""
+    plain = "".join(f"{json.dumps(k)} = {toml_value(v)}\n" for k, v in data.items() if not isinstance(v, dict))
+    tables = "".join(f"\n[{prefix}{json.dumps(k)}]\n" + toml_text(v, f"{prefix}{json.dumps(k)}.")
+                     for k, v in data.items() if isinstance(v, dict))
+    return plain + tables
+
+
+SCALARS = (st.booleans() | st.integers(-10**20, 10**20) | st.floats() | st.text(max_size=30)
+           | st.sampled_from(["", "es", "zh-CN", "{file:>9}", "https://x.example/{file}", "#000000",
+                              "iv", "a4", "example-logo.svg", "../x.svg", "\u202e"]))
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
+                      | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+EXAMPLE_DATA = tomllib.loads(EXAMPLE)
+KEYS = [(key,) for key in EXAMPLE_DATA] + [(table, key) for table, values in EXAMPLE_DATA.items()
+                                            if isinstance(values, dict) for key in values] + \
+    [("protocol", "iv", key) for key in EXAMPLE_DATA["protocol"]["iv"]] + [("new",), ("contact", "new")]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(where=st.sampled_from(KEYS), value=VALUES | st.none())
+def test_any_value_anywhere_loads_or_is_a_config_error(clinics, where, value):
+    data = copy.deepcopy(EXAMPLE_DATA)
+    node = data
+    for part in where[:-1]:
+        node = node[part]
+    if value is None:
+        node.pop(where[-1], None)  # the key left out
+    else:
+        node[where[-1]] = value
+    path = clinics / "berlin.toml"
+    path.write_text(toml_text(data), "utf-8")
+    try:
+        load_clinic(path, KNOWN)
+    except ConfigError as exc:
+        assert str(exc) and "Traceback" not in str(exc)
