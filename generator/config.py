@@ -643,13 +643,13 @@ def _read_protocol(f: _File, route: str) -> Protocol | None:
             f.error("routes", f"'{route}' is offered but there is no [{table}] table; add one "
                     f"with {_listing(NEEDED['protocol'])}")
         return None
+    fasting, liquids = _minutes(f, table, "fasting"), _minutes(f, table, "clear_liquids")
     stay = _minutes(f, table, "stay")
     least = MIN_STAY_MINUTES.get(route, 0)
     if stay is not None and stay < least:
         f.error(f"{table}.stay_{'hours' if f.has(f'{table}.stay_hours') else 'minutes'}",
                 f"must be at least {least} minutes for {route} (the esketamine label requires at "
                 "least 2 hours of observation)")
-    fasting, liquids = _minutes(f, table, "fasting"), _minutes(f, table, "clear_liquids")
     driver = f.get(f"{table}.driver_required", bool)
     if fasting is None or liquids is None or stay is None or driver is None:
         return None
