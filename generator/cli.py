@@ -234,7 +234,10 @@ def _new_clinic(project: Project, args) -> int:
     new = NewClinic(id=args.id, paper=args.paper, languages=tuple(args.language or ["en"]),
                     routes=tuple(args.route or ROUTE_IDS), **values)
     files, todo = new_clinic(project.clinics, new, available_languages(project.locales))
-    print(f"handouts new-clinic: wrote {', '.join(map(str, files))}")
+    here = Path.cwd().resolve()
+    shown = [str(f.resolve().relative_to(here)) if f.resolve().is_relative_to(here) else str(f)
+             for f in files]
+    print(f"handouts new-clinic: wrote {', '.join(shown)}")
     if todo:
         print("Still to do before it builds (`handouts check` shows these again):", *todo, sep="\n  ")
     return EXIT_OK

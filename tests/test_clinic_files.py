@@ -2,6 +2,7 @@
 line, saying how to fix it; values copied from the example are warned about; logos are
 checked when the clinic is loaded; one broken file does not stop the other clinics."""
 import copy
+import importlib.metadata
 import io
 import json
 import re
@@ -10,6 +11,7 @@ import struct
 import subprocess
 import tomllib
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,8 +21,10 @@ from PIL import Image
 
 from generator.build import build, load_clinics, plan
 from generator.config import ClinicFileError, load_clinic
-from generator.errors import ConfigError
+from generator.doctor import locked_versions, package_checks, tool_checks
+from generator.errors import ConfigError, UsageError
 from generator.logo import PRINT_PIXELS, printable_png
+from generator.scaffold import NewClinic, new_clinic
 from generator.translation import available_languages
 
 from .conftest import ROOT, run_cli
@@ -356,7 +360,8 @@ def toml_value(value) -> str:
 
 def toml_text(data: dict, prefix: str = "") -> str:
     """A small TOML writer: a table's plain values, then its tables as [headers]."""
-    plain = "".join(f"{json.dumps(k)} = {toml_value(v)}\n" for k, v in data.items() if not isinstance(v, dict))
+    plain = "".join(f"{json.dumps(k)} = {toml_value(v)}\n" for k, v in data.items()
+                    if not isinstance(v, dict))
     tables = "".join(f"\n[{prefix}{json.dumps(k)}]\n" + toml_text(v, f"{prefix}{json.dumps(k)}.")
                      for k, v in data.items() if isinstance(v, dict))
     return plain + tables
@@ -390,3 +395,73 @@ def test_any_value_anywhere_loads_or_is_a_config_error(clinics, where, value):
         load_clinic(path, KNOWN)
     except ConfigError as exc:
         assert str(exc) and "Traceback" not in str(exc)
+
+
+# --- handouts new-clinic and handouts doctor ------------------------------------------------
+
+BERLIN = NewClinic(id="berlin", name="Praxis Berlin Mitte", phone="+49 30 1234 5678",
+                   after_hours_phone="+49 30 1234 5679", emergency_number="112",
+                   crisis_line="0800 111 0 111", paper="a4", languages=("en", "fr"), routes=("iv", "oral"))
+
+
+def test_new_clinic_writes_a_file_that_needs_only_the_protocol(tmp_path):
+    folder = tmp_path / "clinics"
+    files, todo = new_clinic(folder, BERLIN, KNOWN)
+    assert files == [folder / "berlin.toml", folder / "berlin-logo.svg"]
+    text = files[0].read_text("utf-8")
+    header = line(text, "[protocol.iv]")
+    assert todo[:3] == [f"{files[0]}:{header}: error: protocol.iv: missing; [protocol.iv] needs {what}"
+                        for what in ("fasting_hours or fasting_minutes",
+                                     "clear_liquids_hours or clear_liquids_minutes",
+                                     "stay_hours or stay_minutes")]
+    assert len(todo) == 8 and all("protocol." in problem for problem in todo), todo
+    # filled in, it loads as written, with no example values to warn about
+    filled = re.sub(r"(?m)^# (\w+) = \?", lambda m: f"{m.group(1)} = " + (
+        "true" if m.group(1) == "driver_required" else "3"), text)
+    files[0].write_text(filled, "utf-8")
+    clinic = load_clinic(files[0], KNOWN)
+    assert (clinic.name, clinic.phone, clinic.crisis_line, clinic.paper, clinic.languages) == \
+        ("Praxis Berlin Mitte", "+49 30 1234 5678", "0800 111 0 111", "A4", ("en", "fr"))
+    assert clinic.protocol["oral"].fasting_minutes == 180 and clinic.warnings == ()
+    with pytest.raises(UsageError, match="exists already"):
+        new_clinic(folder, BERLIN, KNOWN)
+    with pytest.raises(UsageError, match="'index.html' is not a clinic id"):
+        new_clinic(folder, replace(BERLIN, id="index.html"), KNOWN)
+
+
+def test_new_clinic_on_the_command_line(project_copy):
+    proc = run_cli(project_copy, "new-clinic", "berlin", "--name", "Praxis Berlin")
+    assert proc.returncode == 2
+    assert "error: new-clinic: give --phone (the clinic's phone number)" in proc.stderr
+    assert not (project_copy.clinics / "berlin.toml").exists()
+    proc = run_cli(project_copy, "new-clinic", "berlin", "--name", "Praxis {Berlin}", "--phone", "030 1",
+                   "--after-hours-phone", "030 2", "--emergency-number", "112", "--crisis-line", "116 123",
+                   "--paper", "a4", "--language", "fr", "--route", "iv")
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote content/clinics/berlin.toml, content/clinics/berlin-logo.svg" in proc.stdout
+    assert "content/clinics/berlin.toml:3: error: name: '{Berlin}' looks like a placeholder" in proc.stdout
+
+
+def test_doctor_compares_packages_with_the_lock(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("jinja2==0.0.1 \\\n    --hash=sha256:00\ncolorama==0.4.6 ; sys_platform == 'win32' \\\n"
+                    f"babel=={importlib.metadata.version('babel')} \\\n")
+    assert locked_versions(lock) == {"jinja2": "0.0.1", "babel": importlib.metadata.version("babel")}
+    [check] = package_checks(lock)
+    assert not check.ok and check.what == f"jinja2 {importlib.metadata.version('jinja2')}, the lock has 0.0.1"
+    assert "make .venv/.installed" in check.fix
+
+
+def test_doctor_names_the_package_of_each_missing_tool(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no tool is found
+    checks = {c.what.split()[0]: c for c in tool_checks()}
+    assert not checks["msgfmt"].ok and checks["msgfmt"].fix == "sudo apt-get install gettext"
+    assert checks["qpdf"].fix == "sudo apt-get install qpdf"
+
+
+def test_doctor_on_the_command_line(project):
+    proc = run_cli(project, "doctor")
+    assert proc.returncode == 0, proc.stdout
+    assert "ok   font Noto Sans CJK SC for Simplified Chinese: " in proc.stdout
+    assert "ok   every Python package as in requirements.lock" in proc.stdout
+    assert proc.stdout.endswith("handouts doctor: all well\n")
