@@ -327,20 +327,28 @@ def test_a_broken_clinic_does_not_stop_the_others_in_process(project_copy):
 def test_a_broken_clinic_fails_alone_with_exit_2_and_check_goes_on(project_copy):
     toml = project_copy.clinics / "example.toml"
     text = toml.read_text().replace("emergency_number =", "emergancy_number =")
+    # a copy of the example, still with its 555 numbers, beside it
+    write(project_copy.clinics, [('"zh_Hans", "vi", "ko", "tl", "ru", "ar", "fr", "ht", "pt_BR", "hi"]\n'
+                                  'routes', '"fr"]\nroutes'), ("large_print = true", "large_print = false"),
+                                 ('bilingual = ["es", "zh_Hans", "vi", "ko", "tl", "ru", "ar", "fr", "ht", '
+                                  '"pt_BR", "hi"]', "bilingual = []")])
     toml.write_text(text)
     where = (f"content/clinics/example.toml:{line(text, 'emergancy_number')}: error: "
              "unknown key 'emergancy_number'")
+    copied = (f"content/clinics/berlin.toml:{line(EXAMPLE, 'phone = ')}: warning: contact.phone: "
+              "'503-555-0142'")
     proc = run_cli(project_copy, "build", "--language", "fr", "--route", "iv", "--edition", "standard",
                    "--jobs", "1")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-    assert where in proc.stderr
+    assert where in proc.stderr and copied in proc.stderr
     assert "not built: the handouts of example (errors in the clinic's file, above)" in proc.stderr
     assert (project_copy.root / "handouts/thameside/fr/iv.pdf").is_file()
+    assert (project_copy.root / "handouts/berlin/fr/iv.pdf").is_file()
     assert not (project_copy.root / "handouts/example").exists()
 
     proc = run_cli(project_copy, "check")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert where in proc.stderr
+    assert where in proc.stderr and copied in proc.stderr
     assert re.search(r"handouts check: [1-9]\d* error\(s\), \d+ warning\(s\)", proc.stdout), proc.stdout
 
 
