@@ -69,7 +69,7 @@ def _too_large(what: str) -> str:
             f"megapixels) allowed; print needs about {PRINT_PIXELS} pixels high: scale it down")
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=4)  # one or two clinics per build; each up to 2 MiB
 def printable_png(data: bytes) -> bytes:
     """The PNG as printed: unchanged up to PRINT_PIXELS on its longer side, else scaled
     down to that (Lanczos, no metadata, so the same bytes come out every build)."""
