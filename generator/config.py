@@ -163,7 +163,7 @@ class Clinic:
 class ClinicFileError(ConfigError):
     """Every problem of one clinic's file, one ``path:line: error: message`` line each."""
 
-    def __init__(self, path: Path, problems: list[ConfigError]) -> None:
+    def __init__(self, path: Path | None, problems: list[ConfigError]) -> None:
         ordered = sorted(problems, key=lambda p: (str(p.path), p.line is None, p.line or 0))
         super().__init__(ordered[0].message, path, ordered[0].line)
         self.problems = tuple(ordered)
