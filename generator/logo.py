@@ -93,7 +93,7 @@ class _SvgReader:
 
     def __init__(self) -> None:
         self.depth = self.elements = 0
-        self.in_style = False
+        self.style: list[str] | None = None  # the text of the <style> being read
 
     def doctype(self, *_args) -> None:
         raise LogoError("it has a DOCTYPE (with possible entities), which a logo must not have; "
@@ -125,15 +125,18 @@ class _SvgReader:
                 raise LogoError(f"it refers to another file or address ({_short(value)}); a logo "
                                 "must be one self-contained file: embed or remove it")
             _check_css(value)
-        self.in_style = local == "style"
+        if local == "style":
+            self.style = []
 
     def end(self, _name: str) -> None:
         self.depth -= 1
-        self.in_style = False
+        if self.style is not None:  # checked whole: expat may hand it over in pieces
+            _check_css("".join(self.style))
+            self.style = None
 
     def text(self, data: str) -> None:
-        if self.in_style:
-            _check_css(data)
+        if self.style is not None:
+            self.style.append(data)
 
 
 def _check_css(text: str) -> None:

@@ -264,6 +264,8 @@ LAUGHS = ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "lol"><!ENTITY b "&a;&
      "xlink.svg cannot be printed: it refers to another file or address (other.svg#a)"),
     ("styled.svg", SVG.format('<style>@import "evil.css";</style>').encode(),
      "styled.svg cannot be printed: its styles @import another file"),
+    ("pieces.svg", SVG.format('<style>@im&#112;ort "evil.css";</style>').encode(),
+     "pieces.svg cannot be printed: its styles @import another file"),
     ("filled.svg", SVG.format('<rect style="fill: url(other.svg#p)"/>').encode(),
      "filled.svg cannot be printed: it refers to another file or address (url(other.svg#p))"),
     ("huge.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="1e9" height="10"/>',
