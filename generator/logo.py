@@ -94,6 +94,7 @@ class _SvgReader:
     def __init__(self) -> None:
         self.depth = self.elements = 0
         self.style: list[str] | None = None  # the text of the <style> being read
+        self.style_depth = 0
 
     def doctype(self, *_args) -> None:
         raise LogoError("it has a DOCTYPE (with possible entities), which a logo must not have; "
@@ -125,14 +126,14 @@ class _SvgReader:
                 raise LogoError(f"it refers to another file or address ({_short(value)}); a logo "
                                 "must be one self-contained file: embed or remove it")
             _check_css(value)
-        if local == "style":
-            self.style = []
+        if local == "style" and self.style is None:
+            self.style, self.style_depth = [], self.depth
 
     def end(self, _name: str) -> None:
-        self.depth -= 1
-        if self.style is not None:  # checked whole: expat may hand it over in pieces
-            _check_css("".join(self.style))
+        if self.style is not None and self.depth == self.style_depth:
+            _check_css("".join(self.style))  # checked whole: expat may hand it over in pieces
             self.style = None
+        self.depth -= 1
 
     def text(self, data: str) -> None:
         if self.style is not None:

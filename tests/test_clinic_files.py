@@ -266,6 +266,8 @@ LAUGHS = ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "lol"><!ENTITY b "&a;&
      "styled.svg cannot be printed: its styles @import another file"),
     ("pieces.svg", SVG.format('<style>@im&#112;ort "evil.css";</style>').encode(),
      "pieces.svg cannot be printed: its styles @import another file"),
+    ("after.svg", SVG.format('<style><g/>rect { fill: url(x.svg#p) }</style>').encode(),
+     "after.svg cannot be printed: it refers to another file or address (url(x.svg#p))"),
     ("filled.svg", SVG.format('<rect style="fill: url(other.svg#p)"/>').encode(),
      "filled.svg cannot be printed: it refers to another file or address (url(other.svg#p))"),
     ("huge.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="1e9" height="10"/>',
