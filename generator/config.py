@@ -11,7 +11,7 @@ import string
 import subprocess
 import tomllib
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any, TypeVar
@@ -123,6 +123,19 @@ class Editions:
 
 
 @dataclass(frozen=True)
+class PageBudget:
+    """``[page_budget]``: most pages per edition (``budget["large"]``)."""
+    standard: int = DEFAULT_PAGE_BUDGET["standard"]
+    large: int = DEFAULT_PAGE_BUDGET["large"]
+    bilingual: int = DEFAULT_PAGE_BUDGET["bilingual"]
+
+    def __getitem__(self, edition: str) -> int:
+        if edition not in EDITIONS:
+            raise KeyError(edition)
+        return int(getattr(self, edition))
+
+
+@dataclass(frozen=True)
 class Clinic:
     id: str
     path: Path
@@ -132,7 +145,7 @@ class Clinic:
     routes: tuple[str, ...]
     protocol: dict[str, Protocol]
     editions: Editions = Editions()
-    page_budget: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PAGE_BUDGET))
+    page_budget: PageBudget = PageBudget()
     #: the clinic's online copy of each handout, with {language}, {route} and {file}
     handout_url: str | None = None
     #: ``path:line: warning: ...`` lines (values that look copied from the example clinic)
@@ -293,7 +306,7 @@ def load_clinic(path: Path, known_languages: set[str]) -> Clinic:
     clinic = Clinic(id=path.stem, path=path, branding=_sure(branding), contact=_sure(contact),
                     languages=_sure(languages), routes=_sure(routes),
                     protocol={route: _sure(p) for route, p in protocol.items()},
-                    editions=_sure(editions), page_budget=page_budget, handout_url=handout_url)
+                    editions=_sure(editions), page_budget=_sure(page_budget), handout_url=handout_url)
     _warn_if_copied(f, clinic)
     return replace(clinic, warnings=tuple(f.warnings))
 
@@ -562,14 +575,14 @@ def _read_editions(f: _File, languages: tuple[str, ...] | None, known: set[str])
     return Editions(large_print=large_print, bilingual=tuple(bilingual), bilingual_second=second)
 
 
-def _read_page_budget(f: _File) -> dict[str, int]:
-    budget = dict(DEFAULT_PAGE_BUDGET)
+def _read_page_budget(f: _File) -> PageBudget | None:
+    budget = {}
     for edition in EDITIONS:
-        pages = f.get(f"page_budget.{edition}", int, budget[edition])
+        pages = f.get(f"page_budget.{edition}", int, DEFAULT_PAGE_BUDGET[edition])
         if pages is not None and not 1 <= pages <= 50:
             f.error(f"page_budget.{edition}", "must be between 1 and 50 pages")
         budget[edition] = pages
-    return budget
+    return None if None in budget.values() else PageBudget(**budget)
 
 
 def _read_online(f: _File, languages: tuple[str, ...] | None, routes: tuple[str, ...] | None,

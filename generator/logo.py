@@ -57,6 +57,10 @@ def _open_png(data: bytes) -> Image.Image:
     if width > MAX_PNG_SIDE or height > MAX_PNG_SIDE or width * height > MAX_PNG_PIXELS:
         raise LogoError(_too_large(f"{width}x{height} pixels, more than"))
     try:
+        # every chunk whole and its checksum right: WeasyPrint sets Pillow's
+        # LOAD_TRUNCATED_IMAGES, under which load() quietly fills a truncated image with grey
+        image.verify()
+        image = Image.open(io.BytesIO(data), formats=["PNG"])
         image.load()
     except Exception as exc:  # noqa: BLE001  any decoder error of a hostile file is the same problem
         raise LogoError(f"the PNG cannot be decoded ({exc}): it is truncated or damaged; "

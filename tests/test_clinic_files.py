@@ -23,7 +23,7 @@ from generator.build import build, load_clinics, plan
 from generator.config import ClinicFileError, load_clinic
 from generator.doctor import locked_versions, package_checks, tool_checks
 from generator.errors import ConfigError, UsageError
-from generator.logo import PRINT_PIXELS, printable_png
+from generator.logo import PRINT_PIXELS, LogoError, printable_png
 from generator.scaffold import NewClinic, new_clinic
 from generator.translation import available_languages
 
@@ -280,6 +280,22 @@ def test_a_logo_that_cannot_be_printed_is_an_error_at_the_logo_line(clinics, nam
     path, text = with_logo(clinics, name, data)
     [found] = problems(path)
     assert found.startswith(f"{line(text, 'logo =')}: logo: {message}"), found
+
+
+def test_a_truncated_png_is_refused_where_weasyprint_is_loaded():
+    """WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES on import (render processes load
+    clinics' logos with it set)."""
+    import generator.pdf  # noqa: F401  imports WeasyPrint
+    from PIL import ImageFile
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
+    data = png(300, 200)
+    for cut in (data[:-200], data[:len(data) // 2], data[:-12]):  # the end of IDAT, its middle, IEND
+        with pytest.raises(LogoError, match="the PNG cannot be decoded .*: it is truncated or damaged"):
+            printable_png(cut)
+    damaged = bytearray(data)
+    damaged[len(data) // 2] ^= 0xFF  # a flipped byte: the chunk's checksum no longer matches
+    with pytest.raises(LogoError, match="it is truncated or damaged"):
+        printable_png(bytes(damaged))
 
 
 def test_a_sound_svg_with_inner_references_is_accepted(clinics):
