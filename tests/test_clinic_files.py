@@ -1,6 +1,7 @@
 """Clinic files cannot be half right: every problem of a file is reported at once, at its
 line, saying how to fix it; values copied from the example are warned about; logos are
-checked when the clinic is loaded; one broken file does not stop the other clinics."""
+checked when the clinic is loaded; one broken file does not stop the other clinics. And
+`handouts new-clinic` and `handouts doctor`, which help set a clinic up."""
 import copy
 import importlib.metadata
 import io
