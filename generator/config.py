@@ -485,7 +485,7 @@ def _read_font(f: _File) -> str | None:
     font = f.get("font", str, None)
     if font is not None and not FONT_NAME_RE.match(font):
         f.error("font", f"{font!r} is not a font family name (letters, digits, spaces)")
-    elif font is not None and not _font_installed(font):
+    elif font is not None and not font_installed(font):
         f.error("font", f"no installed font is called '{font}' (see `fc-list : family`)")
     return font
 
@@ -743,7 +743,8 @@ def contrast(a: str, b: str) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
-def _font_installed(family: str) -> bool:
+def font_installed(family: str) -> bool:
+    """Whether fontconfig knows a font family by exactly this name."""
     found = subprocess.run(["fc-list", f"{family}:", "family"], capture_output=True, text=True)
     return any(family in line.split(",") for line in found.stdout.splitlines())
 

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import _font_installed
+from .config import font_installed
 from .environment import system_versions
 from .html import DEFAULT_FONTS, FONTS_BY_LANGUAGE, fonts_for
 from .translation import available_languages
@@ -122,7 +122,7 @@ def font_checks(languages: set[str]) -> list[Check]:
     for family, langs in sorted(users.items()):
         used = (f" for {SCRIPTS.get(family, 'its script')}: "
                 + (", ".join(langs) if langs else "no language here uses it"))
-        if _font_installed(family):
+        if font_installed(family):
             checks.append(Check(True, f"font {family}{used}"))
         else:
             package = next((p for key, p in FONT_PACKAGES.items() if key in family), "fonts-noto-core")
