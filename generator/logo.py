@@ -26,6 +26,8 @@ PRINT_PIXELS = 600
 MAX_SVG_DEPTH = 64
 MAX_SVG_ELEMENTS = 20_000
 MAX_SVG_SIZE = 100_000  # user units, for width, height and the viewBox
+SELF_CONTAINED = ("remove the reference (an embedded data: image counts too), or export the "
+                  "logo again as plain SVG or as PNG")
 URL_RE = re.compile(r"url\(\s*['\"]?\s*([^)'\"\s]*)", re.IGNORECASE)
 NUMBER_RE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
@@ -128,7 +130,7 @@ class _SvgReader:
         for key, value in attrs.items():
             if key.rpartition(" ")[2] == "href" and not value.strip().startswith("#"):
                 raise LogoError(f"it refers to another file or address ({_short(value)}); a logo "
-                                "must be one self-contained file: embed or remove it")
+                                f"must be drawn in the file itself: {SELF_CONTAINED}")
             _check_css(value)
         if local == "style" and self.style is None:
             self.style, self.style_depth = [], self.depth
@@ -150,7 +152,7 @@ def _check_css(text: str) -> None:
     for target in URL_RE.findall(text):
         if not target.startswith("#"):
             raise LogoError(f"it refers to another file or address (url({_short(target)})); a "
-                            "logo must be one self-contained file: embed or remove it")
+                            f"logo must be drawn in the file itself: {SELF_CONTAINED}")
 
 
 def _check_svg_size(attrs: dict[str, str]) -> None:
