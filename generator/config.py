@@ -57,25 +57,33 @@ PLACEHOLDER_LIKE_RE = re.compile(r"\{[^{}]*\}|[{}]")
 #: The example clinic, and the fictional 555 numbers it uses.
 EXAMPLE_ID = "example"
 FICTIONAL_RE = re.compile(r"(?<!\d)555(?!\d)")
+#: The whole visit's length (``session_hours``) and the poison help line (``poison_control``)
+#: are read when given. Content printing them makes them required: the session for every
+#: route, the poison line for clinics offering one of POISON_CONTROL_ROUTES.
+SESSION_REQUIRED = False
+POISON_CONTROL_ROUTES: frozenset[str] = frozenset()
 
 #: The keys of each table, and those that must be given ("a|b": one of the two).
 TOP_KEYS = ("name", "logo", "paper", "font", "languages", "routes")
 TABLES = ("colors", "contact", "online", "editions", "page_budget", "protocol")
 TABLE_KEYS = {
     "colors": ("primary", "accent", "on_primary"),
-    "contact": ("phone", "after_hours_phone", "emergency_number", "crisis_line", "website"),
+    "contact": ("phone", "after_hours_phone", "emergency_number", "crisis_line", "poison_control",
+                "website"),
     "online": ("handout_url",),
     "editions": ("large_print", "bilingual", "bilingual_second"),
     "page_budget": EDITIONS,
 }
-PROTOCOL_KEYS = ("fasting_hours", "fasting_minutes", "clear_liquids_hours", "clear_liquids_minutes",
-                 "stay_hours", "stay_minutes", "driver_required")
+PROTOCOL_KEYS = ("session_hours", "session_minutes", "fasting_hours", "fasting_minutes",
+                 "clear_liquids_hours", "clear_liquids_minutes", "stay_hours", "stay_minutes",
+                 "driver_required")
 NEEDED = {
     "": ("name", "logo", "paper", "languages", "routes"),
     "colors": ("primary", "accent"),
     "contact": ("phone", "after_hours_phone", "emergency_number", "crisis_line"),
-    "protocol": ("fasting_hours|fasting_minutes", "clear_liquids_hours|clear_liquids_minutes",
-                 "stay_hours|stay_minutes", "driver_required"),
+    "protocol": ("session_hours|session_minutes",) * SESSION_REQUIRED + (
+        "fasting_hours|fasting_minutes", "clear_liquids_hours|clear_liquids_minutes",
+        "stay_hours|stay_minutes", "driver_required"),
 }
 CONTACT_NUMBERS = ("phone", "after_hours_phone", "emergency_number", "crisis_line")
 _REQUIRED = object()
@@ -88,6 +96,8 @@ class Protocol:
     clear_liquids_minutes: int
     stay_minutes: int
     driver_required: bool
+    #: how long the whole visit takes, check-in to going home (see SESSION_REQUIRED)
+    session_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,8 @@ class Contact:
     emergency_number: str
     crisis_line: str
     website: str = ""
+    #: the poison help line, for doses taken at home (see POISON_CONTROL_ROUTES)
+    poison_control: str = ""
 
 
 @dataclass(frozen=True)
@@ -163,6 +175,7 @@ class Clinic:
     emergency_number = property(lambda self: self.contact.emergency_number)
     crisis_line = property(lambda self: self.contact.crisis_line)
     website = property(lambda self: self.contact.website)
+    poison_control = property(lambda self: self.contact.poison_control)
     large_print = property(lambda self: self.editions.large_print)
     bilingual = property(lambda self: self.editions.bilingual)
     bilingual_second = property(lambda self: self.editions.bilingual_second)
@@ -295,7 +308,7 @@ def load_clinic(path: Path, known_languages: set[str]) -> Clinic:
     _check_characters(f, f.data, "")
     branding = _read_branding(f)
     languages, routes = _read_languages(f, known_languages), _read_routes(f)
-    contact = _read_contact(f)
+    contact = _read_contact(f, routes or ())
     editions = _read_editions(f, languages, known_languages)
     handout_url = _read_online(f, languages, routes, editions)
     page_budget = _read_page_budget(f)
@@ -549,13 +562,19 @@ def _read_routes(f: _File) -> tuple[str, ...] | None:
     return tuple(routes) if routes and not bad else None
 
 
-def _read_contact(f: _File) -> Contact | None:
+def _read_contact(f: _File, routes: tuple[str, ...]) -> Contact | None:
     phone, after_hours, emergency, crisis = (_text(f, f"contact.{key}") for key in CONTACT_NUMBERS)
+    needs_poison = sorted(POISON_CONTROL_ROUTES & set(routes))
+    if needs_poison and not f.has("contact.poison_control"):
+        f.error("contact.poison_control", f"missing; a clinic offering {', '.join(needs_poison)} "
+                "must give the poison help line (1-800-222-1222 in the US)", f.line_of("contact"))
+    poison = _text(f, "contact.poison_control", "")
     website = f.get("contact.website", str, "")
-    if phone is None or after_hours is None or emergency is None or crisis is None or website is None:
+    if None in (phone, after_hours, emergency, crisis, poison, website):
         return None
-    return Contact(phone=phone, after_hours_phone=after_hours, emergency_number=emergency,
-                   crisis_line=crisis, website=website)
+    return Contact(phone=_sure(phone), after_hours_phone=_sure(after_hours),
+                   emergency_number=_sure(emergency), crisis_line=_sure(crisis),
+                   website=_sure(website), poison_control=_sure(poison))
 
 
 def _read_editions(f: _File, languages: tuple[str, ...] | None, known: set[str]) -> Editions | None:
@@ -664,10 +683,13 @@ def _read_protocol(f: _File, route: str) -> Protocol | None:
                 f"must be at least {least} minutes for {route} (the esketamine label requires at "
                 "least 2 hours of observation)")
     driver = f.get(f"{table}.driver_required", bool)
-    if fasting is None or liquids is None or stay is None or driver is None:
+    given = f.has(f"{table}.session_hours") or f.has(f"{table}.session_minutes")
+    session = _minutes(f, table, "session") if SESSION_REQUIRED or given else None
+    if fasting is None or liquids is None or stay is None or driver is None or \
+            (session is None and (SESSION_REQUIRED or given)):
         return None
     return Protocol(fasting_minutes=fasting, clear_liquids_minutes=liquids, stay_minutes=stay,
-                    driver_required=driver)
+                    driver_required=driver, session_minutes=session)
 
 
 def _minutes(f: _File, table: str, base: str) -> int | None:

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from generator import config
 from generator.build import build, load_clinics, plan
 from generator.config import ClinicFileError, load_clinic
 from generator.doctor import locked_versions, package_checks, tool_checks
@@ -187,6 +188,24 @@ def test_a_clinic_id_that_collides_with_the_builds_files_is_refused(clinics, nam
 def test_a_clinic_id_with_other_characters_is_refused(clinics):
     path, _ = write(clinics, [], name="my clinic.toml")
     assert "must be up to 64 letters, digits, - and _" in problems(path)[0]
+
+
+def test_the_session_length_and_poison_line_are_read_and_required_where_printed(clinics, monkeypatch):
+    path, text = write(clinics, [("[protocol.iv]\n", "[protocol.iv]\nsession_hours = 2\n"),
+                                 ('crisis_line = "988"\n',
+                                  'crisis_line = "988"\npoison_control = "1-800-222-1222"\n')])
+    clinic = load_clinic(path, KNOWN)
+    assert clinic.protocol["iv"].session_minutes == 120 and clinic.protocol["im"].session_minutes is None
+    assert clinic.poison_control == "1-800-222-1222"
+    # once the content prints them (config's two switches), leaving them out is an error
+    monkeypatch.setattr(config, "SESSION_REQUIRED", True)
+    monkeypatch.setattr(config, "POISON_CONTROL_ROUTES", frozenset({"oral"}))
+    assert problems(path) == [f"{line(text, f'[protocol.{route}]')}: protocol.{route}: missing; "
+                              f"[protocol.{route}] needs session_hours or session_minutes"
+                              for route in ("intranasal", "im", "oral")]
+    path, text = write(clinics, [('poison_control = "1-800-222-1222"\n', "")], text=text)
+    assert problems(path)[0] == (f"{line(text, '[contact]')}: contact.poison_control: missing; a clinic "
+                                 "offering oral must give the poison help line (1-800-222-1222 in the US)")
 
 
 # --- a copied example -------------------------------------------------------------------
