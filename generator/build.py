@@ -10,9 +10,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import DEFAULT_TIME_LIMIT, Clinic, load_clinic
+from .config import DEFAULT_TIME_LIMIT, Clinic, ClinicFileError, load_clinic
 from .content import Content, load_content
-from .errors import HandoutError, LayoutError, UsageError
+from .errors import ConfigError, HandoutError, LayoutError, UsageError
 from .html import HandoutDocument, compose
 from .index import collect_entries, render_index
 from .manifest import MANIFEST_NAME, Entry, Inputs, Manifest
@@ -57,7 +57,11 @@ class Result:
     seconds: float = 0.0
 
 
-def load_clinics(project: Project, only: Iterable[str] = ()) -> list[Clinic]:
+def load_clinics(project: Project, only: Iterable[str] = (),
+                 broken: list[ConfigError] | None = None) -> list[Clinic]:
+    """The clinics (those in ``only``, else all). A clinic whose file is wrong raises its
+    :class:`ConfigError`; given a ``broken`` list, it goes there and the others are still
+    loaded, unless none of them could be (then one error lists them all)."""
     known = available_languages(project.locales)
     files = project.clinic_files()
     wanted = set(only)
@@ -65,7 +69,20 @@ def load_clinics(project: Project, only: Iterable[str] = ()) -> list[Clinic]:
     if unknown:
         raise UsageError(f"unknown clinic {', '.join(sorted(unknown))} (have: "
                          f"{', '.join(f.stem for f in files) or 'none'})", project.clinics)
-    return [load_clinic(f, known) for f in files if not wanted or f.stem in wanted]
+    clinics, errors = [], []
+    for path in files:
+        if not wanted or path.stem in wanted:
+            try:
+                clinics.append(load_clinic(path, known))
+            except ConfigError as exc:
+                errors.append(exc)
+    if errors and broken is None:
+        raise errors[0]
+    if errors and not clinics:  # nothing to build: every problem of every file at once
+        raise ClinicFileError(errors[0].path, [p for e in errors for p in getattr(e, "problems", (e,))])
+    if broken is not None:
+        broken += errors
+    return clinics
 
 
 def plan(clinics: list[Clinic], languages: Iterable[str] = (), routes: Iterable[str] = (),

@@ -12,7 +12,7 @@ from fontTools.ttLib import TTFont
 
 from .build import compose_job, load_clinics, plan
 from .content import Block, Content, load_content
-from .errors import BrokenTranslation, CatalogError, HandoutError, format_diagnostic
+from .errors import BrokenTranslation, CatalogError, ConfigError, HandoutError, format_diagnostic
 from .html import fonts_for
 from .project import Project
 from .segments import PLACEHOLDER_RE, units
@@ -78,7 +78,14 @@ def check(project: Project, content: Content | None = None) -> list[Finding]:
             findings.append(Finding("warning", format_diagnostic(
                 "warning", f"block '{block.id}' reads at grade {grade:.1f}, above {MAX_GRADE:g}: "
                 "use shorter sentences and plainer words", block.path)))
-    clinics = load_clinics(project)
+    broken: list[ConfigError] = []
+    try:  # a broken clinic file is reported, and the others are still checked
+        clinics = load_clinics(project, (), broken)
+    except ConfigError as exc:
+        clinics, broken = [], [exc]
+    findings += [Finding("error", str(problem)) for error in broken
+                 for problem in getattr(error, "problems", (error,))]
+    findings += [Finding("warning", warning) for clinic in clinics for warning in clinic.warnings]
     translators = Translators(project.locales)
     unusable: list[CatalogError] = []  # catalogs that cannot be loaded, listed once each
     for language in sorted(available_languages(project.locales)):

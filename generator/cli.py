@@ -17,7 +17,7 @@ from . import __version__, i18n, report
 from .build import build, load_clinics, merge, plan, shard
 from .config import DEFAULT_TIME_LIMIT, EDITIONS
 from .content import ROUTE_IDS
-from .errors import BuildLocked, HandoutError
+from .errors import BuildLocked, ConfigError, HandoutError, UsageError
 from .output import write_atomic
 from .project import Project
 
@@ -75,6 +75,18 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", help="validate content, catalogs and clinics without rendering")
 
+    sub.add_parser("doctor", help="check this machine: Python and packages against requirements.lock, "
+                   "WeasyPrint, a font for every script, system tools; with what to do about each")
+    n = sub.add_parser("new-clinic", help="write content/clinics/ID.toml (commented) and a placeholder "
+                       "logo; asks for what the options do not give")
+    n.add_argument("id", metavar="ID", help="the clinic's id: letters, digits, - and _")
+    for option, what in NEW_CLINIC_OPTIONS.items():
+        n.add_argument(f"--{option}", help=what)
+    n.add_argument("--paper", choices=("letter", "a4"), default="letter", help="default: letter")
+    n.add_argument("--language", action="append", default=[], help="a Babel id (repeatable; default en)")
+    n.add_argument("--route", action="append", default=[], choices=ROUTE_IDS,
+                   help="a route offered (repeatable; default: all)")
+
     i = sub.add_parser("i18n", help="translation catalogs (wraps pybabel)")
     isub = i.add_subparsers(dest="i18n_command", required=True, metavar="ACTION")
     isub.add_parser("extract", help="write locales/messages.pot from content, templates and code")
@@ -86,6 +98,13 @@ def _parser() -> argparse.ArgumentParser:
     init = isub.add_parser("init", help="start a catalog for a new language")
     init.add_argument("language", help="a Babel language id such as fr or pt_BR")
     return parser
+
+
+#: new-clinic's options that are asked for when missing (nothing printed is guessed)
+NEW_CLINIC_OPTIONS = {"name": "the clinic's name", "phone": "the clinic's phone number",
+                      "after-hours-phone": "the after-hours number",
+                      "emergency-number": "the emergency number (e.g. 911, 112, 999)",
+                      "crisis-line": "the crisis line (e.g. 988, 116 123)"}
 
 
 def _positive(text: str) -> int:
@@ -120,6 +139,8 @@ def _main(argv: list[str] | None) -> int:
             return EXIT_OK
         if args.command == "check":
             return _check(project)
+        if args.command in ("doctor", "new-clinic"):
+            return _doctor(project) if args.command == "doctor" else _new_clinic(project, args)
         if args.command == "i18n":
             if args.i18n_command == "extract":
                 i18n.extract(project)
@@ -159,7 +180,11 @@ def _build(project, args) -> int:
 
 def _run_build(project, args, out_dir: Path):
     start = time.perf_counter()
-    jobs = plan(load_clinics(project, args.clinic), args.language, args.route, args.edition)
+    broken: list[ConfigError] = []  # clinic files with errors: the other clinics still build
+    clinics = load_clinics(project, args.clinic, broken)
+    for message in [*map(str, broken), *(w for clinic in clinics for w in clinic.warnings)]:
+        print(message, file=sys.stderr)
+    jobs = plan(clinics, args.language, args.route, args.edition)
     if args.shard:
         jobs = shard(jobs, *args.shard)
     progress = report.Progress(len(jobs))
@@ -179,7 +204,43 @@ def _run_build(project, args, out_dir: Path):
         print(f"\n{result.job.name}: not built; the previous PDF, if any, is unchanged\n{result.message}",
               file=sys.stderr)
     print(report.summary(results, out_dir, time.perf_counter() - start))
-    return results, EXIT_FAILED if failed else EXIT_OK
+    if broken:
+        print(f"not built: the handouts of {', '.join(e.path.stem for e in broken if e.path)} "
+              "(errors in the clinic's file, above)", file=sys.stderr)
+    return results, EXIT_USAGE if broken else EXIT_FAILED if failed else EXIT_OK
+
+
+def _doctor(project: Project) -> int:
+    from .doctor import doctor
+    checks = doctor(project.root)
+    for check in checks:
+        print(check)
+    problems = sum(not check.ok for check in checks)
+    print(f"handouts doctor: {problems} problem(s)" if problems else "handouts doctor: all well")
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+def _new_clinic(project: Project, args) -> int:
+    from .scaffold import NewClinic, new_clinic
+    from .translation import available_languages
+    values = {}
+    for option, what in NEW_CLINIC_OPTIONS.items():
+        value = getattr(args, option.replace("-", "_"))
+        if value is None and sys.stdin.isatty():
+            value = input(f"{what}: ").strip() or None
+        if value is None:
+            raise UsageError(f"new-clinic: give --{option} ({what})")
+        values[option.replace("-", "_")] = value
+    new = NewClinic(id=args.id, paper=args.paper, languages=tuple(args.language or ["en"]),
+                    routes=tuple(args.route or ROUTE_IDS), **values)
+    files, todo = new_clinic(project.clinics, new, available_languages(project.locales))
+    here = Path.cwd().resolve()
+    shown = [str(f.resolve().relative_to(here)) if f.resolve().is_relative_to(here) else str(f)
+             for f in files]
+    print(f"handouts new-clinic: wrote {', '.join(shown)}")
+    if todo:
+        print("Still to do before it builds (`handouts check` shows these again):", *todo, sep="\n  ")
+    return EXIT_OK
 
 
 def _stats(project: Project, minimum: float | None) -> int:

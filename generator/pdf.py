@@ -30,6 +30,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from .config import DEFAULT_TIME_LIMIT, MAX_IMAGE_BYTES
 from .errors import RenderError
+from .logo import LogoError, printable_png
 from .html import DEFAULT_FONTS, FONTS_BY_LANGUAGE, HandoutDocument
 from .segments import allowed_link
 
@@ -55,7 +56,8 @@ NOTDEF_RE = re.compile(r"\.notdef glyph rendered.*\((U\+[0-9A-F]{4,6})\)")
 
 class AssetFetcher(URLFetcher):
     """Fetch only regular files inside the given roots (folders, or single files), at most
-    ``max_bytes`` each: no network, no ``data:`` URLs, nothing else on disk.
+    ``max_bytes`` each: no network, no ``data:`` URLs, nothing else on disk. A PNG is
+    served as printed: decoded under a pixel limit and scaled down (logo.printable_png).
 
     A refusal raises ``ValueError``; with ``fail_on_errors`` WeasyPrint turns it into its
     fatal fetch error, which stops the rendering. Refusals are also kept in ``refused``,
@@ -102,8 +104,19 @@ class AssetFetcher(URLFetcher):
         if len(data) > self.max_bytes:
             raise ValueError(f"refused {path}: larger than {self.max_bytes // 1024} KiB; "
                              "use a smaller file")
+        if path.suffix.lower() == ".png":  # a logo: checked and scaled down to what print needs
+            try:
+                data = printable_png(data)
+            except LogoError as exc:
+                raise ValueError(f"refused {path}: {exc}") from None
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(path.as_uri(), data, {"Content-Type": content_type})
+        return _Served(path.as_uri(), data, {"Content-Type": content_type})
+
+
+class _Served(URLFetcherResponse):
+    """A response WeasyPrint uses as served: without ``path``, it does not read a raster
+    image's file again from disk to embed it (which would skip the scaled-down copy)."""
+    path = None
 
 
 class _OutOfTime(BaseException):

@@ -22,17 +22,20 @@ def edit(path, old, new):
      r"example\.toml:\d+: error: languages: 'xx' is not a language id"),
     ('languages = ["en", "es", ', 'languages = ["en", "de", ',
      r"example\.toml:\d+: error: languages: no catalog for 'de'"),
-    ('crisis_line = "988"\n', '', r"example\.toml: error: contact\.crisis_line: missing"),
+    ('crisis_line = "988"\n', '', r"example\.toml:\d+: error: contact\.crisis_line: missing; \[contact\] needs"),
     ('stay_hours = 2 ', 'stay_hours = 1 ', r"example\.toml:\d+: error: protocol\.intranasal\.stay_hours: must be at least 120"),
     ('name = "Riverside', 'name = Riverside', r"example\.toml:\d+: error: invalid TOML"),
 ])
 def test_broken_clinic_file_names_file_and_key_and_exits_2(project_copy, old, new, expected):
+    """The clinic's build fails with exit 2; check reports it with the rest (exit 1, and its
+    summary). That the other clinics still build is in test_clinic_files.py."""
     edit(project_copy.clinics / "example.toml", old, new)
-    for command in (["build"], ["check"]):
+    for command, code in ((["build", "--clinic", "example"], 2), (["check"], 1)):
         proc = run_cli(project_copy, *command)
-        assert proc.returncode == 2, proc.stderr
+        assert proc.returncode == code, proc.stderr
         assert re.search(expected, proc.stderr), proc.stderr
         assert "Traceback" not in proc.stderr
+    assert re.search(r"handouts check: [1-9]\d* error\(s\)", proc.stdout), proc.stdout
     assert not (project_copy.root / "handouts").exists()
 
 
