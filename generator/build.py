@@ -217,7 +217,7 @@ def _start_worker(project: Project, content: Content, options: tuple[bool, float
     ``options``: allow_incomplete and time_limit."""
     if tracker is not None:
         tracker.join()
-        _watch_parent(os.getppid())
+        _watch_parent(tracker.parent)
     from . import pdf
     pdf.warm_up()
     _worker.update(project=project, content=content, options=options,
@@ -243,6 +243,7 @@ class _Tracker:
         self.slots = ctx.Array("q", [0, -1] * workers)  # (pid, index of the job) per process
         self.count = ctx.Value("i", 0)
         self.slot = -1
+        self.parent = os.getpid()  # the build: a render process started after it died ends at once
 
     def join(self) -> None:  # in the render process, once
         with self.count.get_lock():

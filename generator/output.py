@@ -150,7 +150,7 @@ def output_error(exc: OSError, path: Path) -> OutputError:
             errno.EACCES: "this user may not write there", errno.EPERM: "this user may not write there",
             }.get(exc.errno or 0, "")
     return OutputError(f"cannot write here: {exc.strerror or exc}{f' ({hint})' if hint else ''}; "
-                       "every file already there is kept as it was", Path(exc.filename or path))
+                       "every file already there is kept as it was", path)
 
 
 def write_index(out_dir: Path, html: str) -> Path:
