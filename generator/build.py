@@ -342,8 +342,10 @@ def _render_all(project: Project, content: Content, jobs: list[Job], workers: in
         broken = yield from _pool(project, content, batch, workers, options)
         if broken:
             unfinished, in_hand = broken
-            suspects = in_hand
-            pending = [job for job in unfinished if job not in in_hand] + pending
+            # none in hand: a process died before it took one (while starting up); then
+            # every handout left is tried alone, so that the build always moves on
+            suspects = in_hand or unfinished
+            pending = [job for job in unfinished if job not in suspects] + pending
 
 
 def _pool(project: Project, content: Content, jobs: list[Job], workers: int,
