@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .config import DEFAULT_TIME_LIMIT, Clinic, load_clinic
 from .content import Content, load_content
-from .errors import HandoutError, LayoutError, RenderError, UsageError
+from .errors import HandoutError, LayoutError, UsageError
 from .html import HandoutDocument, compose
 from .index import collect_entries, render_index
 from .manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Entry, Inputs, Manifest, ManifestError
@@ -161,12 +161,6 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
                     report(Result(job, path, False, outcome, status="failed", seconds=seconds))
                     continue
                 data, pages, warnings, problems = outcome
-                unsafe = pdf_problems(data)
-                if unsafe:  # the PDF stage refuses these already: a second, independent look
-                    report(Result(job, path, False, str(RenderError(
-                        "the PDF is refused: " + "; ".join(unsafe), path)), status="failed",
-                        seconds=seconds))
-                    continue
                 warnings = [*warnings, *problems]  # not failures without --strict
                 write_inside(out_dir, key, data)
                 manifest.record(key, job.name, todo[key], data, pages)
@@ -303,10 +297,16 @@ def _render_tracked(index: int, job: Job) -> tuple[Outcome, float]:
 
 
 def _contained(job: Job) -> tuple[Outcome, float]:
-    """Render one job; an error no check foresaw (a bug) fails that handout alone."""
+    """Render one job and read its PDF as merge does (no embedded file, no JavaScript, no
+    action but an allowed link); an error no check foresaw (a bug) fails that handout alone."""
     start = time.perf_counter()
     try:
-        return _render_job(job)
+        outcome, seconds = _render_job(job)
+        if isinstance(outcome, tuple):  # the PDF stage refuses these already: a second,
+            unsafe = pdf_problems(outcome[0])  # independent look, on the bytes themselves
+            if unsafe:
+                outcome = f"{job.name}: error: the PDF is refused: {'; '.join(unsafe)}"
+        return outcome, seconds
     except Exception as exc:  # noqa: BLE001 -- reported with the handout, never ends the build
         return (f"{job.name}: error: unexpected {type(exc).__name__} while rendering: {exc}"[:2000],
                 time.perf_counter() - start)
@@ -330,7 +330,7 @@ def _render_all(project: Project, content: Content, jobs: list[Job], workers: in
     # A fresh pool for every TASKS_PER_WORKER handouts per process keeps memory flat over long
     # runs (ProcessPoolExecutor's own max_tasks_per_child deadlocks in Python 3.11 to 3.13:
     # https://github.com/python/cpython/issues/115634).
-    pending, suspects = list(jobs), []
+    pending, suspects = list(jobs), list[Job]()
     while pending or suspects:
         if suspects:  # alone in its own process, so that a death is its own
             job = suspects.pop(0)
@@ -468,9 +468,10 @@ def _checked_shard(source: Path, planned: dict[str, Job]) -> dict[str, tuple[Ent
                              "(known clinics, languages, routes and editions only)", source)
         try:
             data = read_inside(source, key, MAX_PDF_BYTES)
-        except (OSError, HandoutError) as exc:
-            raise UsageError(f"{key} cannot be read: {getattr(exc, 'message', None) or exc.strerror}",
-                             source) from None
+        except HandoutError as exc:
+            raise UsageError(f"{key} cannot be read: {exc.message}", source) from None
+        except OSError as exc:
+            raise UsageError(f"{key} cannot be read: {exc.strerror}", source) from None
         if hashlib.sha256(data).hexdigest() != entry.sha256:
             raise UsageError(f"{key} is missing or not as built (its hash differs from "
                              f"{MANIFEST_NAME}); build this shard again", source)

@@ -186,8 +186,8 @@ def remove_stray_temp_files(out_dir: Path, keys: Iterable[str] = ()) -> list[Pat
     named by ``keys``, so that a folder shared with other files loses none of them."""
     wanted: dict[Path, set[str]] = {out_dir: {INDEX_NAME, "manifest.json"}}
     for key in keys:
-        folder, _, name = key.rpartition("/")
-        wanted.setdefault(out_dir / folder, set()).add(name)
+        parent, _, name = key.rpartition("/")
+        wanted.setdefault(out_dir / parent, set()).add(name)
     removed = []
     for folder, names in wanted.items():
         if folder.is_symlink() or not folder.is_dir():
