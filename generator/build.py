@@ -4,10 +4,11 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,11 +231,12 @@ def _watch_parent(parent: int) -> None:
 
 
 class _Tracker:
-    """Which handout each render process of a pool is working on, in shared memory, so that
-    when a process dies the build knows which handouts were in its hands."""
+    """Which handout each render process of a pool is working on and since when, in shared
+    memory, so that when a process dies or hangs the build knows which handout it held."""
 
     def __init__(self, ctx, workers: int) -> None:
-        self.slots = ctx.Array("q", [0, -1] * workers)  # (pid, index of the job) per process
+        # (pid, index of the job, start in ms of the system's monotonic clock) per process
+        self.slots = ctx.Array("q", [0, -1, 0] * workers)
         self.count = ctx.Value("i", 0)
         self.slot = -1
         self.parent = os.getpid()  # the build: a render process started after it died ends at once
@@ -244,17 +246,22 @@ class _Tracker:
             self.slot, self.count.value = self.count.value, self.count.value + 1
 
     def begin(self, index: int) -> None:
-        if 0 <= self.slot < len(self.slots) // 2:
-            self.slots[2 * self.slot:2 * self.slot + 2] = [os.getpid(), index]
+        if 0 <= self.slot < len(self.slots) // 3:
+            self.slots[3 * self.slot:3 * self.slot + 3] = [os.getpid(), index, _now_ms()]
 
     def end(self) -> None:
-        if 0 <= self.slot < len(self.slots) // 2:
-            self.slots[2 * self.slot + 1] = -1
+        if 0 <= self.slot < len(self.slots) // 3:
+            self.slots[3 * self.slot + 1] = -1
 
-    def rendering(self) -> dict[int, int]:
-        """pid -> index of the job it is rendering."""
-        pairs = self.slots[:]
-        return {pairs[i]: pairs[i + 1] for i in range(0, len(pairs), 2) if pairs[i + 1] >= 0}
+    def rendering(self, longer_than: float = -1.0) -> dict[int, int]:
+        """pid -> index of the job it is rendering (for longer than ``longer_than`` seconds)."""
+        triples, now = self.slots[:], _now_ms()
+        return {triples[i]: triples[i + 1] for i in range(0, len(triples), 3)
+                if triples[i + 1] >= 0 and now - triples[i + 2] > longer_than * 1000}
+
+
+def _now_ms() -> int:
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1_000_000  # the same in every process
 
 
 #: the pool running now and its jobs (see :func:`rendering`)
@@ -336,46 +343,92 @@ def _render_all(project: Project, content: Content, jobs: list[Job], workers: in
             job = suspects.pop(0)
             broken = yield from _pool(project, content, [job], 1, options)
             if broken:
-                yield job, f"{job.name}: error: {DIED}", 0.0
+                yield job, f"{job.name}: error: {_stuck(options) if broken[2] else DIED}", 0.0
             continue
         batch, pending = pending[:TASKS_PER_WORKER * workers], pending[TASKS_PER_WORKER * workers:]
         broken = yield from _pool(project, content, batch, workers, options)
         if broken:
-            unfinished, in_hand = broken
+            unfinished, in_hand, stuck = broken
+            for job in stuck:  # not tried again: it would hang again
+                yield job, f"{job.name}: error: {_stuck(options)}", 0.0
             # none in hand: a process died before it took one (while starting up); then
             # every handout left is tried alone, so that the build always moves on
-            suspects = in_hand or unfinished
-            pending = [job for job in unfinished if job not in suspects] + pending
+            suspects = [job for job in in_hand if job not in stuck] or \
+                [job for job in unfinished if job not in stuck]
+            pending = [job for job in unfinished if job not in suspects and job not in stuck] + pending
+
+
+def _stuck(options: tuple[bool, float | None]) -> str:
+    return (f"rendering went on {STUCK_GRACE:g} s past the time limit of {options[1]:g} s "
+            "without stopping (stuck in a library); its render process was ended. Shorten the "
+            "text or raise the limit with --time-limit")
+
+
+#: A handout still rendering this long after its time limit did not stop at the limit (stuck in
+#: a library, where the alarm cannot reach it): the build ends its render process.
+STUCK_GRACE = 5.0
+#: How often the build looks for a stuck render process.
+WATCH_SECONDS = 0.5
 
 
 def _pool(project: Project, content: Content, jobs: list[Job], workers: int,
           options: tuple[bool, float | None]):
     """Render ``jobs`` in a pool of ``workers`` processes, yielding results as they come.
-    Returns None, or if a process died: (the jobs not done, those of them being rendered)."""
+
+    A process still rendering a handout STUCK_GRACE seconds after the time limit is killed.
+    Returns None, or if a process died: (the jobs not done, those of them that were being
+    rendered, those of them whose process was killed for being stuck)."""
     global _current
     # spawn: workers share nothing with this process (no lock file, no threads)
     ctx = multiprocessing.get_context("spawn")
     tracker = _Tracker(ctx, workers)
     done: set[int] = set()
+    stuck: set[int] = set()
+    limit = options[1]
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start_worker,
                              initargs=(project, content, options, tracker)) as pool:
         futures = {pool.submit(_render_tracked, i, job): i for i, job in enumerate(jobs)}
         _current = (tracker, jobs)
+        waiting = set(futures)
         try:
-            for future in as_completed(futures):
-                try:
-                    outcome = future.result()
-                except BrokenProcessPool:
-                    in_hand = set(tracker.rendering().values()) - done
-                    return ([job for i, job in enumerate(jobs) if i not in done],
-                            [jobs[i] for i in sorted(in_hand)])
-                done.add(futures[future])
-                yield jobs[futures[future]], *outcome
+            while waiting:
+                finished, waiting = wait(waiting, WATCH_SECONDS, FIRST_COMPLETED)
+                for future in sorted(finished, key=lambda f: isinstance(f.exception(), BrokenProcessPool)):
+                    if isinstance(future.exception(), BrokenProcessPool):  # a process died
+                        in_hand = set(tracker.rendering().values()) - done
+                        return ([job for i, job in enumerate(jobs) if i not in done],
+                                [jobs[i] for i in sorted(in_hand)], [jobs[i] for i in sorted(stuck)])
+                    index = futures[future]
+                    done.add(index)
+                    yield jobs[index], *_result(future, jobs[index])
+                if limit:
+                    stuck |= _end_stuck(tracker, limit + STUCK_GRACE)
         finally:
             _current = None
             for future in futures:
                 future.cancel()
     return None
+
+
+def _result(future: Future, job: Job) -> tuple[Outcome, float]:
+    """A finished render's outcome; one that could not come back (not picklable) fails alone."""
+    exc = future.exception()
+    if exc is None:
+        return future.result()
+    return f"{job.name}: error: unexpected {type(exc).__name__} from the render process: {exc}", 0.0
+
+
+def _end_stuck(tracker: _Tracker, seconds: float) -> set[int]:
+    """Kill every render process that has been rendering one handout for over ``seconds``;
+    the indexes of their jobs."""
+    ended = set()
+    for pid, index in tracker.rendering(longer_than=seconds).items():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        ended.add(index)
+    return ended
 
 
 def compose_job(job: Job, content: Content, translators: Translators, templates: Path,

@@ -76,6 +76,41 @@ def test_a_killed_render_process_fails_only_its_handout(project, tmp_path):
     assert ES not in Manifest.load(tmp_path / "out" / MANIFEST_NAME).entries
 
 
+def test_a_render_stuck_past_its_time_limit_is_ended_and_fails_alone(project, tmp_path):
+    """A render process that stops responding (here: stopped with SIGSTOP, which no alarm
+    can interrupt, as a library stuck in a loop would be) is killed a few seconds after the
+    time limit; its handout fails with a message saying so, the others are built."""
+    jobs = jobs_for(project, ("en", "es", "fr"))
+    stopped, stop = [], threading.Event()
+
+    def freezer():
+        while not stop.is_set() and not stopped:
+            for pid, name in rendering().items():
+                if name == "example/es/iv":
+                    os.kill(pid, signal.SIGSTOP)
+                    stopped.append(pid)
+            time.sleep(0.02)
+        if not stop.wait(45):  # the build should have ended it long ago: never leave it stopped
+            os.kill(stopped[0], signal.SIGKILL)
+
+    thread = threading.Thread(target=freezer)
+    thread.start()
+    start = time.monotonic()
+    try:
+        results = build(project, jobs, tmp_path / "out", workers=2, time_limit=8)
+    finally:
+        stop.set()
+        thread.join()
+    assert stopped
+    status = {r.job.name: (r.status, r.message) for r in results}
+    assert status["example/es/iv"][0] == "failed"
+    assert "went on 5 s past the time limit of 8 s without stopping" in status["example/es/iv"][1]
+    assert status["example/en/iv"][0] == status["example/fr/iv"][0] == "built"
+    assert time.monotonic() - start < 60
+    assert not Path(f"/proc/{stopped[0]}").exists() or \
+        Path(f"/proc/{stopped[0]}/stat").read_text().split()[2] == "Z"
+
+
 def _children(pid: int) -> set[int]:
     found = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
