@@ -319,3 +319,17 @@ def test_output_into_a_folder_with_other_files_keeps_them(project, baseline, tmp
     results = build(project, jobs_for(project, ("es",)), out, force=True)
     assert [r.status for r in results] == ["built"]
     assert {path: path.read_bytes() for path in keep} == keep
+
+
+def test_the_seal_key_is_made_once_private_and_outside_the_output(tmp_path, monkeypatch):
+    from generator.manifest import key_file, machine_key
+    monkeypatch.setenv("HANDOUTS_KEY_FILE", str(tmp_path / "state" / "manifest.key"))
+    assert key_file() == tmp_path / "state" / "manifest.key"
+    key = machine_key.__wrapped__()
+    assert len(key) == 32 and machine_key.__wrapped__() == key
+    assert (key_file().stat().st_mode & 0o777) == 0o600
+    monkeypatch.setenv("HANDOUTS_KEY_FILE", "/sys/handouts.key")  # cannot be kept: no key
+    assert machine_key.__wrapped__() == b""
+    monkeypatch.delenv("HANDOUTS_KEY_FILE")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    assert key_file() == tmp_path / "xdg" / "handouts" / "manifest.key"
