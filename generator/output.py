@@ -50,7 +50,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write ``path`` through a temporary file beside it, flushed and renamed into place: a
     reader sees the old file or the new one, never part of one. A failure (a full disk, a
     read-only folder) raises :class:`OutputError` naming the path and leaves the old file."""
-    _mkdirs(path.parent, path.parent)
+    _mkdirs(path.parent)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
@@ -130,13 +130,13 @@ def path_inside(out_dir: Path, key: str) -> Path:
 def write_inside(out_dir: Path, key: str, data: bytes) -> Path:
     """Write ``out_dir/key`` atomically, its folders created, never outside ``out_dir``."""
     path = path_inside(out_dir, key)
-    _mkdirs(out_dir, path.parent)
+    _mkdirs(path.parent)
     path = path_inside(out_dir, key)  # again, now that its folders exist
     write_atomic(path, data)
     return path
 
 
-def _mkdirs(out_dir: Path, folder: Path) -> None:
+def _mkdirs(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -163,7 +163,7 @@ def locked(out_dir: Path) -> Iterator[None]:
     """Hold ``out_dir/.lock`` (``flock``) while the block runs; if another build holds it,
     raise :class:`BuildLocked` at once. The kernel releases the lock when the process ends,
     however it ends, so a lock left by a crashed build never blocks the next one."""
-    _mkdirs(out_dir, out_dir)
+    _mkdirs(out_dir)
     path = out_dir / LOCK_NAME
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
