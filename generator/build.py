@@ -21,7 +21,6 @@ from .index import collect_entries, render_index
 from .manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Entry, Inputs, Manifest, ManifestError
 from .output import INDEX_NAME, handout_path, locked, read_inside, remove_stray_temp_files, \
     write_index, write_inside
-from .pdfsafety import pdf_problems
 from .project import Project
 from .translation import Translators, available_languages
 
@@ -306,6 +305,7 @@ def _render_tracked(index: int, job: Job) -> tuple[Outcome, float]:
 def _contained(job: Job) -> tuple[Outcome, float]:
     """Render one job and read its PDF as merge does (no embedded file, no JavaScript, no
     action but an allowed link); an error no check foresaw (a bug) fails that handout alone."""
+    from .pdfsafety import pdf_problems  # here: pypdf is needed only when something is rendered
     start = time.perf_counter()
     try:
         outcome, seconds = _render_job(job)
@@ -506,6 +506,7 @@ def merge(project: Project, sources: list[Path], out_dir: Path) -> int:
 
 def _checked_shard(source: Path, planned: dict[str, Job]) -> dict[str, tuple[Entry, bytes]]:
     """Every output of one shard, read and checked, with its manifest entry."""
+    from .pdfsafety import pdf_problems
     try:
         manifest = Manifest.parse(read_inside(source, MANIFEST_NAME, MAX_MANIFEST_BYTES))
     except FileNotFoundError:
