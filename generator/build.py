@@ -4,9 +4,12 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,8 +18,9 @@ from .content import Content, load_content
 from .errors import ConfigError, HandoutError, LayoutError, UsageError
 from .html import HandoutDocument, compose
 from .index import collect_entries, render_index
-from .manifest import MANIFEST_NAME, Entry, Inputs, Manifest
-from .output import INDEX_NAME, handout_path, locked, remove_stray_temp_files, write_atomic, write_index
+from .manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Entry, Inputs, Manifest, ManifestError
+from .output import INDEX_NAME, handout_path, locked, read_inside, remove_stray_temp_files, \
+    write_index, write_inside
 from .project import Project
 from .translation import Translators, available_languages
 
@@ -142,7 +146,7 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
     """
     content = content or load_content(project.content)
     with locked(out_dir):
-        remove_stray_temp_files(out_dir)
+        remove_stray_temp_files(out_dir, map(output_key, jobs))
         manifest = Manifest.load(out_dir / MANIFEST_NAME)
         recorded = manifest.to_bytes()
         inputs = Inputs(project, content, allow_incomplete, strict)
@@ -175,16 +179,29 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
                     continue
                 data, pages, warnings, problems = outcome
                 warnings = [*warnings, *problems]  # not failures without --strict
-                write_atomic(path, data)
-                manifest.entries[key] = Entry(job=job.name, inputs=todo[key],
-                                              sha256=hashlib.sha256(data).hexdigest(), pages=pages)
+                write_inside(out_dir, key, data)
+                manifest.record(key, job.name, todo[key], data, pages)
                 report(Result(job, path, True, pages=pages, warnings=warnings, seconds=seconds))
             if jobs:
                 _update_index(project, content, jobs, out_dir, manifest, inputs)
-        finally:  # what was written is recorded, even if the build is interrupted
-            if manifest.to_bytes() != recorded or not (out_dir / MANIFEST_NAME).is_file():
-                write_atomic(out_dir / MANIFEST_NAME, manifest.to_bytes())
+        except BaseException:  # what was written is recorded, even if the build is interrupted
+            _save_manifest(out_dir, manifest, recorded, failing=True)
+            raise
+        _save_manifest(out_dir, manifest, recorded)
     return [done[output_key(job)] for job in jobs]
+
+
+def _save_manifest(out_dir: Path, manifest: Manifest, recorded: bytes, failing: bool = False) -> None:
+    """Write the manifest if it changed. If it cannot be written (a full disk) while the build
+    is already failing for another reason, that reason is the one reported; the PDFs written
+    are then not recorded, so the next build renders them again: nothing is lost."""
+    if manifest.to_bytes() == recorded and (out_dir / MANIFEST_NAME).is_file():
+        return
+    try:
+        write_inside(out_dir, MANIFEST_NAME, manifest.to_bytes())
+    except HandoutError:
+        if not failing:
+            raise
 
 
 #: Handouts a render process makes before a fresh one replaces it: WeasyPrint's memory grows
@@ -197,14 +214,83 @@ Outcome = tuple[bytes, int, list[str], list[str]] | str
 #: What a render process keeps between handouts (set by _start_worker).
 _worker: dict = {}
 
+#: How often a render process looks whether the build that started it is still there.
+PARENT_CHECK_SECONDS = 1.0
+#: Why a handout failed whose render process died under it.
+DIED = ("its render process ended abruptly (killed by a signal, out of memory or a crash in a "
+        "library) while rendering this handout, also when tried again alone; the other handouts "
+        "were rendered in new processes")
 
-def _start_worker(project: Project, content: Content, options: tuple[bool, float | None]) -> None:
+
+def _start_worker(project: Project, content: Content, options: tuple[bool, float | None],
+                  tracker: _Tracker | None = None) -> None:
     """Run once in each render process: import WeasyPrint, load fonts, keep the catalogs.
     ``options``: allow_incomplete and time_limit."""
+    if tracker is not None:
+        tracker.join()
+        _watch_parent(tracker.parent)
     from . import pdf
     pdf.warm_up()
     _worker.update(project=project, content=content, options=options,
-                   translators=Translators(project.locales))
+                   translators=Translators(project.locales), tracker=tracker)
+
+
+def _watch_parent(parent: int) -> None:
+    """End this render process when the build that started it is gone (killed with -9): a
+    render process waits on a queue it holds both ends of, so it would otherwise wait forever,
+    keeping the build's output pipe open for whatever waits on it."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+class _Tracker:
+    """Which handout each render process of a pool is working on and since when, in shared
+    memory, so that when a process dies or hangs the build knows which handout it held."""
+
+    def __init__(self, ctx, workers: int) -> None:
+        # (pid, index of the job, start in ms of the system's monotonic clock) per process
+        self.slots = ctx.Array("q", [0, -1, 0] * workers)
+        self.count = ctx.Value("i", 0)
+        self.slot = -1
+        self.parent = os.getpid()  # the build: a render process started after it died ends at once
+
+    def join(self) -> None:  # in the render process, once
+        with self.count.get_lock():
+            self.slot, self.count.value = self.count.value, self.count.value + 1
+
+    def begin(self, index: int) -> None:
+        if 0 <= self.slot < len(self.slots) // 3:
+            self.slots[3 * self.slot:3 * self.slot + 3] = [os.getpid(), index, _now_ms()]
+
+    def end(self) -> None:
+        if 0 <= self.slot < len(self.slots) // 3:
+            self.slots[3 * self.slot + 1] = -1
+
+    def rendering(self, longer_than: float = -1.0) -> dict[int, int]:
+        """pid -> index of the job it is rendering (for longer than ``longer_than`` seconds)."""
+        triples, now = self.slots[:], _now_ms()
+        return {triples[i]: triples[i + 1] for i in range(0, len(triples), 3)
+                if triples[i + 1] >= 0 and now - triples[i + 2] > longer_than * 1000}
+
+
+def _now_ms() -> int:
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1_000_000  # the same in every process
+
+
+#: the pool running now and its jobs (see :func:`rendering`)
+_current: tuple[_Tracker, list[Job]] | None = None
+
+
+def rendering() -> dict[int, str]:
+    """Which handout each render process of the running build works on now, by process id:
+    for a stuck build's log, and for the tests that kill one."""
+    if _current is None:
+        return {}
+    tracker, jobs = _current
+    return {pid: jobs[index].name for pid, index in tracker.rendering().items() if index < len(jobs)}
 
 
 def _render_job(job: Job) -> tuple[Outcome, float]:
@@ -222,33 +308,144 @@ def _render_job(job: Job) -> tuple[Outcome, float]:
     return outcome, time.perf_counter() - start
 
 
+def _render_tracked(index: int, job: Job) -> tuple[Outcome, float]:
+    tracker = _worker.get("tracker")
+    if tracker is not None:
+        tracker.begin(index)
+    try:
+        return _contained(job)
+    finally:
+        if tracker is not None:
+            tracker.end()
+
+
+def _contained(job: Job) -> tuple[Outcome, float]:
+    """Render one job and read its PDF as merge does (no embedded file, no JavaScript, no
+    action but an allowed link); an error no check foresaw (a bug) fails that handout alone."""
+    from .pdfsafety import pdf_problems  # here: pypdf is needed only when something is rendered
+    start = time.perf_counter()
+    try:
+        outcome, seconds = _render_job(job)
+        if isinstance(outcome, tuple):  # the PDF stage refuses these already: a second,
+            unsafe = pdf_problems(outcome[0])  # independent look, on the bytes themselves
+            if unsafe:
+                outcome = f"{job.name}: error: the PDF is refused: {'; '.join(unsafe)}"
+        return outcome, seconds
+    except Exception as exc:  # noqa: BLE001 -- reported with the handout, never ends the build
+        return (f"{job.name}: error: unexpected {type(exc).__name__} while rendering: {exc}"[:2000],
+                time.perf_counter() - start)
+
+
 def _render_all(project: Project, content: Content, jobs: list[Job], workers: int | None,
                 options: tuple[bool, float | None]) -> Iterator[tuple[Job, Outcome, float]]:
     """Render each job, yielding results as they come: in this process when one worker has
-    little to do, else in a pool of processes that each import WeasyPrint once."""
+    little to do, else in pools of processes that each import WeasyPrint once.
+
+    A render process that dies (killed, out of memory, a crash in a library) takes only its
+    handout with it: the pool is replaced, the handouts that were in the dead pool's hands are
+    tried again one at a time, each alone in a fresh process, and the rest go on as before."""
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers <= 1 and len(jobs) <= TASKS_PER_WORKER:
         if jobs:
             _start_worker(project, content, options)
         for job in jobs:
-            yield job, *_render_job(job)
+            yield job, *_contained(job)
         return
-    # spawn: workers share nothing with this process (no lock file, no threads). A fresh pool
-    # for every TASKS_PER_WORKER handouts per process keeps memory flat over long runs
-    # (ProcessPoolExecutor's own max_tasks_per_child deadlocks in Python 3.11 to 3.13:
+    # A fresh pool for every TASKS_PER_WORKER handouts per process keeps memory flat over long
+    # runs (ProcessPoolExecutor's own max_tasks_per_child deadlocks in Python 3.11 to 3.13:
     # https://github.com/python/cpython/issues/115634).
-    batch = TASKS_PER_WORKER * workers
-    for start in range(0, len(jobs), batch):
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_start_worker,
-                                 initargs=(project, content, options)) as pool:
-            futures = {pool.submit(_render_job, job): job for job in jobs[start:start + batch]}
-            try:
-                for future in as_completed(futures):
-                    yield futures[future], *future.result()
-            finally:
-                for future in futures:
-                    future.cancel()
+    pending, suspects = list(jobs), list[Job]()
+    while pending or suspects:
+        if suspects:  # alone in its own process, so that a death is its own
+            job = suspects.pop(0)
+            broken = yield from _pool(project, content, [job], 1, options)
+            if broken:
+                yield job, f"{job.name}: error: {_stuck(options) if broken[2] else DIED}", 0.0
+            continue
+        batch, pending = pending[:TASKS_PER_WORKER * workers], pending[TASKS_PER_WORKER * workers:]
+        broken = yield from _pool(project, content, batch, workers, options)
+        if broken:
+            unfinished, in_hand, stuck = broken
+            for job in stuck:  # not tried again: it would hang again
+                yield job, f"{job.name}: error: {_stuck(options)}", 0.0
+            # none in hand: a process died before it took one (while starting up); then
+            # every handout left is tried alone, so that the build always moves on
+            suspects = [job for job in in_hand if job not in stuck] or \
+                [job for job in unfinished if job not in stuck]
+            pending = [job for job in unfinished if job not in suspects and job not in stuck] + pending
+
+
+def _stuck(options: tuple[bool, float | None]) -> str:
+    return (f"rendering went on {STUCK_GRACE:g} s past the time limit of {options[1]:g} s "
+            "without stopping (stuck in a library); its render process was ended. Shorten the "
+            "text or raise the limit with --time-limit")
+
+
+#: A handout still rendering this long after its time limit did not stop at the limit (stuck in
+#: a library, where the alarm cannot reach it): the build ends its render process.
+STUCK_GRACE = 5.0
+#: How often the build looks for a stuck render process.
+WATCH_SECONDS = 0.5
+
+
+def _pool(project: Project, content: Content, jobs: list[Job], workers: int,
+          options: tuple[bool, float | None]):
+    """Render ``jobs`` in a pool of ``workers`` processes, yielding results as they come.
+
+    A process still rendering a handout STUCK_GRACE seconds after the time limit is killed.
+    Returns None, or if a process died: (the jobs not done, those of them that were being
+    rendered, those of them whose process was killed for being stuck)."""
+    global _current
+    # spawn: workers share nothing with this process (no lock file, no threads)
+    ctx = multiprocessing.get_context("spawn")
+    tracker = _Tracker(ctx, workers)
+    done: set[int] = set()
+    stuck: set[int] = set()
+    limit = options[1]
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start_worker,
+                             initargs=(project, content, options, tracker)) as pool:
+        futures = {pool.submit(_render_tracked, i, job): i for i, job in enumerate(jobs)}
+        _current = (tracker, jobs)
+        waiting = set(futures)
+        try:
+            while waiting:
+                finished, waiting = wait(waiting, WATCH_SECONDS, FIRST_COMPLETED)
+                for future in sorted(finished, key=lambda f: isinstance(f.exception(), BrokenProcessPool)):
+                    if isinstance(future.exception(), BrokenProcessPool):  # a process died
+                        in_hand = set(tracker.rendering().values()) - done
+                        return ([job for i, job in enumerate(jobs) if i not in done],
+                                [jobs[i] for i in sorted(in_hand)], [jobs[i] for i in sorted(stuck)])
+                    index = futures[future]
+                    done.add(index)
+                    yield jobs[index], *_result(future, jobs[index])
+                if limit:
+                    stuck |= _end_stuck(tracker, limit + STUCK_GRACE)
+        finally:
+            _current = None
+            for future in futures:
+                future.cancel()
+    return None
+
+
+def _result(future: Future, job: Job) -> tuple[Outcome, float]:
+    """A finished render's outcome; one that could not come back (not picklable) fails alone."""
+    exc = future.exception()
+    if exc is None:
+        return future.result()
+    return f"{job.name}: error: unexpected {type(exc).__name__} from the render process: {exc}", 0.0
+
+
+def _end_stuck(tracker: _Tracker, seconds: float) -> set[int]:
+    """Kill every render process that has been rendering one handout for over ``seconds``;
+    the indexes of their jobs."""
+    ended = set()
+    for pid, index in tracker.rendering(longer_than=seconds).items():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        ended.add(index)
+    return ended
 
 
 def compose_job(job: Job, content: Content, translators: Translators, templates: Path,
@@ -270,46 +467,87 @@ def _over_budget(job: Job, pages: int) -> list[str]:
 
 
 def _update_index(project: Project, content: Content, jobs: list[Job], out_dir: Path,
-                  manifest: Manifest, inputs: Inputs) -> None:
+                  manifest: Manifest, inputs: Inputs, force: bool = False) -> None:
     """Write the staff index page when what it shows may have changed: the PDFs on disk and
     their dates, review status, content, clinics, templates. It lists every handout of the
     jobs' clinics found on disk, built now or before."""
     clinics = list({job.clinic.id: job.clinic for job in jobs}.values())
     listed = plan(clinics)
     digest = inputs.of_index(listed, out_dir)
-    if digest == manifest.index and (out_dir / INDEX_NAME).is_file():
+    if not force and digest == manifest.index and (out_dir / INDEX_NAME).is_file():
         return
     entries = collect_entries(listed, content, Translators(project.locales), out_dir)
     write_index(out_dir, render_index(entries, project.templates))
     manifest.index = digest
 
 
+#: a PDF larger than this is not a handout (the largest, a bilingual CJK one, is about 1 MB)
+MAX_PDF_BYTES = 64 * 2**20
+
+
 def merge(project: Project, sources: list[Path], out_dir: Path) -> int:
     """Copy the outputs of sharded builds into ``out_dir``, merge their manifests into one and
-    write the staff index page; returns how many handouts were merged. Each PDF is checked
-    against its shard's manifest."""
+    write the staff index page anew; returns how many handouts were merged.
+
+    A shard is trusted for nothing: every entry of its manifest must be an output this
+    project's build plan makes (a known clinic, language, route and edition), read from a
+    regular file inside the shard without following a symbolic link, hash as recorded and
+    pass the checks a built PDF passes (no embedded file, no JavaScript, no action but an
+    allowed link). Every shard is checked before anything is written; any problem is a
+    :class:`UsageError` naming the shard, and the output folder is left as it was."""
+    planned = {output_key(job): job for job in plan(load_clinics(project))}
+    merged: dict[str, tuple[Entry, bytes]] = {}
+    for source in sources:
+        for key, (entry, data) in _checked_shard(source, planned).items():
+            if key in merged and merged[key][0] != entry:
+                raise UsageError(f"{key} was built differently in two of the folders; build "
+                                 "the shards again from the same sources", source)
+            merged[key] = (entry, data)
     with locked(out_dir):
-        remove_stray_temp_files(out_dir)
+        remove_stray_temp_files(out_dir, planned)
         manifest = Manifest.load(out_dir / MANIFEST_NAME)
-        merged: dict[str, Entry] = {}
-        for source in sources:
-            if not (source / MANIFEST_NAME).is_file():
-                raise UsageError(f"no {MANIFEST_NAME} here: not the output folder of a build", source)
-            for key, entry in Manifest.load(source / MANIFEST_NAME).entries.items():
-                if merged.get(key, entry) != entry:
-                    raise UsageError(f"{key} was built differently in two of the folders; build "
-                                     "the shards again from the same sources", source)
-                data = (source / key).read_bytes() if (source / key).is_file() else b""
-                if hashlib.sha256(data).hexdigest() != entry.sha256:
-                    raise UsageError(f"{key} is missing or not as built (its hash differs from "
-                                     f"{MANIFEST_NAME}); build this shard again", source)
-                if source.resolve() != out_dir.resolve():
-                    write_atomic(out_dir / key, data)
-                merged[key] = manifest.entries[key] = entry
-        clinics = {key.split("/", 1)[0] for key in manifest.entries}
-        if clinics:
+        for key, (entry, data) in sorted(merged.items()):
+            write_inside(out_dir, key, data)
+            manifest.record(key, entry.job, entry.inputs, data, entry.pages)
+        # entries of the output folder's own manifest that no build of this project makes
+        # are left out: they name nothing this project writes
+        manifest.entries = {key: e for key, e in manifest.entries.items() if key in planned}
+        listed = [job for key, job in planned.items() if key in manifest.entries]
+        if listed:
             content = load_content(project.content)
-            _update_index(project, content, plan(load_clinics(project, clinics)), out_dir, manifest,
-                          Inputs(project, content))
-        write_atomic(out_dir / MANIFEST_NAME, manifest.to_bytes())
+            _update_index(project, content, listed, out_dir, manifest, Inputs(project, content),
+                          force=True)
+        write_inside(out_dir, MANIFEST_NAME, manifest.to_bytes())
     return len(merged)
+
+
+def _checked_shard(source: Path, planned: dict[str, Job]) -> dict[str, tuple[Entry, bytes]]:
+    """Every output of one shard, read and checked, with its manifest entry."""
+    from .pdfsafety import pdf_problems
+    try:
+        manifest = Manifest.parse(read_inside(source, MANIFEST_NAME, MAX_MANIFEST_BYTES))
+    except FileNotFoundError:
+        raise UsageError(f"no {MANIFEST_NAME} here: not the output folder of a build", source) from None
+    except (OSError, HandoutError, ManifestError) as exc:
+        raise UsageError(f"{MANIFEST_NAME} cannot be used: {getattr(exc, 'message', None) or exc}",
+                         source) from None
+    outputs = {}
+    for key, entry in manifest.entries.items():
+        job = planned.get(key)
+        if job is None or entry.job != job.name:
+            raise UsageError(f"{key!r} in {MANIFEST_NAME} is not a handout this project builds "
+                             "(known clinics, languages, routes and editions only)", source)
+        try:
+            data = read_inside(source, key, MAX_PDF_BYTES)
+        except HandoutError as exc:
+            raise UsageError(f"{key} cannot be read: {exc.message}", source) from None
+        except OSError as exc:
+            raise UsageError(f"{key} cannot be read: {exc.strerror}", source) from None
+        if hashlib.sha256(data).hexdigest() != entry.sha256:
+            raise UsageError(f"{key} is missing or not as built (its hash differs from "
+                             f"{MANIFEST_NAME}); build this shard again", source)
+        problems = pdf_problems(data)
+        if problems:
+            raise UsageError(f"{key} is refused: {'; '.join(problems)}", source)
+        outputs[key] = (entry, data)
+    return outputs

@@ -3,7 +3,8 @@
 Exit codes: 0 all well; 1 a handout failed (the others were still built and the failed
 one's previous PDF is kept) or ``check`` found errors; 2 usage, configuration or content
 errors (nothing was built); 3 another build holds the output folder's lock (this one did
-nothing; try again later).
+nothing; try again later); 4 the output folder (or the report) cannot be written: read-only,
+full or not this user's (every file there is a whole one, the previous or the new).
 """
 from __future__ import annotations
 
@@ -18,10 +19,14 @@ from .build import build, load_clinics, merge, plan, shard
 from .config import DEFAULT_TIME_LIMIT, EDITIONS
 from .content import ROUTE_IDS
 from .errors import BuildLocked, ConfigError, HandoutError, UsageError
-from .output import write_atomic
+from .index import source_date_epoch
+from .output import OutputError, write_atomic
 from .project import Project
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_OUTPUT = 0, 1, 2, 3, 4
+
+#: --time-limit: at least 10 ms, at most a day
+MIN_SECONDS, MAX_SECONDS = 0.01, 86400.0
 
 
 def _seconds(text: str) -> float:
@@ -29,9 +34,16 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         value = 0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds above 0")
+    if not MIN_SECONDS <= value <= MAX_SECONDS:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is not a number of seconds from {MIN_SECONDS:g} to {MAX_SECONDS:g}")
     return value
+
+
+def _exit_code(exc: HandoutError) -> int:
+    if isinstance(exc, BuildLocked):
+        return EXIT_LOCKED
+    return EXIT_OUTPUT if isinstance(exc, OutputError) else EXIT_USAGE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -134,6 +146,7 @@ def _main(argv: list[str] | None) -> int:
         if args.command == "build":
             return _build(project, args)
         if args.command == "merge":
+            source_date_epoch()  # refused before anything is written
             out_dir = args.output or project.root / "handouts"
             print(f"handouts merge: {merge(project, args.folders, out_dir)} handouts in {out_dir}")
             return EXIT_OK
@@ -153,12 +166,9 @@ def _main(argv: list[str] | None) -> int:
             elif args.i18n_command == "stats":
                 return _stats(project, args.min)
             return EXIT_OK
-    except BuildLocked as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_LOCKED
     except HandoutError as exc:
         print(exc, file=sys.stderr)
-        return EXIT_USAGE
+        return _exit_code(exc)
     return EXIT_USAGE
 
 
@@ -170,16 +180,21 @@ def _build(project, args) -> int:
     try:
         results, code = _run_build(project, args, out_dir)
     except HandoutError as exc:
-        error, code = str(exc), EXIT_LOCKED if isinstance(exc, BuildLocked) else EXIT_USAGE
+        error, code = str(exc), _exit_code(exc)
         print(exc, file=sys.stderr)
     if args.report:
-        write_atomic(args.report, report.to_json(results, out_dir, code, started,
-                                                  time.perf_counter() - start, error))
+        try:
+            write_atomic(args.report, report.to_json(results, out_dir, code, started,
+                                                      time.perf_counter() - start, error))
+        except OutputError as exc:
+            print(exc, file=sys.stderr)
+            return max(code, EXIT_OUTPUT)
     return code
 
 
 def _run_build(project, args, out_dir: Path):
     start = time.perf_counter()
+    source_date_epoch()  # refused before anything is built
     broken: list[ConfigError] = []  # clinic files with errors: the other clinics still build
     clinics = load_clinics(project, args.clinic, broken)
     for message in [*map(str, broken), *(w for clinic in clinics for w in clinic.warnings)]:

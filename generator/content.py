@@ -31,6 +31,20 @@ FRONT_MATTER_FENCE = "+++"
 BLOCK_KEYS = {"id": str, "title": str, "version": str, "reviewed": dt.date,
               "reviewer": str, "review_due": dt.date}
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
+#: C0 and C1 control characters and DEL; tab and newline are what Markdown needs
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: a block's id: its path under content/ without .md ("iv/expect", "shared/disclaimer")
+BLOCK_ID_RE = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
+
+
+def check_controls(text: str, path: Path, first_line: int = 1, what: str = "") -> None:
+    """A control character (form feed, carriage return, escape, U+0085...) is never printed
+    and can end a string in the stylesheet: it is an error at its line."""
+    match = CONTROL_RE.search(text)
+    if match:
+        line = first_line + text.count("\n", 0, match.start())
+        raise ContentError(f"{what}control character U+{ord(match.group()):04X} is not allowed "
+                           "(only tab and newline are); remove it", path, line)
 
 
 @dataclass(frozen=True)
@@ -131,6 +145,7 @@ def load_block(path: Path, root: Path) -> Block:
         text = path.read_text("utf-8")
     except UnicodeDecodeError as exc:
         raise ContentError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
+    check_controls(text, path)
     if not text.strip():
         raise ContentError("the file is empty; a content block needs '+++' front matter (id, title, "
                            "version, reviewed, reviewer, review_due) and text", path, 1)
@@ -145,6 +160,8 @@ def load_block(path: Path, root: Path) -> Block:
             raise ContentError(f"front matter lacks '{key}'", path, 1)
         if not isinstance(meta[key], kind) or (kind is dt.date and isinstance(meta[key], dt.datetime)):
             raise ContentError(f"front matter '{key}' must be a {kind.__name__}", path, key_line(key))
+    for key in ("id", "title", "version", "reviewer"):  # TOML's escapes ("\f") included
+        check_controls(meta[key], path, key_line(key), f"front matter '{key}': ")
     for key in sorted(meta.keys() - BLOCK_KEYS.keys()):
         raise ContentError(f"unknown front matter key '{key}'", path, key_line(key))
     expected_id = path.relative_to(root).with_suffix("").as_posix()
@@ -174,6 +191,8 @@ def load_content(root: Path) -> Content:
         data = tomllib.loads(text)
     except FileNotFoundError:
         raise ContentError("the route manifest is missing", manifest) from None
+    except UnicodeDecodeError as exc:
+        raise ContentError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", manifest) from None
     except tomllib.TOMLDecodeError as exc:
         raise ContentError(f"invalid TOML: {exc}", manifest, _toml_error_line(exc)) from None
     lines = text.splitlines()
@@ -188,11 +207,7 @@ def load_content(root: Path) -> Content:
     routes: dict[str, Route] = {}
     for route_id, table in data.items():
         line = table_line(route_id)
-        if route_id not in ROUTE_IDS:
-            raise ContentError(f"unknown route '{route_id}' (known: {', '.join(ROUTE_IDS)})", manifest, line)
-        for key in ("title", "subtitle", "blocks"):
-            if key not in table:
-                raise ContentError(f"route '{route_id}' lacks '{key}'", manifest, line)
+        _check_route(route_id, table, manifest, line)
         route_blocks = []
         for block_id in table["blocks"]:
             if block_id not in blocks:
@@ -208,6 +223,29 @@ def load_content(root: Path) -> Content:
         if route_id not in routes:
             raise ContentError(f"route '{route_id}' is missing", manifest)
     return Content(root=root, routes=routes, blocks=blocks)
+
+
+def _check_route(route_id: str, table: object, manifest: Path, line: int) -> None:
+    """A route's table: a known id; a title and subtitle that are text without control
+    characters; blocks, a list of block ids (paths under content/, never outside it)."""
+    if route_id not in ROUTE_IDS:
+        raise ContentError(f"unknown route '{route_id}' (known: {', '.join(ROUTE_IDS)})", manifest, line)
+    if not isinstance(table, dict):
+        raise ContentError(f"'{route_id}' must be a table ([{route_id}]) with title, subtitle "
+                           "and blocks", manifest, line)
+    for key in ("title", "subtitle", "blocks"):
+        if key not in table:
+            raise ContentError(f"route '{route_id}' lacks '{key}'", manifest, line)
+    for key in ("title", "subtitle"):
+        if not isinstance(table[key], str):
+            raise ContentError(f"route '{route_id}': {key} must be text in quotes, not "
+                               f"{type(table[key]).__name__} {table[key]!r}"[:300], manifest, line)
+        check_controls(table[key], manifest, line, f"route '{route_id}' {key}: ")
+    blocks = table["blocks"]
+    if not isinstance(blocks, list) or not blocks or not all(
+            isinstance(b, str) and BLOCK_ID_RE.match(b) for b in blocks):
+        raise ContentError(f"route '{route_id}': blocks must be a list of block ids such as "
+                           "\"iv/expect\" (paths under content/ without .md)", manifest, line)
 
 
 def _toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:

@@ -221,12 +221,18 @@ def _fill(html: str, fields: dict[str, str]) -> str:
     return PLACEHOLDER_RE.sub(lambda m: html_lib.escape(fields.get(m.group(1), m.group(0))), html)
 
 
+#: characters a CSS string may hold as they are; everything else is written as a hex escape
+CSS_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?()-_'%/+#")
+
+
 def css_string(text: str) -> Markup:
-    """A CSS string literal (for ``content:``), safe to put into a stylesheet."""
+    """A CSS string literal (for ``content:``), safe to put into a stylesheet: every character
+    outside a small safe set is a six-digit hex escape (``\\00000C ``), so that nothing in a
+    translation (a quote, a backslash, a line break, a form feed, ``*/``, ``</style>``) can end
+    the string, the declaration or the style element. A newline is a line break (``\\A``)."""
     if isinstance(text, Markup):  # escaped for HTML, but a stylesheet does not read entities
         text = text.unescape()
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
-    escaped = escaped.replace("<", "\\3C ").replace(">", "\\3E ")
+    escaped = "".join(c if c in CSS_SAFE else f"\\{ord(c):06X} " for c in str(text))
     return Markup(f'"{escaped}"')
 
 

@@ -71,14 +71,28 @@ class IndexEntry:
         return quote(self.path, safe="/+")  # iv.es+en.pdf stays readable
 
 
+#: the last second of 9999-12-31: later dates cannot be printed as YYYY-MM-DD
+MAX_EPOCH = 253402300799
+
+
+def source_date_epoch() -> dt.datetime | None:
+    """``SOURCE_DATE_EPOCH`` (reproducible builds: https://reproducible-builds.org/specs/
+    source-date-epoch/) as a UTC time, None when unset; the one place that reads it. A value
+    that is not whole seconds between 1970 and 9999 is a :class:`UsageError`."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return None
+    if not (epoch.isascii() and epoch.isdigit() and len(epoch) <= 12 and int(epoch) <= MAX_EPOCH):
+        raise UsageError(f"SOURCE_DATE_EPOCH must be seconds since 1970-01-01 (like 1763683200), "
+                         f"up to {MAX_EPOCH} (the end of 9999), not {epoch[:40]!r}")
+    return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+
+
 def build_date(path: Path) -> str:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else the file's modification date."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        if not epoch.isdigit():
-            raise UsageError(f"SOURCE_DATE_EPOCH must be seconds since 1970-01-01 (like 1763683200), "
-                             f"not {epoch!r}")
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date().isoformat()
+    when = source_date_epoch()
+    if when is not None:
+        return when.date().isoformat()
     return dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
 
 

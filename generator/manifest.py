@@ -13,11 +13,15 @@ quick.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import json
+import os
 import re
+import secrets
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +32,8 @@ from .content import Content, Route
 from .environment import versions
 from .html import fonts_for
 from .index import build_date
-from .output import handout_path
+from .errors import HandoutError
+from .output import handout_path, read_inside
 from .segments import units
 from .translation import SOURCE_LANGUAGE, catalog_path, from_content
 
@@ -38,7 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MANIFEST_NAME = "manifest.json"
 #: Bump when the manifest's layout or what goes into a hash changes.
-FORMAT = 2
+FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,19 @@ class Entry:
     inputs: str      # hash of everything the output is made from
     sha256: str      # hash of the PDF as written
     pages: int
+    #: keyed hash of the key, job, inputs, sha256 and pages (see :func:`seal`): set by the
+    #: build or merge that checked the PDF, so that an entry edited by hand is noticed
+    seal: str = ""
+
+
+#: a manifest larger than this is not one a build wrote (a full plan's is about 200 KB)
+MAX_MANIFEST_BYTES = 32 * 2**20
+HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+FIELDS = {"job": str, "inputs": str, "sha256": str, "pages": int, "seal": str}
+
+
+class ManifestError(ValueError):
+    """A manifest that is not as a build writes it."""
 
 
 @dataclass
@@ -59,15 +77,28 @@ class Manifest:
 
     @classmethod
     def load(cls, path: Path) -> Manifest:
-        """The manifest at ``path``; a missing or unreadable one is empty (all is rebuilt)."""
+        """The manifest at ``path``; a missing, unreadable or malformed one is empty (all is
+        rebuilt). It is read only if it is a regular file, not a link, of a sane size."""
         try:
-            data = json.loads(path.read_bytes())
-            if data.get("format") != FORMAT:
-                return cls({})
-            return cls({key: Entry(**value) for key, value in data["outputs"].items()},
-                       data.get("index", ""))
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return cls.parse(read_inside(path.parent, path.name, MAX_MANIFEST_BYTES))
+        except (OSError, HandoutError, ManifestError):
             return cls({})
+
+    @classmethod
+    def parse(cls, data: bytes) -> Manifest:
+        """Strictly: the layout a build writes, or :class:`ManifestError` saying what is not."""
+        try:
+            obj = json.loads(data)
+        except RecursionError:
+            raise ManifestError("not JSON a build writes (nested too deeply)") from None
+        except ValueError as exc:
+            raise ManifestError(f"not valid JSON ({exc})") from None
+        if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+            raise ManifestError(f"not a manifest of format {FORMAT}")
+        outputs, index = obj.get("outputs"), obj.get("index", "")
+        if not isinstance(outputs, dict) or not isinstance(index, str):
+            raise ManifestError("'outputs' must be an object and 'index' a string")
+        return cls({key: _entry(key, value) for key, value in outputs.items()}, index)
 
     def to_bytes(self) -> bytes:
         """Stable JSON: sorted, no clock time, so the same builds give the same manifest."""
@@ -75,10 +106,89 @@ class Manifest:
                 "outputs": {key: asdict(entry) for key, entry in sorted(self.entries.items())}}
         return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
+    def record(self, key: str, job: str, inputs: str, data: bytes, pages: int) -> Entry:
+        """Record a PDF that was checked just now, sealed with this machine's key."""
+        entry = Entry(job, inputs, hashlib.sha256(data).hexdigest(), pages)
+        self.entries[key] = entry = replace(entry, seal=seal(key, entry))
+        return entry
+
     def is_current(self, key: str, inputs: str, pdf: Path) -> bool:
-        """Whether the output at ``pdf`` was built from these inputs and is still as written."""
+        """Whether the output at ``pdf`` was built from these inputs and is still as written:
+        its entry is sealed with this machine's key (not edited by hand) and its bytes hash to
+        the recorded hash (not replaced or edited)."""
         entry = self.entries.get(key)
-        return entry is not None and entry.inputs == inputs and _file_digest(pdf) == entry.sha256
+        return (entry is not None and entry.inputs == inputs
+                and hmac.compare_digest(entry.seal, seal(key, entry))
+                and _file_digest(pdf) == entry.sha256)
+
+
+def _entry(key: object, value: object) -> Entry:
+    if not isinstance(key, str) or not isinstance(value, dict) or set(value) - set(FIELDS) \
+            or set(FIELDS) - set(value) - {"seal"}:
+        raise ManifestError(f"output {key!r}: an entry has exactly {', '.join(FIELDS)}")
+    for name, kind in FIELDS.items():
+        if name in value and (not isinstance(value[name], kind) or isinstance(value[name], bool)):
+            raise ManifestError(f"output {key!r}: {name} must be a {kind.__name__}")
+    if not (HEX64_RE.match(value["inputs"]) and HEX64_RE.match(value["sha256"])
+            and 0 < value["pages"] < 100_000 and len(value["job"]) < 1000 and len(key) < 1000):
+        raise ManifestError(f"output {key!r}: not an entry a build writes")
+    return Entry(**value)
+
+
+def seal(key: str, entry: Entry) -> str:
+    """A keyed hash (HMAC-SHA256) of an entry, with the key of this machine's user kept
+    outside every output folder (:func:`machine_key`)."""
+    message = json.dumps([key, entry.job, entry.inputs, entry.sha256, entry.pages]).encode("utf-8")
+    return hmac.new(machine_key(), message, hashlib.sha256).hexdigest()
+
+
+#: where the key of the manifests' seals is kept, unless HANDOUTS_KEY_FILE says otherwise
+def key_file() -> Path:
+    if os.environ.get("HANDOUTS_KEY_FILE"):
+        return Path(os.environ["HANDOUTS_KEY_FILE"])
+    state = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(state) / "handouts" / "manifest.key"
+
+
+@functools.cache
+def machine_key() -> bytes:
+    """32 random bytes made once per user and machine (mode 0600), outside any output folder,
+    so that whoever can write an output folder cannot seal an entry. Where it cannot be
+    kept (no writable home), entries are hashed without a key: a hand edit is still noticed."""
+    path = key_file()
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return b""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as fp:
+            fp.write(secrets.token_bytes(32))
+        try:
+            os.link(tmp, path)  # the first of two builds starting at once wins; both use its key
+        finally:
+            tmp.unlink()
+    except FileExistsError:
+        pass
+    except OSError:
+        return b""
+    try:
+        return _read_key(path)
+    except OSError:
+        return b""
+
+
+def _read_key(path: Path) -> bytes:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as fp:
+        key = fp.read(64)
+    if len(key) != 32:
+        raise OSError(f"{path}: not a key")
+    return key
 
 
 def _digest(*parts: object) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 
 from . import __version__
 from .environment import versions
 from .build import Result, output_key
+from .errors import UsageError
+from .index import source_date_epoch
 
 
 def is_incomplete(result: Result) -> bool:
@@ -69,10 +70,11 @@ def summary(results: list[Result], out_dir: Path, seconds: float) -> str:
 
 def started_at() -> str:
     """When the build started: from SOURCE_DATE_EPOCH when set (reproducible), else the clock."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    when = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch and epoch.isdigit() \
-        else dt.datetime.now(dt.timezone.utc)
-    return when.isoformat(timespec="seconds")
+    try:
+        when = source_date_epoch()
+    except UsageError:  # the build refuses it before doing anything, and says so
+        when = None
+    return (when or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
 
 
 def to_json(results: list[Result], out_dir: Path | None, exit_code: int, started: str,

@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 import gettext
 import io
+import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -174,19 +175,39 @@ def read_catalog(path: Path, language: str, data: bytes | None = None) -> Catalo
 
 
 def read_review(path: Path) -> Review:
-    """``review.toml`` beside a catalog: status, approved_by, approved_on."""
+    """``review.toml`` beside a catalog: status, approved_by, approved_on (a date). Anything
+    else (not UTF-8, a date-time, a number for a name) is a :class:`CatalogError` at its line:
+    that language's handouts fail, the others are built."""
     if not path.is_file():
         return Review("draft")
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
+        text = path.read_bytes().decode("utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"invalid TOML: {exc}", path) from None
-    status = data.get("status", "draft")
+        raise CatalogError(f"invalid TOML: {exc}", path, _toml_line(exc)) from None
+
+    def line(key: str) -> int | None:
+        return next((n for n, row in enumerate(text.splitlines(), 1)
+                     if row.split("=", 1)[0].strip() == key), None)
+
+    status, by, on = data.get("status", "draft"), data.get("approved_by"), data.get("approved_on")
     if status not in ("draft", "approved"):
-        raise CatalogError(f"status: must be 'draft' or 'approved', not {status!r}", path)
-    if status == "approved" and not (data.get("approved_by") and isinstance(data.get("approved_on"), dt.date)):
-        raise CatalogError("status: 'approved' needs approved_by and approved_on (a date)", path)
-    return Review(status, data.get("approved_by"), data.get("approved_on"))
+        raise CatalogError(f"status: must be 'draft' or 'approved', not {status!r}"[:300], path, line("status"))
+    if by is not None and not (isinstance(by, str) and by.strip()):
+        raise CatalogError("approved_by: must be the translator's name in quotes", path, line("approved_by"))
+    if on is not None and (isinstance(on, dt.datetime) or not isinstance(on, dt.date)):
+        raise CatalogError(f"approved_on: must be a date like 2026-11-21, not {on!r}"[:300], path,
+                           line("approved_on"))
+    if status == "approved" and not (by and on):
+        raise CatalogError("status: 'approved' needs approved_by and approved_on (a date)", path, line("status"))
+    return Review(status, by, on)
+
+
+def _toml_line(exc: tomllib.TOMLDecodeError) -> int | None:
+    match = re.search(r"at line (\d+)", str(exc))
+    return int(match.group(1)) if match else None
 
 
 def load_translator(locales: Path, language: str, expected: Iterable[str] = ()) -> Translator:

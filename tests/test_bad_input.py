@@ -28,6 +28,8 @@ EN, ES = Path("example/en/iv.pdf"), Path("example/es/iv.pdf")
 PO = "locales/es/LC_MESSAGES/messages.po"
 CLINIC = "content/clinics/example.toml"
 BLOCK = "content/shared/disclaimer.md"
+ROUTES = "content/routes.toml"
+REVIEW = "locales/es/review.toml"
 
 
 @pytest.fixture(scope="session")
@@ -138,6 +140,28 @@ CASES = {
     "placeholder the clinic does not define, in a translation": (
         lambda p: set_translation(p, "Chest pain.", "Dolor en el pecho; llame al {clinic_fax}."), (), 1,
         rf"{PO}:\d+: error: placeholder added or renamed in the translation: \{{clinic_fax\}}", [ES]),
+    "review.toml with a date-time": (
+        lambda p: (p.locales / "es" / "review.toml").write_text(
+            'status = "approved"\napproved_by = "A. Translator"\napproved_on = 2026-11-21T10:00:00\n'),
+        (), 1, rf"{REVIEW}:3: error: approved_on: must be a date like 2026-11-21", [ES]),
+    "review.toml not UTF-8": (
+        lambda p: (p.locales / "es" / "review.toml").write_bytes(b'status = "dr\xe4ft"\n'),
+        (), 1, rf"{REVIEW}: error: not UTF-8 text", [ES]),
+    "a number for a route title": (
+        lambda p: edit(p, ROUTES, 'title = "Ketamine IV infusion"', "title = 42"), (), 2,
+        rf"{ROUTES}:5: error: route 'iv': title must be text in quotes, not int 42", []),
+    "a block id leaving content/": (
+        lambda p: edit(p, ROUTES, '"iv/expect", ', '"../../../etc/passwd", '), (), 2,
+        rf"{ROUTES}:5: error: route 'iv': blocks must be a list of block ids", []),
+    "a control character in a route title (a TOML escape)": (
+        lambda p: edit(p, ROUTES, 'title = "Ketamine IV infusion"', 'title = "Ketamine IV\\finfusion"'),
+        (), 2, rf"{ROUTES}:5: error: route 'iv' title: control character U\+000C is not allowed", []),
+    "a form feed in content": (
+        lambda p: edit(p, BLOCK, "general facts.", "general\ffacts."), (), 2,
+        rf"{BLOCK}:10: error: control character U\+000C is not allowed", []),
+    "a C1 control character in a block title": (
+        lambda p: edit(p, BLOCK, 'title = "', 'title = "\u0085'), (), 2,
+        rf"{BLOCK}:3: error: control character U\+0085 is not allowed", []),
 }
 
 

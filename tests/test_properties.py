@@ -1,5 +1,7 @@
 """Properties over many generated inputs (hypothesis): Markdown survives segmenting and
-putting back, the translation checks never crash, and the fetcher never leaves its roots."""
+putting back, the translation checks never crash, the fetcher never leaves its roots, no
+string ends a CSS string, and no manifest key leaves the output folder."""
+import re
 from pathlib import Path
 from urllib.parse import urlsplit, unquote
 
@@ -7,8 +9,11 @@ from babel.messages.catalog import Catalog
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 import pytest
+import tinycss2
 
 from generator.errors import CatalogError
+from generator.html import css_string, page_label_css
+from generator.output import OutputError, UnsafePath, read_inside, write_inside
 from generator.gates import entry_problems
 from generator.pdf import AssetFetcher
 from generator.segments import render, units
@@ -136,3 +141,82 @@ def test_the_fetcher_never_reads_outside_its_roots(tree, prefix, folders, file):
     path = Path(unquote(urlsplit(response.url).path))
     assert path == path.resolve() and path.is_relative_to(tree.resolve()), url
     assert response.read() == b"inside", url
+
+
+@QUICK
+@given(st.text())
+@example("\f}body{display:none}")          # the form feed of the issue
+@example('"; } @page { content: "x')
+@example("a\\\r\n*/</style><script>")
+@example("\x00\x85\u2028")
+def test_no_string_ends_a_css_string(text):
+    """Whatever a translation says, it reaches the stylesheet as one string token holding
+    exactly that text (read with tinycss2, the parser WeasyPrint uses), inside a style
+    element that nothing can close."""
+    css = str(css_string(text))
+    assert "</" not in css.lower() and "*/" not in css and "\n" not in css and "\f" not in css
+    rules = tinycss2.parse_declaration_list(f"content: {css}; color: red", skip_whitespace=True)
+    assert [(d.type, d.name) for d in rules] == [("declaration", "content"), ("declaration", "color")]
+    tokens = [t for t in rules[0].value if t.type != "whitespace"]
+    assert [t.type for t in tokens] == ["string"]
+    assert tokens[0].value == text.replace("\x00", "\ufffd")
+
+
+@QUICK
+@given(st.text())
+@example("%(page)s")
+def test_a_page_label_is_strings_and_counters_only(label):
+    css = page_label_css(label + " %(page)s / %(pages)s")
+    tokens = [t for t in tinycss2.parse_component_value_list(css) if t.type != "whitespace"]
+    assert all(t.type == "string" or (t.type == "function" and t.name == "counter") for t in tokens)
+    printed = re.sub(r"%\((?:page|pages)\)s", "", label + " ").replace("\x00", "\ufffd") + " / "
+    assert "".join(t.value for t in tokens if t.type == "string") == printed
+
+
+@pytest.fixture(scope="module")
+def output_tree(tmp_path_factory) -> Path:
+    """out/ with a folder, a link to a folder outside it, a file link out, and a sibling."""
+    base = tmp_path_factory.mktemp("output")
+    out = base / "out"
+    (out / "example" / "es").mkdir(parents=True)
+    (base / "outside").mkdir()
+    (out / "away").symlink_to(base / "outside")
+    (out / "example" / "up").symlink_to(base)
+    (out / "example" / "es" / "iv.pdf").symlink_to(base / "outside" / "target.pdf")
+    (base / "out2").mkdir()
+    return out
+
+
+def _outside(base: Path, out: Path) -> list[Path]:
+    return sorted(p for p in base.rglob("*") if not p.is_relative_to(out))
+
+
+KEY_PART = st.sampled_from(["example", "es", "iv.pdf", "..", ".", "", "away", "up", "out2", "..%2f",
+                            "a\\b", "/", "manifest.json", "x\x00y", "~", "outside"])
+
+
+@QUICK
+@given(st.lists(KEY_PART, min_size=1, max_size=6).map("/".join) | st.text(max_size=30))
+@example("example/up/outside/evil.pdf")
+@example("away/evil.pdf")
+@example("example/es/iv.pdf")                     # a link in place of the file itself
+@example("../out2/evil.pdf")
+@example("/tmp/evil.pdf")
+def test_no_manifest_key_writes_or_reads_outside_the_output_folder(output_tree, key):
+    """Whatever a manifest's key says, a file is written (and read) inside the output folder,
+    after resolving every link, or the key is refused."""
+    base = output_tree.parent
+    before = _outside(base, output_tree)
+    try:
+        path = write_inside(output_tree, key, b"data")
+    except OutputError:  # refused, or a file where a folder would go (earlier examples')
+        pass
+    else:
+        assert path.resolve().is_relative_to(output_tree.resolve()), key
+        assert not path.is_symlink() and path.read_bytes() == b"data"
+        assert read_inside(output_tree, key, 100) == b"data"
+    assert _outside(base, output_tree) == before, key
+    try:
+        read_inside(output_tree, key, 100)
+    except (UnsafePath, OSError):
+        pass

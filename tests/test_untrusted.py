@@ -266,7 +266,8 @@ def test_translated_template_strings_are_escaped(project_copy, tmp_path):
     doc = compose(clinic, load_content(project_copy.content).routes["iv"], tr, project_copy.templates)
     assert "&lt;b&gt;Clínica&lt;/b&gt; &lt;img src=" in doc.html
     assert "<b>Clínica" not in doc.html and "<i>" not in doc.html
-    assert re.search(r'"Versión \\3C i\\3E [\d.]+\\3C /i\\3E  & más"', doc.html)  # the footer's CSS
+    assert re.search(r'"Versi\\0000F3 n \\00003C i\\00003E [\d.]+\\00003C /i\\00003E  \\000026  m\\0000E1 s"',
+                     doc.html)  # the footer's CSS
     pdf = render_pdf(doc)
     assert_nothing_embedded(pdf.data, tmp_path)
     text = pdf_text(tmp_path / "out.pdf")
