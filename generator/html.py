@@ -178,6 +178,8 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         draft_notice=tr.gettext(DRAFT_NOTICE), draft_notice_en=DRAFT_NOTICE,
         page_label_css=Markup(page_label_css(tr.gettext(PAGE_LABEL))),
         generator_version=__version__)
+    body = html.find("<body")
+    html = html[:body] + isolate_numbers(html[body:])
     leftover = PLACEHOLDER_RE.search(html)
     if leftover:  # every placeholder was checked above, so this is a bug in a template
         raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
@@ -216,9 +218,54 @@ def _check_placeholders(text: str, path: Path, line: int) -> None:
                         f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)})", path, line)
 
 
+#: Placeholders whose whole value is a number to dial: printed as one left-to-right unit.
+PHONE_FIELDS = ("clinic_phone", "after_hours_phone", "emergency_number", "crisis_line")
+#: Placeholders that are a number and its unit ("6 hours"): never broken across lines.
+QUANTITY_FIELDS = ("fasting_time", "clear_liquids_time", "stay_time")
+
+#: A number as printed in running text: digits, with separators only between digits
+#: ("1,500", "21.11.2026", "10:30", "503-555-0142"). A space never joins two numbers here;
+#: the clinic's numbers, which may hold spaces, are isolated whole where they are filled in.
+#: Digits inside a word ("5fb2af42", "H2O") belong to it and are left alone.
+NUMBER_IN_TEXT_RE = re.compile(r"(?<!\w)\d+(?:[.,:/\u00a0\u202f\u2011-]\d+)*(?!\w)")
+#: What the number pass leaves alone: tags, entities, placeholders, and the inside of
+#: elements that are already isolated (bdi), or not text (svg, style).
+_SKIP_RE = re.compile(r"<(bdi|svg|style|script)\b.*?</\1>|<[^>]*>|&#?\w+;|\{[a-z][a-z0-9_]*\}", re.S)
+
+
+def ltr(text: str, css_class: str = "num") -> Markup:
+    """``text`` (escaped) as a left-to-right isolate: its digits keep their order in
+    right-to-left text, and the Unicode bidi algorithm cannot reverse or split it."""
+    return Markup('<bdi dir="ltr" class="{}">{}</bdi>').format(css_class, text)
+
+
+def isolate_numbers(html: str) -> str:
+    """Wrap every number in the text of ``html`` in a left-to-right isolate (markup,
+    entities, placeholders and already isolated text are left as they are)."""
+    out, pos = [], 0
+    for skip in _SKIP_RE.finditer(html):
+        out.append(NUMBER_IN_TEXT_RE.sub(lambda m: ltr(m.group(0)), html[pos:skip.start()]))
+        out.append(skip.group(0))
+        pos = skip.end()
+    out.append(NUMBER_IN_TEXT_RE.sub(lambda m: ltr(m.group(0)), html[pos:]))
+    return "".join(out)
+
+
+def field_html(name: str, value: str) -> str:
+    """A placeholder's value as HTML: a number to dial isolated whole (it may hold spaces),
+    a quantity kept on one line, anything else escaped."""
+    if name in PHONE_FIELDS:
+        return ltr(value, "tel")
+    text = html_lib.escape(value)  # its numbers are isolated with the rest of the page's
+    if name in QUANTITY_FIELDS:
+        return f'<span class="quantity">{text}</span>'
+    return text
+
+
 def _fill(html: str, fields: dict[str, str]) -> str:
     """Put the clinic's values in; an unknown name stays (and is reported, never printed)."""
-    return PLACEHOLDER_RE.sub(lambda m: html_lib.escape(fields.get(m.group(1), m.group(0))), html)
+    return PLACEHOLDER_RE.sub(lambda m: field_html(m.group(1), fields[m.group(1)])
+                              if m.group(1) in fields else m.group(0), html)
 
 
 def css_string(text: str) -> Markup:
