@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import html as html_lib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from .errors import BrokenTranslation, CatalogError, ContentError
 from .placeholders import PLACEHOLDERS, values
 from .segments import PLACEHOLDER_RE, Fallback, chunks, placeholders, render
 from .translation import Translator
+from .verify import Expected, plain, safety_units
 
 
 def N_(message: str) -> str:
@@ -84,6 +86,8 @@ class HandoutDocument:
     asset_roots: tuple[Path, ...]
     #: units printed in English because their translation is missing (--allow-incomplete)
     fallbacks: tuple[str, ...] = ()
+    #: what the PDF must print (checked by generator/verify.py)
+    expected: Expected | None = None
 
 
 @dataclass(frozen=True)
@@ -106,9 +110,13 @@ class _RouteText:
         self.fields = values(clinic, route.id, tr)
         self.missing: list[MissingUnit] = []
         self.used: set[str] = set(tr.shared_ids)
+        #: the safety-critical units as printed (plain text), and where each comes from
+        self.safety: list[tuple[str, str]] = []
         sections = []
         for block in route.blocks:
-            translate = lambda unit, b=block: self.translate(unit.text, b.path, unit.line)  # noqa: E731
+            critical = safety_units(block)
+            translate = lambda unit, b=block, c=critical: self.translate(  # noqa: E731
+                unit.text, b.path, unit.line, unit.text in c)
             parts = tuple(Markup(self.fill(render(text, translate, line)))
                           for text, line in chunks(block.body, block.body_line))
             sections.append(Section(
@@ -128,13 +136,16 @@ class _RouteText:
                                     f"{len(broken)} broken entr{'y' if len(broken) == 1 else 'ies'}:\n"
                                     + "\n".join(f"  {p}" for p in broken), tr.path)
 
-    def translate(self, text: str, path: Path, line: int) -> str:
+    def translate(self, text: str, path: Path, line: int, critical: bool = False) -> str:
         _check_placeholders(text, path, line)
         self.used.add(text)
         translated = self.tr.unit(text)
         if translated is None:
             self.missing.append(MissingUnit(path, line, text))
-            return Fallback(text)
+            translated = Fallback(text)
+        if critical:
+            filled = PLACEHOLDER_RE.sub(lambda m: self.fields.get(m.group(1), m.group(0)), translated)
+            self.safety.append((plain(filled), f"{path.name}:{line}"))
         return translated  # its placeholders are checked against the source by the gates
 
     def fill(self, html: str) -> str:
@@ -185,7 +196,23 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
     return HandoutDocument(html=html, language=tr.html_lang,
                            fallbacks=tuple(m.describe("printed in English: ") for m in missing),
+                           expected=expectations(clinic, html, main, texts, allow_incomplete),
                            base_url=templates, asset_roots=(templates.resolve(), clinic.logo.resolve()))
+
+
+def expectations(clinic: Clinic, html: str, main: Text, texts: list[_RouteText],
+                 allow_incomplete: bool) -> Expected:
+    """What the PDF of ``html`` must print: the numbers to dial as often as the HTML has
+    them, the "Get help" heading, the safety-critical units."""
+    printed = Counter(html_lib.unescape(m.group(1)) for m in _DIAL_RE.finditer(html))
+    heading = next((section.title for section in main.sections
+                    if section.css_class == HELP_SECTION_CLASS), Markup())
+    return Expected(
+        numbers={"clinic_phone": clinic.phone, "after_hours_phone": clinic.after_hours_phone,
+                 "emergency_number": clinic.emergency_number, "crisis_line": clinic.crisis_line},
+        printed=dict(printed), help_heading=heading.striptags() or None,
+        safety=tuple(item for text in texts for item in text.safety),
+        allow_incomplete=allow_incomplete)
 
 
 def qr_svg(url: str) -> str:
@@ -217,6 +244,11 @@ def _check_placeholders(text: str, path: Path, line: int) -> None:
             raise ContentError(f"unknown placeholder {{{name}}} (known: "
                         f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)})", path, line)
 
+
+#: The section holding the numbers to call, whose heading they must share a page with.
+HELP_SECTION_CLASS = "block-get-help"
+#: A number to dial as the HTML prints it (from the template or a placeholder).
+_DIAL_RE = re.compile(r'<bdi dir="ltr" class="(?:[^"]* )?tel">([^<]*)</bdi>')
 
 #: Placeholders whose whole value is a number to dial: printed as one left-to-right unit.
 PHONE_FIELDS = ("clinic_phone", "after_hours_phone", "emergency_number", "crisis_line")

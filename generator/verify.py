@@ -1,0 +1,242 @@
+"""Stage 6: read each rendered PDF's own text back and check it against what was meant.
+
+The gates check what translators wrote; this checks what the patient reads. The text comes
+from poppler's ``pdftotext`` (a system dependency already; about 15 ms a handout, against
+1-4 s for the render), page by page, as a reader or screen reader gets it: digits in the
+order they are printed. Checked on every page:
+
+- each clinic number is printed as configured, as often as the HTML prints it, and never
+  reversed (``0142-555-503``, ``0321 7946 020``, ``2410-555-305``) or split across lines;
+- the clinic's, the emergency and the crisis numbers are on page 1 and on the page of the
+  "Get help" heading;
+- every unit marked as safety-critical in the content (front matter ``safety``) is printed;
+- no placeholder syntax (``{x}``, ``%(x)s``), HTML entity, U+FFFD, or ``[EN]`` (unless
+  built with ``--allow-incomplete``).
+"""
+from __future__ import annotations
+
+import html as html_lib
+import re
+import subprocess
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+from .content import Block
+from .errors import RenderError
+from .segments import MD, units
+
+#: The fields whose values are the numbers a patient dials.
+URGENT_FIELDS = ("clinic_phone", "emergency_number", "crisis_line")
+#: The least share of a unit's words that must be read back where it is printed, when
+#: poppler's text is not the source's (Arabic ligatures, Devanagari conjuncts); a unit of
+#: three words or more may always miss one.
+MIN_MATCH = 0.85
+FORBIDDEN = (
+    (re.compile(r"\{[^\W\d]\w*\}"), "placeholder syntax"),
+    (re.compile(r"%\(\w+\)[a-z]"), "a format field"),
+    (re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]{1,31});"), "an HTML entity"),
+    (re.compile("\ufffd"), "U+FFFD (a character that could not be decoded)"),
+)
+UNTRANSLATED_MARK = "[EN]"
+
+
+class VerificationError(RenderError):
+    """The PDF does not say what its HTML meant (a failed handout; its previous PDF stays)."""
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a handout must print, from the HTML it was rendered from."""
+    #: the clinic's numbers: field -> value
+    numbers: dict[str, str]
+    #: value -> how many times the HTML prints it (as a number to dial)
+    printed: dict[str, int]
+    #: the "Get help" section's heading as printed (plain text); None: the handout has none
+    help_heading: str | None
+    #: the safety-critical units as printed (plain text), with where they come from
+    safety: tuple[tuple[str, str], ...] = ()
+    allow_incomplete: bool = False
+
+
+def safety_units(block: Block) -> set[str]:
+    """The source texts of a block's safety-critical units: each marked unit, and for a
+    marked heading every unit under it up to the next heading."""
+    marked, covering = set(), False
+    for unit in units(block.body):
+        if unit.kind == "heading":
+            covering = unit.text in block.safety
+        if covering or unit.text in block.safety:
+            marked.add(unit.text)
+    return marked
+
+
+def plain(markdown_inline: str) -> str:
+    """A unit's inline Markdown as the text a reader sees (marks and links dropped)."""
+    rendered = MD.renderInline(markdown_inline)
+    return html_lib.unescape(re.sub(r"<[^>]*>", "", rendered))
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    """Each page's text, as poppler reads it (reading order; digits in printed order)."""
+    try:
+        proc = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf,
+                              capture_output=True, timeout=60)
+    except FileNotFoundError:
+        raise VerificationError("pdftotext is not installed (Debian package poppler-utils); it is "
+                                "needed to check what a PDF prints") from None
+    if proc.returncode:
+        raise VerificationError(f"pdftotext cannot read the PDF: "
+                                f"{proc.stderr.decode('utf-8', 'replace').strip()}")
+    pages = proc.stdout.decode("utf-8", errors="replace").split("\f")
+    return pages[:-1] if len(pages) > 1 and not pages[-1].strip() else pages
+
+
+def _clean(text: str) -> str:
+    """Text without format characters (poppler marks right-to-left runs with U+202A-U+202C),
+    no-break spaces as spaces, and words hyphenated at a line's end joined again."""
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf").replace("\u00a0", " ")
+    return re.sub(r"(\w)[-\u2010]\n(\w)", r"\1\2", text)
+
+
+#: What may stand between two digit groups of a number as read back: up to three characters
+#: that are neither digits nor letters (a space, a hyphen, a bracket, a line break).
+_GAP = r"[^\w]{0,3}"
+
+
+def _groups_pattern(groups: list[str]) -> re.Pattern:
+    return re.compile(r"(?<![\d])" + _GAP.join(re.escape(g) for g in groups) + r"(?![\d])")
+
+
+def wrong_forms(value: str, page: str) -> list[tuple[str, str]]:
+    """How a number is misprinted on a page: its digit groups in reverse order (the bidi
+    algorithm in right-to-left text), every character reversed (an override character), or
+    split over two lines. (what, the text found) for each."""
+    groups = re.findall(r"\d+", value)
+    found = []
+    if len(groups) > 1 and groups != groups[::-1]:
+        found += [("with its digit groups reversed", m.group(0))
+                  for m in _groups_pattern(groups[::-1]).finditer(page)]
+    if len("".join(groups)) >= 5 and value[::-1] != value:
+        found += [("reversed", m.group(0)) for m in re.finditer(
+            r"(?<![\d])" + re.escape(value[::-1]) + r"(?![\d])", page)]
+    if len(groups) > 1:
+        found += [("split over two lines", m.group(0))
+                  for m in _groups_pattern(groups).finditer(page) if "\n" in m.group(0)]
+    return found
+
+
+def _count(value: str, text: str) -> int:
+    return len(re.findall(r"(?<![\d])" + re.escape(value) + r"(?![\d])", text))
+
+
+def letters(text: str) -> str:
+    """Text reduced to what survives any PDF's extraction: letters and digits, casefolded,
+    without marks, spaces or punctuation (so that line breaks inside a word, as in Korean,
+    and vowel signs poppler puts in visual order, as in Hindi, do not matter)."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold()
+                   if unicodedata.category(c)[0] in "LN")
+
+
+def printed(unit: str, text: str) -> bool:
+    """Whether a unit (plain text) is printed in ``text`` (reduced by :func:`letters`): as it
+    is, or, where poppler reorders what it reads (Arabic runs around punctuation, the
+    letters of Arabic ligatures and Devanagari conjuncts), with nearly all of its words
+    found, each as written or with its letters in another order, close to one another."""
+    wanted = letters(unit)
+    if not wanted or wanted in text:
+        return True
+    start = _best_offset(wanted, text)
+    if start is None:
+        return False
+    window = text[max(start - 2 * len(wanted), 0):start + 3 * len(wanted)]
+    words = [w for w in map(letters, unit.split()) if w]
+    found = sum(1 for word in words if word in window or _anagram_in(word, window))
+    return found >= len(words) - max(int(len(words) * (1 - MIN_MATCH)), len(words) >= 3)
+
+
+def _anagram_in(word: str, text: str) -> bool:
+    """Whether ``text`` holds ``word``'s letters, in any order, side by side."""
+    wanted, size = sorted(word), len(word)
+    return any(sorted(text[i:i + size]) == wanted for i in range(len(text) - size + 1))
+
+
+def _best_offset(wanted: str, text: str) -> int | None:
+    """Where in ``text`` most of ``wanted``'s letter pairs line up (votes per offset)."""
+    where: dict[str, list[int]] = {}
+    for j in range(len(wanted) - 1):
+        where.setdefault(wanted[j:j + 2], []).append(j)
+    votes: Counter = Counter()
+    for i in range(len(text) - 1):
+        for j in where.get(text[i:i + 2], ()):
+            votes[i - j] += 1
+    return votes.most_common(1)[0][0] if votes else None
+
+
+def verify(pdf: bytes, expected: Expected) -> list[str]:
+    """What the PDF prints differently from what was meant; [] when it prints it all."""
+    pages = [_clean(page) for page in page_texts(pdf)]
+    return [*_number_problems(pages, expected), *_urgent_problems(pages, expected),
+            *_safety_problems(pages, expected), *_forbidden_problems(pages, expected)]
+
+
+def _number_problems(pages: list[str], expected: Expected) -> list[str]:
+    found = []
+    for value, times in expected.printed.items():
+        counts = [_count(value, page) for page in pages]
+        if sum(counts) != times:
+            where = ", ".join(f"page {n}: {c}" for n, c in enumerate(counts, 1))
+            found.append(f"the number {value} should be printed {times} time(s) as configured; "
+                         f"found {sum(counts)} ({where})")
+        for n, page in enumerate(pages, 1):
+            found += [f"page {n}: the number {value} is printed {what}: {text!r}"
+                      for what, text in wrong_forms(value, page)]
+    return found
+
+
+def _urgent_problems(pages: list[str], expected: Expected) -> list[str]:
+    found, help_pages = [], []
+    if expected.help_heading is not None:
+        help_pages = [n for n, page in enumerate(pages, 1)
+                      if printed(expected.help_heading, letters(page))]
+        if not help_pages:
+            found.append(f"the heading {expected.help_heading!r} is printed on no page")
+    for n in sorted({1, *help_pages[:1]}):
+        for field in URGENT_FIELDS:
+            value = expected.numbers[field]
+            if _count(value, pages[n - 1]) == 0:
+                where = "page 1" if n == 1 else f"page {n} (the page of {expected.help_heading!r})"
+                found.append(f"{where}: expected the {field.replace('_', ' ')} {value}; it is not "
+                             "printed there")
+    return found
+
+
+def _safety_problems(pages: list[str], expected: Expected) -> list[str]:
+    text = letters("\n".join(pages))
+    return [f"the safety-critical unit {unit!r} ({source}) is not printed in full"
+            for unit, source in expected.safety if not printed(unit, text)]
+
+
+def _forbidden_problems(pages: list[str], expected: Expected) -> list[str]:
+    found = []
+    for n, page in enumerate(pages, 1):
+        for pattern, what in FORBIDDEN:
+            match = pattern.search(page)
+            if match:
+                found.append(f"page {n}: {what} is printed: {_context(page, match)!r}")
+        if UNTRANSLATED_MARK in page and not expected.allow_incomplete:
+            found.append(f"page {n}: untranslated text ({UNTRANSLATED_MARK}) is printed, and the "
+                         "handout was not built with --allow-incomplete")
+    return found
+
+
+def _context(text: str, match: re.Match) -> str:
+    return " ".join(text[max(match.start() - 30, 0):match.end() + 30].split())
+
+
+def check_pdf(pdf: bytes, expected: Expected, name: str) -> None:
+    """Raise :class:`VerificationError` naming the handout if the PDF is not as meant."""
+    problems = verify(pdf, expected)
+    if problems:
+        raise VerificationError(f"{name}: the PDF does not print what was meant:\n"
+                                + "\n".join(f"  {p}" for p in problems))
