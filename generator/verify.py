@@ -21,10 +21,13 @@ import subprocess
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
-from .content import Block
-from .errors import RenderError
+from .content import Block, load_content
+from .errors import HandoutError, RenderError, UsageError
+from .project import Project
 from .segments import MD, units
+from .translation import Translators
 
 #: The fields whose values are the numbers a patient dials.
 URGENT_FIELDS = ("clinic_phone", "emergency_number", "crisis_line")
@@ -240,3 +243,32 @@ def check_pdf(pdf: bytes, expected: Expected, name: str) -> None:
     if problems:
         raise VerificationError(f"{name}: the PDF does not print what was meant:\n"
                                 + "\n".join(f"  {p}" for p in problems))
+
+
+def verify_files(project: Project, paths: list[Path], allow_incomplete: bool = False) -> dict[Path, list[str]]:
+    """``handouts verify``: check PDFs already built against what their inputs mean now.
+
+    Each path is ``<output>/<clinic>/<language>/<file>`` as the build writes it; the clinic's
+    values come from its file. Returns each path's problems ([] when it is as meant).
+    """
+    from .build import compose_job, load_clinics, plan  # the build imports this module
+    wanted = {}
+    for path in paths:
+        if len(path.parts) < 3 or path.suffix != ".pdf":
+            raise UsageError(f"not a handout: expected handouts/<clinic>/<language>/<file>.pdf", path)
+        wanted[path] = (path.parts[-3], path.parts[-2], path.name)
+    clinics = {c.id: c for c in load_clinics(project, sorted({c for c, _, _ in wanted.values()}))}
+    content = load_content(project.content)
+    translators = Translators(project.locales)
+    jobs = {(job.clinic.id, job.language, job.filename): job for job in plan(list(clinics.values()))}
+    results: dict[Path, list[str]] = {}
+    for path, key in wanted.items():
+        job = jobs.get(key)
+        if job is None:
+            raise UsageError(f"clinic '{key[0]}' has no handout {key[1]}/{key[2]}", path)
+        try:
+            doc = compose_job(job, content, translators, project.templates, allow_incomplete)
+            results[path] = verify(path.read_bytes(), doc.expected)
+        except (HandoutError, OSError) as exc:
+            results[path] = [str(exc)]
+    return results
