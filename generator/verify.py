@@ -36,7 +36,8 @@ URGENT_FIELDS = ("clinic_phone", "emergency_number", "crisis_line")
 #: three words or more may always miss one.
 MIN_MATCH = 0.85
 FORBIDDEN = (
-    (re.compile(r"\{[^\W\d]\w*\}"), "placeholder syntax"),
+    # two braces on one line: poppler may mirror them or move them about in right-to-left text
+    (re.compile(r"[{}][^{}\n]{1,40}[{}]"), "placeholder syntax"),
     (re.compile(r"%\(\w+\)[a-z]"), "a format field"),
     (re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]{1,31});"), "an HTML entity"),
     (re.compile("\ufffd"), "U+FFFD (a character that could not be decoded)"),
@@ -224,9 +225,8 @@ def _forbidden_problems(pages: list[str], expected: Expected) -> list[str]:
     found = []
     for n, page in enumerate(pages, 1):
         for pattern, what in FORBIDDEN:
-            match = pattern.search(page)
-            if match:
-                found.append(f"page {n}: {what} is printed: {_context(page, match)!r}")
+            found += [f"page {n}: {what} is printed: {_context(page, match)!r}"
+                      for match in list(pattern.finditer(page))[:5]]
         if UNTRANSLATED_MARK in page and not expected.allow_incomplete:
             found.append(f"page {n}: untranslated text ({UNTRANSLATED_MARK}) is printed, and the "
                          "handout was not built with --allow-incomplete")
