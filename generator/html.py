@@ -176,7 +176,7 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
     env.install_gettext_callables(lambda message: escape(tr.gettext(message)),
                                   lambda singular, plural, n: escape(tr.ngettext(singular, plural, n)),
                                   newstyle=True)
-    html = env.get_template("handout.html").render(
+    fields = dict(
         lang=tr.html_lang, dir=tr.direction, page_title=f"{main.title} – {clinic.name}",
         edition=edition, texts=[t.text for t in texts], main=main,
         font_family=Markup(font_family(tr.language, second.language if second else None)),
@@ -189,6 +189,11 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         draft_notice=tr.gettext(DRAFT_NOTICE), draft_notice_en=DRAFT_NOTICE,
         page_label_css=Markup(page_label_css(tr.gettext(PAGE_LABEL))),
         generator_version=__version__)
+    try:
+        html = env.get_template("handout.html").render(**fields)
+    except (ValueError, TypeError, KeyError) as exc:  # the gates stop these first
+        raise CatalogError(f"a translated template string of '{tr.language}' cannot be filled "
+                           f"in ({type(exc).__name__}: {exc}); run 'handouts check'", tr.path) from None
     body = html.find("<body")
     html = html[:body] + isolate_numbers(html[body:])
     leftover = PLACEHOLDER_RE.search(html)
