@@ -19,6 +19,7 @@ from babel.messages.catalog import Catalog
 from markdown_it import MarkdownIt
 
 from .errors import format_diagnostic
+from .placeholders import KINDS
 from .plurals import mismatch, preferred, recognised
 from .segments import LINK_SCHEMES, allowed_link, links
 
@@ -37,10 +38,11 @@ class Problem:
     line: int | None
     message: str
     msgid: str | None = None
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = f" (msgid {self.msgid!r})" if self.msgid is not None else ""
-        return format_diagnostic("error", self.message + where, self.path, self.line)
+        return format_diagnostic(self.severity, self.message + where, self.path, self.line)
 
 
 def _fields(pattern: re.Pattern, text: str) -> Counter:
@@ -215,6 +217,47 @@ def entry_problems(msgid: str, msgstr: str, formatted: bool = False) -> list[str
     if source_numbers != target_numbers:
         found.append(f"numbers differ: {sorted(source_numbers.elements()) or 'none'} in the source, "
                      f"{sorted(target_numbers.elements()) or 'none'} in the translation")
+    return found
+
+
+#: A translator's flag (as Weblate's) for a translation meant to be the same as its source.
+SAME_FLAG = "ignore-same"
+
+
+def unchanged_warning(msgid: str, msgstr: str, flags: set[str]) -> list[str]:
+    """A translation identical to its English source (with letters in it) is likely left
+    untranslated; ``#, ignore-same`` above the entry says it is meant."""
+    words = PERCENT_FIELD_RE.sub("", BRACE_FIELD_RE.sub("", msgid))
+    if msgstr != msgid or SAME_FLAG in flags or not re.search(r"[^\W\d_]{2}", words):
+        return []
+    return [f"the translation is the same as the English source; translate it, or add "
+            f"'#, {SAME_FLAG}' above the entry if it is meant"]
+
+
+def reordered_warning(msgid: str, msgstr: str) -> list[str]:
+    """Placeholders of one kind (two phone numbers, two times) in another order than the
+    source: a swap changes who the patient calls."""
+    found = []
+    for kind in sorted(set(KINDS.values())):
+        def order(text: str) -> list[str]:
+            return [m.group(1) for m in re.finditer(r"\{([a-z][a-z0-9_]*)\}", text) if KINDS.get(m.group(1)) == kind]
+        source, target = order(msgid), order(msgstr)
+        if sorted(source) == sorted(target) and source != target:
+            found.append(f"the {kind} placeholders are in another order than in the source "
+                         f"({', '.join(source)} in the source, {', '.join(target)} in the "
+                         "translation): check that each sentence still names the right one")
+    return found
+
+
+def entry_warnings(path: Path | None, catalog: Catalog) -> list[Problem]:
+    """What a reviewer must look at in a catalog, without stopping a build."""
+    found = []
+    for message in catalog:
+        if not message.id or message.fuzzy or isinstance(message.id, tuple) or not message.string:
+            continue
+        for text in [*unchanged_warning(message.id, message.string, set(message.flags)),
+                     *reordered_warning(message.id, message.string)]:
+            found.append(Problem(path, message.lineno, text, message.id, "warning"))
     return found
 
 

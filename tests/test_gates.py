@@ -264,3 +264,29 @@ def test_a_lone_percent_in_a_template_string_fails_only_that_language(project_co
                      proc.stderr), proc.stderr
     assert (project_copy.root / "handouts/example/fr/iv.pdf").is_file()
     assert not (project_copy.root / "handouts/example/es/iv.pdf").exists()
+
+
+def test_a_translation_identical_to_english_is_a_warning_unless_flagged(project_copy):
+    from generator.gates import entry_warnings
+    po = project_copy.root / PO
+    _edit_catalog(project_copy, "Chest pain.", "Chest pain.")
+    catalog = read_po(po.open("rb"))
+    line = catalog.get("Chest pain.").lineno
+    warnings = [str(w) for w in entry_warnings(po, catalog)]
+    assert any(re.search(rf"messages\.po:{line}: warning: the translation is the same as the English "
+                         r"source.*\(msgid 'Chest pain\.'\)", w) for w in warnings), warnings
+    po.write_text(po.read_text("utf-8").replace('msgid "Chest pain."', '#, ignore-same\nmsgid "Chest pain."'),
+                  "utf-8")
+    assert not any("Chest pain." in str(w) for w in entry_warnings(po, read_po(po.open("rb"))))
+
+
+@pytest.mark.parametrize("translation, warned", [
+    ("De noche llame al {after_hours_phone}. De día, al {clinic_phone}.", True),
+    ("Llame al {clinic_phone}. De noche, al {after_hours_phone}.", False),
+])
+def test_placeholders_of_one_kind_in_another_order_are_a_warning(translation, warned):
+    from generator.gates import reordered_warning
+    found = reordered_warning("Call {clinic_phone}. At night, call {after_hours_phone}.", translation)
+    assert bool(found) == warned
+    if warned:
+        assert "phone number placeholders are in another order" in found[0]
