@@ -201,12 +201,20 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
     return HandoutDocument(html=html, language=tr.html_lang,
                            fallbacks=tuple(m.describe("printed in English: ") for m in missing),
-                           expected=expectations(clinic, html, main, texts, allow_incomplete),
+                           expected=expectations(clinic, html, main, texts, allow_incomplete,
+                                                 furniture=_furniture(fields, tr)),
                            base_url=templates, asset_roots=(templates.resolve(), clinic.logo.resolve()))
 
 
+def _furniture(fields: dict, tr: Translator) -> tuple[str, ...]:
+    """What the page margins print (stylesheet content, which the HTML does not hold)."""
+    return (fields["main"].title, tr.gettext("Version %(version)s"), fields["version"],
+            tr.gettext("Reviewed %(date)s"), fields["reviewed"], tr.gettext(PAGE_LABEL),
+            *((fields["draft_notice"], fields["draft_notice_en"]) if fields["draft"] else ()))
+
+
 def expectations(clinic: Clinic, html: str, main: Text, texts: list[_RouteText],
-                 allow_incomplete: bool) -> Expected:
+                 allow_incomplete: bool, furniture: tuple[str, ...] = ()) -> Expected:
     """What the PDF of ``html`` must print: the numbers to dial as often as the HTML has
     them, the "Get help" heading, the safety-critical units."""
     printed = Counter(html_lib.unescape(m.group(1)) for m in _DIAL_RE.finditer(html))
@@ -217,7 +225,7 @@ def expectations(clinic: Clinic, html: str, main: Text, texts: list[_RouteText],
                  "emergency_number": clinic.emergency_number, "crisis_line": clinic.crisis_line},
         printed=dict(printed), help_heading=heading.striptags() or None,
         safety=tuple(item for text in texts for item in text.safety),
-        allow_incomplete=allow_incomplete)
+        allow_incomplete=allow_incomplete, furniture=furniture)
 
 
 def qr_svg(url: str) -> str:

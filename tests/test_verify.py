@@ -123,6 +123,15 @@ def test_reading_back_tolerates_extraction_quirks_but_not_a_missing_unit():
     assert printed("본인이나 함께 있는 사람이 즉시 전화하십시오", page)
     assert not printed("Trouble breathing.", page)
     assert not printed("साँस लेने में तकलीफ़।", page)
+    # poppler's Hindi drops nukta consonants and adds letters: read back as it really does
+    assert printed("अपनी अगली विज़िट का इंतज़ार न करें।", "कसतह911अपनअगकलवटकइतरनकरसशनकबद")
+    assert not printed("अपनी अगली विज़िट का इंतज़ार न करें।", "कसतह911अपनकरसशनकबद")
+    # a unit cut by a page break, with the page's footer and header in between
+    furniture = letters("Ketamine IV infusion · Version 1.0.0 · Page 1 of 2 Draft translation")
+    split = letters("Call right away if you or someone") + furniture + letters("with you notices:")
+    assert printed("Call right away if you or someone with you notices:", split, gap=len(furniture))
+    assert not printed("Call right away if you or someone with you notices:", letters("Call right away if"),
+                       gap=len(furniture))
 
 
 def test_a_build_whose_pdf_fails_verification_keeps_the_previous_pdf(project_copy, tmp_path):
