@@ -24,6 +24,7 @@ from .plurals import mismatch, preferred, recognised
 from .segments import LINK_SCHEMES, allowed_link, links
 
 BRACE_FIELD_RE = re.compile(r"\{[a-z][a-z0-9_]*\}")
+BRACE_NAME_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 PERCENT_FIELD_RE = re.compile(r"%\([a-z_]+\)[sd]|%[sd]")
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 #: With raw HTML switched on and every link target kept, so that HTML and javascript:,
@@ -239,9 +240,7 @@ def reordered_warning(msgid: str, msgstr: str) -> list[str]:
     source: a swap changes who the patient calls."""
     found = []
     for kind in sorted(set(KINDS.values())):
-        def order(text: str) -> list[str]:
-            return [m.group(1) for m in re.finditer(r"\{([a-z][a-z0-9_]*)\}", text) if KINDS.get(m.group(1)) == kind]
-        source, target = order(msgid), order(msgstr)
+        source, target = _of_kind(msgid, kind), _of_kind(msgstr, kind)
         if sorted(source) == sorted(target) and source != target:
             found.append(f"the {kind} placeholders are in another order than in the source "
                          f"({', '.join(source)} in the source, {', '.join(target)} in the "
@@ -249,11 +248,16 @@ def reordered_warning(msgid: str, msgstr: str) -> list[str]:
     return found
 
 
+def _of_kind(text: str, kind: str) -> list[str]:
+    return [name for name in BRACE_NAME_RE.findall(text) if KINDS.get(name) == kind]
+
+
 def entry_warnings(path: Path | None, catalog: Catalog) -> list[Problem]:
     """What a reviewer must look at in a catalog, without stopping a build."""
     found = []
     for message in catalog:
-        if not message.id or message.fuzzy or isinstance(message.id, tuple) or not message.string:
+        if not isinstance(message.id, str) or not isinstance(message.string, str) \
+                or not message.id or not message.string or message.fuzzy:
             continue
         for text in [*unchanged_warning(message.id, message.string, set(message.flags)),
                      *reordered_warning(message.id, message.string)]:

@@ -6,17 +6,17 @@ bidi algorithm (``0142-555-503``) or by an override character reads back reverse
 from __future__ import annotations
 
 import dataclasses
+import io
 import subprocess
 
 import pytest
 from pypdf import PdfReader
-import io
 
 from generator.build import compose_job, load_clinics, plan
+from generator.content import load_content
 from generator.html import HandoutDocument, isolate_numbers
 from generator.pdf import render_pdf
 from generator.translation import Translators
-from generator.content import load_content
 
 NUMBERS = {
     "example": {"503-555-0142": "0142-555-503", "503-555-0199": "0199-555-503"},

@@ -17,7 +17,14 @@ from generator.errors import ContentError
 from generator.html import HandoutDocument
 from generator.pdf import render_pdf
 from generator.translation import Translators
-from generator.verify import check_pdf, VerificationError, letters, printed, safety_units, verify
+from generator.verify import (
+    VerificationError,
+    check_pdf,
+    letters,
+    printed,
+    safety_units,
+    verify,
+)
 
 from .conftest import run_cli
 
