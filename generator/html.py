@@ -207,10 +207,12 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
 
 
 def _furniture(fields: dict, tr: Translator) -> tuple[str, ...]:
-    """What the page margins print (stylesheet content, which the HTML does not hold)."""
-    return (fields["main"].title, tr.gettext("Version %(version)s"), fields["version"],
-            tr.gettext("Reviewed %(date)s"), fields["reviewed"], tr.gettext(PAGE_LABEL),
-            *((fields["draft_notice"], fields["draft_notice_en"]) if fields["draft"] else ()))
+    """What the page margins print (stylesheet content, which the HTML does not hold): the
+    footer, the page label, the draft notice."""
+    footer = " ".join([fields["main"].title, tr.gettext("Version %(version)s") % {"version": fields["version"]},
+                       tr.gettext("Reviewed %(date)s") % {"date": fields["reviewed"]}])
+    notices = (fields["draft_notice"], fields["draft_notice_en"]) if fields["draft"] else ()
+    return (footer, tr.gettext(PAGE_LABEL), *notices)
 
 
 def expectations(clinic: Clinic, html: str, main: Text, texts: list[_RouteText],

@@ -24,6 +24,7 @@ from generator.verify import (
     printed,
     safety_units,
     verify,
+    without_furniture,
 )
 
 from .conftest import run_cli
@@ -119,7 +120,7 @@ def test_safety_marks_cover_a_headings_section(project):
 def test_a_safety_mark_must_name_a_unit(project_copy):
     path = project_copy.content / "shared/after.md"
     text = re.sub(r"(?m)^safety = .*\n", "", path.read_text())
-    path.write_text(text.replace('review_due = 2027-11-21\n', 'review_due = 2027-11-21\nsafety = ["Do not driv"]\n', 1))
+    path.write_text(text.replace('id = "shared/after"\n', 'id = "shared/after"\nsafety = ["Do not driv"]\n', 1))
     with pytest.raises(ContentError, match=r"after\.md:\d+: error: safety: 'Do not driv' is not a unit"):
         load_content(project_copy.content)
 
@@ -134,11 +135,12 @@ def test_reading_back_tolerates_extraction_quirks_but_not_a_missing_unit():
     assert printed("अपनी अगली विज़िट का इंतज़ार न करें।", "कसतह911अपनअगकलवटकइतरनकरसशनकबद")
     assert not printed("अपनी अगली विज़िट का इंतज़ार न करें।", "कसतह911अपनकरसशनकबद")
     # a unit cut by a page break, with the page's footer and header in between
-    furniture = letters("Ketamine IV infusion · Version 1.0.0 · Page 1 of 2 Draft translation")
-    split = letters("Call right away if you or someone") + furniture + letters("with you notices:")
-    assert printed("Call right away if you or someone with you notices:", split, gap=len(furniture))
-    assert not printed("Call right away if you or someone with you notices:", letters("Call right away if"),
-                       gap=len(furniture))
+    furniture = ("Ketamine IV infusion Version 1.0.0 Reviewed November 21, 2026", "Page %(page)s of %(pages)s",
+                 "Draft translation, not yet checked by a medical translator")
+    split = letters("Call right away if you or someone\nKetamine IV infusion · Version 1.0.0 · Reviewed "
+                    "November 21, 2026\nPage 1 of 2\nDraft translation, not yet checked by a medical "
+                    "translator\nwith you notices:")
+    assert without_furniture(split, furniture) == letters("Call right away if you or someone with you notices:")
 
 
 def test_a_build_whose_pdf_fails_verification_keeps_the_previous_pdf(project_copy, tmp_path):
