@@ -136,7 +136,8 @@ def test_reading_back_tolerates_extraction_quirks_but_not_a_missing_unit():
     assert not printed("अपनी अगली विज़िट का इंतज़ार न करें।", "कसतह911अपनकरसशनकबद")
     # the same words elsewhere (side effects) do not hide where the unit really is
     decoy = letters("साँस क्लिेनिे में तकक्लिीफ़। उक्लिझनि या भ्रम, जो ठीक न हो। ")
-    assert printed("बहुत ज़्यादा उलझन या भ्रम।", decoy + letters("बोक्लिते समय। बहुत ज़्यादा उक्लिझनि या भ्रम।"))
+    filler = letters("मूत्राशय की समस्याएं। नींद न आना। याददाश्त की समस्याएं। " * 4)
+    assert printed("बहुत ज़्यादा उलझन या भ्रम।", decoy + filler + letters("बहुत ज़्यादा उक्लिझनि या भ्रम।"))
     assert not printed("बहुत ज़्यादा उलझन या भ्रम।", decoy)
     # a unit cut by a page break, with the page's footer and header in between
     furniture = ("Ketamine IV infusion Version 1.0.0 Reviewed November 21, 2026", "Page %(page)s of %(pages)s",
