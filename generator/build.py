@@ -199,7 +199,7 @@ def _render_job(job: Job) -> tuple[Outcome, float]:
         doc = compose_job(job, _worker["content"], _worker["translators"], _worker["project"].templates,
                           allow_incomplete)
         pdf = render_pdf(doc, time_limit)
-        check_pdf(pdf.data, doc.expected, job.name)  # stage 6: what it prints is what was meant
+        check_pdf(pdf.data, doc.expected, job.name, pdf.overflows)  # stage 6: as meant?
         outcome: Outcome = (pdf.data, pdf.pages, [*doc.fallbacks, *pdf.warnings],
                             [*pdf.overflows, *_over_budget(job, pdf.pages)])
     except HandoutError as exc:

@@ -268,14 +268,16 @@ def _context(text: str, match: re.Match) -> str:
     return " ".join(text[max(match.start() - 30, 0):match.end() + 30].split())
 
 
-def check_pdf(pdf: bytes, expected: Expected | None, name: str) -> None:
-    """Raise :class:`VerificationError` naming the handout if the PDF is not as meant."""
+def check_pdf(pdf: bytes, expected: Expected | None, name: str, layout: tuple[str, ...] = ()) -> None:
+    """Raise :class:`VerificationError` naming the handout if the PDF is not as meant;
+    ``layout``: what the layout check found (text out of its box), often the reason."""
     if expected is None:  # a document not composed by html.compose
         raise VerificationError(f"{name}: nothing says what the PDF should print")
     problems = verify(pdf, expected)
     if problems:
         raise VerificationError(f"{name}: the PDF does not print what was meant:\n"
-                                + "\n".join(f"  {p}" for p in problems))
+                                + "\n".join(f"  {p}" for p in problems)
+                                + "".join(f"\n  (layout) {line}" for line in layout))
 
 
 def verify_files(project: Project, paths: list[Path], allow_incomplete: bool = False) -> dict[Path, list[str]]:
