@@ -1,4 +1,4 @@
-"""The pipeline: content -> segments -> translation -> HTML -> PDF -> output, per handout."""
+"""The pipeline: content -> segments -> translation -> HTML -> PDF -> verify -> output, per handout."""
 from __future__ import annotations
 
 import hashlib
@@ -23,6 +23,7 @@ from .output import INDEX_NAME, handout_path, locked, read_inside, remove_stray_
     write_index, write_inside
 from .project import Project
 from .translation import Translators, available_languages
+from .verify import check_pdf
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,7 @@ def _render_job(job: Job) -> tuple[Outcome, float]:
         doc = compose_job(job, _worker["content"], _worker["translators"], _worker["project"].templates,
                           allow_incomplete)
         pdf = render_pdf(doc, time_limit)
+        check_pdf(pdf.data, doc.expected, job.name, pdf.overflows)  # stage 6: as meant?
         outcome: Outcome = (pdf.data, pdf.pages, [*doc.fallbacks, *pdf.warnings],
                             [*pdf.overflows, *_over_budget(job, pdf.pages)])
     except HandoutError as exc:

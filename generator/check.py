@@ -13,6 +13,7 @@ from fontTools.ttLib import TTFont
 from .build import compose_job, load_clinics, plan
 from .content import Block, Content, load_content
 from .errors import BrokenTranslation, CatalogError, ConfigError, HandoutError, format_diagnostic
+from .gates import entry_warnings
 from .html import fonts_for
 from .project import Project
 from .segments import PLACEHOLDER_RE, units
@@ -97,6 +98,7 @@ def check(project: Project, content: Content | None = None) -> list[Finding]:
             continue
         for problems in tr.problems.values():  # every broken entry, used by a clinic or not
             findings += [Finding("error", str(problem)) for problem in problems]
+        findings += [Finding("warning", str(w)) for w in entry_warnings(tr.path, tr.catalog or ())]
         for char, msgid in uncovered(tr, fonts_for(language)).items():
             findings.append(Finding("error", format_diagnostic(
                 "error", f"no font covers U+{ord(char):04X} {char!r} in '{language}' (msgid {msgid!r}); "

@@ -98,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--language", action="append", default=[], help="a Babel id (repeatable; default en)")
     n.add_argument("--route", action="append", default=[], choices=ROUTE_IDS,
                    help="a route offered (repeatable; default: all)")
+    v = sub.add_parser("verify", help="check that built PDFs print what their inputs mean")
+    v.add_argument("pdfs", nargs="*", type=Path, metavar="PDF",
+                   help="handouts/<clinic>/<language>/<file>.pdf (default: every PDF in handouts/)")
+    v.add_argument("--allow-incomplete", action="store_true",
+                   help="the PDFs were built with --allow-incomplete ([EN] text is expected)")
 
     i = sub.add_parser("i18n", help="translation catalogs (wraps pybabel)")
     isub = i.add_subparsers(dest="i18n_command", required=True, metavar="ACTION")
@@ -154,6 +159,8 @@ def _main(argv: list[str] | None) -> int:
             return _check(project)
         if args.command in ("doctor", "new-clinic"):
             return _doctor(project) if args.command == "doctor" else _new_clinic(project, args)
+        if args.command == "verify":
+            return _verify(project, args.pdfs, args.allow_incomplete)
         if args.command == "i18n":
             if args.i18n_command == "extract":
                 i18n.extract(project)
@@ -280,6 +287,22 @@ def _check(project) -> int:
     warnings = sum(f.severity == "warning" for f in findings)
     print(f"handouts check: {errors} error(s), {warnings} warning(s)")
     return EXIT_FAILED if errors else EXIT_OK
+
+
+def _verify(project: Project, pdfs: list[Path], allow_incomplete: bool) -> int:
+    from .verify import verify_files
+    pdfs = pdfs or sorted((project.root / "handouts").glob("*/*/*.pdf"))
+    if not pdfs:
+        print("handouts verify: no PDF to check (build first, or name the PDFs)", file=sys.stderr)
+        return EXIT_USAGE
+    results = verify_files(project, pdfs, allow_incomplete)
+    for path, problems in results.items():
+        if problems:
+            print(f"{path}: error: does not print what was meant:", file=sys.stderr)
+            print("\n".join(f"  {p}" for p in problems), file=sys.stderr)
+    failed = sum(bool(p) for p in results.values())
+    print(f"handouts verify: {len(results) - failed} as meant, {failed} not")
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,12 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ContentError
-from .segments import LINK_SCHEMES, allowed_link, links
+from .segments import LINK_SCHEMES, allowed_link, links, units
 
 ROUTE_IDS = ("iv", "intranasal", "im", "oral")
 FRONT_MATTER_FENCE = "+++"
 BLOCK_KEYS = {"id": str, "title": str, "version": str, "reviewed": dt.date,
               "reviewer": str, "review_due": dt.date}
+#: Optional: units whose printing is checked in every PDF (generator/verify.py), each given by
+#: its source text; a heading marks itself and everything under it up to the next heading.
+SAFETY_KEY = "safety"
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 #: C0 and C1 control characters and DEL; tab and newline are what Markdown needs
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -59,6 +62,7 @@ class Block:
     review_due: dt.date
     body: str
     body_line: int  # line number in the file of the body's first line
+    safety: tuple[str, ...] = ()  # safety-critical units (their source text)
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,7 @@ def load_block(path: Path, root: Path) -> Block:
             raise ContentError(f"front matter '{key}' must be a {kind.__name__}", path, key_line(key))
     for key in ("id", "title", "version", "reviewer"):  # TOML's escapes ("\f") included
         check_controls(meta[key], path, key_line(key), f"front matter '{key}': ")
-    for key in sorted(meta.keys() - BLOCK_KEYS.keys()):
+    for key in sorted(meta.keys() - BLOCK_KEYS.keys() - {SAFETY_KEY}):
         raise ContentError(f"unknown front matter key '{key}'", path, key_line(key))
     expected_id = path.relative_to(root).with_suffix("").as_posix()
     if meta["id"] != expected_id:
@@ -178,9 +182,18 @@ def load_block(path: Path, root: Path) -> Block:
         if not allowed_link(target):
             raise ContentError(f"link to {target!r} refused: links may only use "
                                f"{', '.join(s + ':' for s in LINK_SCHEMES)}", path, line)
+    safety = meta.get(SAFETY_KEY, [])
+    known = {unit.text for unit in units(parts.body)}
+    wrong = [m for m in safety if not isinstance(m, str) or m not in known] \
+        if isinstance(safety, list) else [safety]
+    if wrong:
+        raise ContentError(f"{SAFETY_KEY}: {wrong[0]!r} is not a unit of this block; list each "
+                           "heading, paragraph or list item as written in the text",
+                           path, key_line(SAFETY_KEY))
     return Block(id=meta["id"], path=path, title=meta["title"], title_line=key_line("title"),
                  version=meta["version"], reviewed=meta["reviewed"], reviewer=meta["reviewer"],
-                 review_due=meta["review_due"], body=parts.body, body_line=parts.body_line)
+                 review_due=meta["review_due"], body=parts.body, body_line=parts.body_line,
+                 safety=tuple(safety))
 
 
 def load_content(root: Path) -> Content:

@@ -10,6 +10,7 @@ import bisect
 import re
 import shutil
 import subprocess
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +19,12 @@ from babel.messages.catalog import Catalog
 from markdown_it import MarkdownIt
 
 from .errors import format_diagnostic
+from .placeholders import KINDS
 from .plurals import mismatch, preferred, recognised
 from .segments import LINK_SCHEMES, allowed_link, links
 
 BRACE_FIELD_RE = re.compile(r"\{[a-z][a-z0-9_]*\}")
+BRACE_NAME_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 PERCENT_FIELD_RE = re.compile(r"%\([a-z_]+\)[sd]|%[sd]")
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 #: With raw HTML switched on and every link target kept, so that HTML and javascript:,
@@ -36,10 +39,11 @@ class Problem:
     line: int | None
     message: str
     msgid: str | None = None
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = f" (msgid {self.msgid!r})" if self.msgid is not None else ""
-        return format_diagnostic("error", self.message + where, self.path, self.line)
+        return format_diagnostic(self.severity, self.message + where, self.path, self.line)
 
 
 def _fields(pattern: re.Pattern, text: str) -> Counter:
@@ -78,9 +82,116 @@ def html_in(text: str) -> bool:
                for t in tokens)
 
 
-def entry_problems(msgid: str, msgstr: str) -> list[str]:
-    """What is wrong with one translation, compared with its source; [] when nothing is."""
+#: Embeddings and overrides (LRE, RLE, PDF, LRO, RLO): an override turns "503-555-0199" into
+#: "9910-555-305" on paper, and no translation needs them (the page sets each text's direction).
+BIDI_CONTROLS = frozenset(range(0x202A, 0x202F))
+ISOLATE_OPENERS, ISOLATE_CLOSER = frozenset((0x2066, 0x2067, 0x2068)), 0x2069
+#: Format characters that some scripts need inside words (zero-width non-joiner and joiner,
+#: e.g. in Persian and Hindi), and the isolates, checked for balance instead.
+ALLOWED_FORMAT = frozenset((0x200C, 0x200D, *ISOLATE_OPENERS, ISOLATE_CLOSER))
+#: A conversion as the % operator reads it (Jinja formats every translated template string).
+PERCENT_CONVERSION_RE = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(?:\d+|\*)?(?:\.\d+)?(.?)", re.S)
+
+
+def code_point(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, '(a control character)')}"
+
+
+def blank(text: str) -> bool:
+    """Nothing a reader would see: empty, spaces (a no-break space too), or invisible
+    characters only. Such a translation counts as untranslated."""
+    return all(c.isspace() or unicodedata.category(c) in ("Cf", "Cc", "Zs", "Zl", "Zp") for c in text)
+
+
+def bidi_control_problems(msgstr: str) -> list[str]:
+    return [f"bidirectional control character {code_point(c)} at character {i + 1}: it can "
+            "reverse or hide what is printed; delete it"
+            for i, c in enumerate(msgstr) if ord(c) in BIDI_CONTROLS]
+
+
+def isolate_problems(msgstr: str) -> list[str]:
+    """Isolates (U+2066-U+2069) must each be closed, and closed only once opened."""
+    depth = 0
+    for i, c in enumerate(msgstr):
+        if ord(c) in ISOLATE_OPENERS:
+            depth += 1
+        elif ord(c) == ISOLATE_CLOSER:
+            if depth == 0:
+                return [f"unbalanced bidirectional isolate: {code_point(c)} at character {i + 1} "
+                        "closes nothing"]
+            depth -= 1
+    return [f"unbalanced bidirectional isolate: {depth} opened (U+2066-U+2068) and not closed "
+            "with U+2069"] if depth else []
+
+
+def invisible_problems(msgstr: str) -> list[str]:
+    """Invisible format characters (Cf) and control characters other than tab and newline."""
+    return [f"invisible {'format' if unicodedata.category(c) == 'Cf' else 'control'} character "
+            f"{code_point(c)} at character {i + 1}; delete it"
+            for i, c in enumerate(msgstr)
+            if (unicodedata.category(c) == "Cf" and ord(c) not in ALLOWED_FORMAT | BIDI_CONTROLS)
+            or (unicodedata.category(c) == "Cc" and c not in "\t\n")]
+
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char).startswith("M")
+
+
+def combining_mark_problems(msgstr: str) -> list[str]:
+    """A combining mark on a digit changes the number a reader sees; inside a placeholder it
+    hides the placeholder from the build."""
     found = []
+    for i, char in enumerate(msgstr):
+        base = i - 1
+        while base >= 0 and _is_mark(msgstr[base]):
+            base -= 1
+        if _is_mark(char) and base >= 0 and msgstr[base].isdigit():
+            found.append(f"combining mark {code_point(char)} on the digit {msgstr[base]!r} at "
+                         f"character {i + 1}")
+    for match in re.finditer(r"\{[^{}\s]*\}|%\([^)]*\)", msgstr):
+        found += [f"combining mark {code_point(c)} inside the placeholder {match.group(0)!r}"
+                  for c in match.group(0) if _is_mark(c)]
+    return found
+
+
+def format_string_problems(msgid: str, msgstr: str) -> list[str]:
+    """A template or code string is %-formatted: only %(name)s, %(name)d and %% may appear."""
+    for match in PERCENT_CONVERSION_RE.finditer(msgstr):
+        if match.group(0) == "%%" or match.group(1) in ("s", "d") and "(" in match.group(0):
+            continue
+        if match.group(0) in ("%s", "%d") and match.group(0) in msgid:
+            continue
+        shown = match.group(0) or "%"
+        return [f"{shown!r} is not a format field here: write %% for a percent sign, and keep "
+                "%(name)s fields exactly as in the source"]
+    names = dict.fromkeys(re.findall(r"%\(([^)]*)\)", msgid), 1)
+    try:
+        msgstr % names
+    except (ValueError, TypeError, KeyError) as exc:
+        return [f"the translation cannot be filled in ({type(exc).__name__}: {exc}); keep "
+                "%(name)s fields as in the source and write %% for a percent sign"]
+    return []
+
+
+def foreign_placeholder_problems(msgstr: str) -> list[str]:
+    """A field in braces that is not a placeholder name (translated, or in another script)
+    would be printed as it is."""
+    return [f"{match.group(0)!r} is not a placeholder: placeholder names stay in English, "
+            "exactly as in the source" for match in re.finditer(r"\{[^{}\n]*\}", msgstr)
+            if not BRACE_FIELD_RE.fullmatch(match.group(0))]
+
+
+def character_problems(msgstr: str) -> list[str]:
+    """Characters that change or hide what is printed, whatever the source."""
+    return [*bidi_control_problems(msgstr), *isolate_problems(msgstr),
+            *invisible_problems(msgstr), *combining_mark_problems(msgstr),
+            *foreign_placeholder_problems(msgstr)]
+
+
+def entry_problems(msgid: str, msgstr: str, formatted: bool = False) -> list[str]:
+    """What is wrong with one translation, compared with its source; [] when nothing is.
+    ``formatted``: the string is %-formatted when used (template and code strings)."""
+    found = [*character_problems(msgstr), *(format_string_problems(msgid, msgstr) if formatted else ())]
     for pattern, what in ((BRACE_FIELD_RE, "placeholder"), (PERCENT_FIELD_RE, "format field")):
         source, target = _fields(pattern, msgid), _fields(pattern, msgstr)
         found += _describe(source - target, target - source, what)
@@ -107,6 +218,50 @@ def entry_problems(msgid: str, msgstr: str) -> list[str]:
     if source_numbers != target_numbers:
         found.append(f"numbers differ: {sorted(source_numbers.elements()) or 'none'} in the source, "
                      f"{sorted(target_numbers.elements()) or 'none'} in the translation")
+    return found
+
+
+#: A translator's flag (as Weblate's) for a translation meant to be the same as its source.
+SAME_FLAG = "ignore-same"
+
+
+def unchanged_warning(msgid: str, msgstr: str, flags: set[str]) -> list[str]:
+    """A translation identical to its English source (with letters in it) is likely left
+    untranslated; ``#, ignore-same`` above the entry says it is meant."""
+    words = PERCENT_FIELD_RE.sub("", BRACE_FIELD_RE.sub("", msgid))
+    if msgstr != msgid or SAME_FLAG in flags or not re.search(r"[^\W\d_]{2}", words):
+        return []
+    return [f"the translation is the same as the English source; translate it, or add "
+            f"'#, {SAME_FLAG}' above the entry if it is meant"]
+
+
+def reordered_warning(msgid: str, msgstr: str) -> list[str]:
+    """Placeholders of one kind (two phone numbers, two times) in another order than the
+    source: a swap changes who the patient calls."""
+    found = []
+    for kind in sorted(set(KINDS.values())):
+        source, target = _of_kind(msgid, kind), _of_kind(msgstr, kind)
+        if sorted(source) == sorted(target) and source != target:
+            found.append(f"the {kind} placeholders are in another order than in the source "
+                         f"({', '.join(source)} in the source, {', '.join(target)} in the "
+                         "translation): check that each sentence still names the right one")
+    return found
+
+
+def _of_kind(text: str, kind: str) -> list[str]:
+    return [name for name in BRACE_NAME_RE.findall(text) if KINDS.get(name) == kind]
+
+
+def entry_warnings(path: Path | None, catalog: Catalog) -> list[Problem]:
+    """What a reviewer must look at in a catalog, without stopping a build."""
+    found = []
+    for message in catalog:
+        if not isinstance(message.id, str) or not isinstance(message.string, str) \
+                or not message.id or not message.string or message.fuzzy:
+            continue
+        for text in [*unchanged_warning(message.id, message.string, set(message.flags)),
+                     *reordered_warning(message.id, message.string)]:
+            found.append(Problem(path, message.lineno, text, message.id, "warning"))
     return found
 
 
@@ -159,15 +314,17 @@ def msgfmt_problems(path: Path, check: bool = True) -> list[Problem]:
                         "needed to check catalogs")]
     command = ["msgfmt", *(["--check"] if check else []), "-o", "/dev/null", str(path)]
     name = " ".join(command[:-3])
-    proc = subprocess.run(command, capture_output=True, text=True)
+    proc = subprocess.run(command, capture_output=True)
     if proc.returncode == 0:
         return []
+    # msgfmt quotes the catalog in its messages: whatever it writes must not stop the check
+    stderr = proc.stderr.decode("utf-8", errors="replace")
     found = []
-    for line in proc.stderr.splitlines():
+    for line in stderr.splitlines():
         match = re.match(r"^(.*?):(\d+):(?:\d+:)? (.*)$", line)
         if match and not line.startswith("msgfmt:"):
             found.append(Problem(path, int(match.group(2)), f"{name}: {match.group(3)}"))
-    return found or [Problem(path, None, f"{name} failed: {proc.stderr.strip()}")]
+    return found or [Problem(path, None, f"{name} failed: {stderr.strip()}")]
 
 
 def assign_to_entries(problems: list[Problem], catalog: Catalog) -> tuple[list[Problem], dict[str, list[Problem]]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import html as html_lib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from .errors import BrokenTranslation, CatalogError, ContentError
 from .placeholders import PLACEHOLDERS, values
 from .segments import PLACEHOLDER_RE, Fallback, chunks, placeholders, render
 from .translation import Translator
+from .verify import Expected, plain, safety_units
 
 
 def N_(message: str) -> str:
@@ -84,6 +86,8 @@ class HandoutDocument:
     asset_roots: tuple[Path, ...]
     #: units printed in English because their translation is missing (--allow-incomplete)
     fallbacks: tuple[str, ...] = ()
+    #: what the PDF must print (checked by generator/verify.py)
+    expected: Expected | None = None
 
 
 @dataclass(frozen=True)
@@ -106,9 +110,13 @@ class _RouteText:
         self.fields = values(clinic, route.id, tr)
         self.missing: list[MissingUnit] = []
         self.used: set[str] = set(tr.shared_ids)
+        #: the safety-critical units as printed (plain text), and where each comes from
+        self.safety: list[tuple[str, str]] = []
         sections = []
         for block in route.blocks:
-            translate = lambda unit, b=block: self.translate(unit.text, b.path, unit.line)  # noqa: E731
+            critical = safety_units(block)
+            translate = lambda unit, b=block, c=critical: self.translate(  # noqa: E731
+                unit.text, b.path, unit.line, unit.text in c)
             parts = tuple(Markup(self.fill(render(text, translate, line)))
                           for text, line in chunks(block.body, block.body_line))
             sections.append(Section(
@@ -128,13 +136,16 @@ class _RouteText:
                                     f"{len(broken)} broken entr{'y' if len(broken) == 1 else 'ies'}:\n"
                                     + "\n".join(f"  {p}" for p in broken), tr.path)
 
-    def translate(self, text: str, path: Path, line: int) -> str:
+    def translate(self, text: str, path: Path, line: int, critical: bool = False) -> str:
         _check_placeholders(text, path, line)
         self.used.add(text)
         translated = self.tr.unit(text)
         if translated is None:
             self.missing.append(MissingUnit(path, line, text))
-            return Fallback(text)
+            translated = Fallback(text)
+        if critical:
+            filled = PLACEHOLDER_RE.sub(lambda m: self.fields.get(m.group(1), m.group(0)), translated)
+            self.safety.append((plain(filled), f"{path.name}:{line}"))
         return translated  # its placeholders are checked against the source by the gates
 
     def fill(self, html: str) -> str:
@@ -165,7 +176,7 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
     env.install_gettext_callables(lambda message: escape(tr.gettext(message)),
                                   lambda singular, plural, n: escape(tr.ngettext(singular, plural, n)),
                                   newstyle=True)
-    html = env.get_template("handout.html").render(
+    fields = dict(
         lang=tr.html_lang, dir=tr.direction, page_title=f"{main.title} – {clinic.name}",
         edition=edition, texts=[t.text for t in texts], main=main,
         font_family=Markup(font_family(tr.language, second.language if second else None)),
@@ -178,12 +189,45 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         draft_notice=tr.gettext(DRAFT_NOTICE), draft_notice_en=DRAFT_NOTICE,
         page_label_css=Markup(page_label_css(tr.gettext(PAGE_LABEL))),
         generator_version=__version__)
+    try:
+        html = env.get_template("handout.html").render(**fields)
+    except (ValueError, TypeError, KeyError) as exc:  # the gates stop these first
+        raise CatalogError(f"a translated template string of '{tr.language}' cannot be filled "
+                           f"in ({type(exc).__name__}: {exc}); run 'handouts check'", tr.path) from None
+    body = html.find("<body")
+    html = html[:body] + isolate_numbers(html[body:])
     leftover = PLACEHOLDER_RE.search(html)
     if leftover:  # every placeholder was checked above, so this is a bug in a template
         raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
     return HandoutDocument(html=html, language=tr.html_lang,
                            fallbacks=tuple(m.describe("printed in English: ") for m in missing),
+                           expected=expectations(clinic, html, main, texts, allow_incomplete,
+                                                 furniture=_furniture(fields, tr)),
                            base_url=templates, asset_roots=(templates.resolve(), clinic.logo.resolve()))
+
+
+def _furniture(fields: dict, tr: Translator) -> tuple[str, ...]:
+    """What the page margins print (stylesheet content, which the HTML does not hold): the
+    footer, the page label, the draft notice."""
+    footer = " ".join([fields["main"].title, tr.gettext("Version %(version)s") % {"version": fields["version"]},
+                       tr.gettext("Reviewed %(date)s") % {"date": fields["reviewed"]}])
+    notices = (fields["draft_notice"], fields["draft_notice_en"]) if fields["draft"] else ()
+    return (footer, tr.gettext(PAGE_LABEL), *notices)
+
+
+def expectations(clinic: Clinic, html: str, main: Text, texts: list[_RouteText],
+                 allow_incomplete: bool, furniture: tuple[str, ...] = ()) -> Expected:
+    """What the PDF of ``html`` must print: the numbers to dial as often as the HTML has
+    them, the "Get help" heading, the safety-critical units."""
+    printed = Counter(html_lib.unescape(m.group(1)) for m in _DIAL_RE.finditer(html))
+    heading = next((section.title for section in main.sections
+                    if section.css_class == HELP_SECTION_CLASS), Markup())
+    return Expected(
+        numbers={"clinic_phone": clinic.phone, "after_hours_phone": clinic.after_hours_phone,
+                 "emergency_number": clinic.emergency_number, "crisis_line": clinic.crisis_line},
+        printed=dict(printed), help_heading=heading.striptags() or None,
+        safety=tuple(item for text in texts for item in text.safety),
+        allow_incomplete=allow_incomplete, furniture=furniture)
 
 
 def qr_svg(url: str) -> str:
@@ -216,9 +260,59 @@ def _check_placeholders(text: str, path: Path, line: int) -> None:
                         f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)})", path, line)
 
 
+#: The section holding the numbers to call, whose heading they must share a page with.
+HELP_SECTION_CLASS = "block-get-help"
+#: A number to dial as the HTML prints it (from the template or a placeholder).
+_DIAL_RE = re.compile(r'<bdi dir="ltr" class="(?:[^"]* )?tel">([^<]*)</bdi>')
+
+#: Placeholders whose whole value is a number to dial: printed as one left-to-right unit.
+PHONE_FIELDS = ("clinic_phone", "after_hours_phone", "emergency_number", "crisis_line")
+#: Placeholders that are a number and its unit ("6 hours"): never broken across lines.
+QUANTITY_FIELDS = ("fasting_time", "clear_liquids_time", "stay_time")
+
+#: A number as printed in running text: digits, with separators only between digits
+#: ("1,500", "21.11.2026", "10:30", "503-555-0142"). A space never joins two numbers here;
+#: the clinic's numbers, which may hold spaces, are isolated whole where they are filled in.
+#: Digits inside a word ("5fb2af42", "H2O") belong to it and are left alone.
+NUMBER_IN_TEXT_RE = re.compile(r"(?<!\w)\d+(?:[.,:/\u00a0\u202f\u2011-]\d+)*(?!\w)")
+#: What the number pass leaves alone: tags, entities, placeholders, and the inside of
+#: elements that are already isolated (bdi), or not text (svg, style).
+_SKIP_RE = re.compile(r"<(bdi|svg|style|script)\b.*?</\1>|<[^>]*>|&#?\w+;|\{[a-z][a-z0-9_]*\}", re.S)
+
+
+def ltr(text: str, css_class: str = "num") -> Markup:
+    """``text`` (escaped) as a left-to-right isolate: its digits keep their order in
+    right-to-left text, and the Unicode bidi algorithm cannot reverse or split it."""
+    return Markup('<bdi dir="ltr" class="{}">{}</bdi>').format(css_class, text)
+
+
+def isolate_numbers(html: str) -> str:
+    """Wrap every number in the text of ``html`` in a left-to-right isolate (markup,
+    entities, placeholders and already isolated text are left as they are)."""
+    out, pos = [], 0
+    for skip in _SKIP_RE.finditer(html):
+        out.append(NUMBER_IN_TEXT_RE.sub(lambda m: ltr(m.group(0)), html[pos:skip.start()]))
+        out.append(skip.group(0))
+        pos = skip.end()
+    out.append(NUMBER_IN_TEXT_RE.sub(lambda m: ltr(m.group(0)), html[pos:]))
+    return "".join(out)
+
+
+def field_html(name: str, value: str) -> str:
+    """A placeholder's value as HTML: a number to dial isolated whole (it may hold spaces),
+    a quantity kept on one line, anything else escaped."""
+    if name in PHONE_FIELDS:
+        return ltr(value, "tel")
+    text = html_lib.escape(value)  # its numbers are isolated with the rest of the page's
+    if name in QUANTITY_FIELDS:
+        return f'<span class="quantity">{text}</span>'
+    return text
+
+
 def _fill(html: str, fields: dict[str, str]) -> str:
     """Put the clinic's values in; an unknown name stays (and is reported, never printed)."""
-    return PLACEHOLDER_RE.sub(lambda m: html_lib.escape(fields.get(m.group(1), m.group(0))), html)
+    return PLACEHOLDER_RE.sub(lambda m: field_html(m.group(1), fields[m.group(1)])
+                              if m.group(1) in fields else m.group(0), html)
 
 
 #: characters a CSS string may hold as they are; everything else is written as a hex escape

@@ -30,6 +30,15 @@ PLACEHOLDERS: dict[str, str] = {
 }
 
 
+#: Placeholders of one kind: two of a kind swapped in a translation change who the patient
+#: calls, or which wait is which (a warning in ``handouts check``).
+KINDS: dict[str, str] = {
+    "clinic_phone": "phone number", "after_hours_phone": "phone number",
+    "emergency_number": "phone number", "crisis_line": "phone number",
+    "fasting_time": "time", "clear_liquids_time": "time", "stay_time": "time",
+}
+
+
 def translator_comments(text: str, names: list[str]) -> list[str]:
     """The comments the POT carries for a unit: one per placeholder it uses."""
     comments = [f"{{{name}}} is {PLACEHOLDERS.get(name, 'NOT A KNOWN PLACEHOLDER')}. "

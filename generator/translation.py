@@ -25,7 +25,7 @@ from babel.messages.pofile import PoFileError, read_po
 from babel.support import Translations
 
 from .errors import CatalogError
-from .gates import Problem, assign_to_entries, entry_problems, header_problems, \
+from .gates import Problem, assign_to_entries, blank, entry_problems, header_problems, \
     msgfmt_problems, plural_count_problems, raw_plural_counts
 
 SOURCE_LANGUAGE = "en"
@@ -73,7 +73,7 @@ class Translator:
                 pairs = [(message.id[-1], form) for form in message.string] \
                     if isinstance(message.id, tuple) else [(message.id, message.string)]
                 for source, target in pairs:
-                    for text in entry_problems(source, target):
+                    for text in entry_problems(source, target, formatted=shared):
                         self.problems.setdefault(msgid, []).append(
                             Problem(path, message.lineno, text, msgid))
                 if shared:
@@ -143,9 +143,10 @@ def from_content(locations: Iterable[str]) -> bool:
 
 
 def is_translated(message) -> bool:
-    """Translated, not fuzzy, and every plural form filled in."""
+    """Translated, not fuzzy, and every plural form filled in with something visible (a
+    translation of spaces or invisible characters only would print an empty line)."""
     strings = message.string if isinstance(message.string, tuple) else (message.string,)
-    return bool(strings) and all(strings) and not message.fuzzy
+    return bool(strings) and all(s and not blank(s) for s in strings) and not message.fuzzy
 
 
 def catalog_path(locales: Path, language: str) -> Path:

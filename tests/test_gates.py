@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from babel.messages.pofile import read_po
 
-from generator.gates import entry_problems
+from generator.gates import entry_problems, format_string_problems
 
 from .conftest import pdf_text, po_bytes, run_cli
 
@@ -149,3 +149,144 @@ def test_entry_checks(source, translation, problem):
         assert found == []
     else:
         assert any(problem in f for f in found), found
+
+
+# Faults a careless or hostile translation brings: characters that change or hide what is
+# printed, and strings that cannot be filled in. Each is an error naming the code point.
+@pytest.mark.parametrize("translation, problem", [
+    ("Llame al \u202e{clinic_phone}\u202c.", "bidirectional control character U+202E RIGHT-TO-LEFT OVERRIDE"),
+    ("Llame al \u202a{clinic_phone}.", "bidirectional control character U+202A LEFT-TO-RIGHT EMBEDDING"),
+    ("Llame al \u2066{clinic_phone}.", "unbalanced bidirectional isolate: 1 opened"),
+    ("Llame al {clinic_phone}\u2069.", "unbalanced bidirectional isolate: U+2069 POP DIRECTIONAL ISOLATE"),
+    ("Llame al\u200b {clinic_phone}.", "invisible format character U+200B ZERO WIDTH SPACE"),
+    ("Llame al\u00ad {clinic_phone}.", "invisible format character U+00AD SOFT HYPHEN"),
+    ("Llame al\x07 {clinic_phone}.", "invisible control character U+0007"),
+    ("Llame al\x85 {clinic_phone}.", "invisible control character U+0085"),
+    ("Llame al {clinic_phone} 5\u0338.", "combining mark U+0338 COMBINING LONG SOLIDUS OVERLAY on the digit '5'"),
+    ("Llame al {clinic\u0301_phone}.", "combining mark U+0301 COMBINING ACUTE ACCENT inside the placeholder"),
+    ("Llame al {رقم_العيادة}.", "'{رقم_العيادة}' is not a placeholder"),
+    ("Llame al \u2066{clinic_phone}\u2069 5.", None),   # a balanced isolate is harmless
+    ("फ़ोन करें {clinic_phone}\u200d 5.", None),         # a joiner some scripts need
+    ("اتصل بالرقم {clinic_phone} 5.", None),
+])
+def test_character_gates(translation, problem):
+    found = entry_problems("Call {clinic_phone} 5.", translation)
+    if problem is None:
+        assert found == []
+    else:
+        assert any(problem in f for f in found), found
+
+
+@pytest.mark.parametrize("translation, problem", [
+    ("Versión 100% %(version)s", "'% %' is not a format field here"),
+    ("Versión %(version)s %", "'%' is not a format field here"),
+    ("Versión %(version)r", "'%(version)r' is not a format field here"),
+    ("{% raw %}Versión %(version)s", "'% r' is not a format field here"),
+    ("Versión %(versión)s", "cannot be filled in (KeyError"),
+    ("Versión %(version)s (%%)", None),
+])
+def test_template_strings_must_survive_formatting(translation, problem):
+    found = entry_problems("Version %(version)s", translation, formatted=True)
+    if problem is None:
+        assert found == []
+    else:
+        assert any(problem in f for f in found), found
+    # content units are never %-formatted: a percent sign is fine there
+    assert format_string_problems("Stay calm.", translation.replace("%(version)s", "")) != [] \
+        or problem is None or "KeyError" in problem
+    assert entry_problems("Stay calm.", "Mantenga la calma %.") == []
+
+
+def _edit_catalog(project, msgid: str, msgstr: str) -> int:
+    """Set one es translation in a project copy; returns the entry's line."""
+    po = project.root / PO
+    text = replace_entry(po.read_text("utf-8"), msgid, '"' + msgstr.replace('"', '\\"') + '"')
+    po.write_text(text, "utf-8")
+    return read_po(io.BytesIO(text.encode("utf-8"))).get(msgid).lineno
+
+
+def test_an_override_in_a_translation_fails_its_handouts_naming_line_msgid_and_code_point(project_copy):
+    from generator.build import compose_job, load_clinics, plan
+    from generator.content import load_content
+    from generator.errors import BrokenTranslation
+    from generator.translation import Translators
+    msgid = "You can also call {emergency_number}."
+    line = _edit_catalog(project_copy, msgid, "También puede llamar al \u202e{emergency_number}\u202c.")
+    translators = Translators(project_copy.locales)
+    problems = [str(p) for p in translators.get("es").problems[msgid]]
+    assert any(re.search(rf"messages\.po:{line}: error: bidirectional control character U\+202E "
+                         rf"RIGHT-TO-LEFT OVERRIDE .*\(msgid 'You can also call \{{emergency_number\}}\.'\)", p)
+               for p in problems), problems
+    job = plan(load_clinics(project_copy, ["example"]), ["es"], ["iv"], ["standard"])[0]
+    with pytest.raises(BrokenTranslation, match="U\\+202E"):
+        compose_job(job, load_content(project_copy.content), translators, project_copy.templates)
+
+
+def test_a_blank_translation_counts_as_untranslated(project_copy):
+    from generator import i18n
+    from generator.build import compose_job, load_clinics, plan
+    from generator.content import load_content
+    from generator.errors import CatalogError
+    from generator.translation import Translators
+    before = {row.language: row for row in i18n.stats(project_copy)}["es"]
+    _edit_catalog(project_copy, "Chest pain.", "\u00a0\u200b")
+    after = {row.language: row for row in i18n.stats(project_copy)}["es"]
+    assert (after.translated, after.untranslated) == (before.translated - 1, before.untranslated + 1)
+    job = plan(load_clinics(project_copy, ["example"]), ["es"], ["iv"], ["standard"])[0]
+    content, translators = load_content(project_copy.content), Translators(project_copy.locales)
+    with pytest.raises(CatalogError, match=r"untranslated or fuzzy.*\n.*get-help\.md:\d+: 'Chest pain\.'"):
+        compose_job(job, content, translators, project_copy.templates)
+    doc = compose_job(job, content, translators, project_copy.templates, allow_incomplete=True)
+    assert '<mark class="untranslated" lang="en">Chest pain.</mark>' in doc.html
+
+
+def test_a_placeholder_in_arabic_script_is_an_error_not_a_crash(project_copy):
+    """msgfmt quotes the broken name byte by byte; its output is read leniently."""
+    from generator.gates import msgfmt_problems
+    from generator.translation import Translators
+    msgid = "Call {clinic_phone}. At night and on weekends, call {after_hours_phone}. Call if you have:"
+    line = _edit_catalog(project_copy, msgid, "Llame al {رقم_العيادة}. De noche, llame al {after_hours_phone}. "
+                                              "Llame si tiene:")
+    found = msgfmt_problems(project_copy.root / PO)
+    assert any("msgfmt --check" in p.message and p.line for p in found), found
+    problems = [str(p) for p in Translators(project_copy.locales).get("es").problems[msgid]]
+    assert any(re.search(rf"messages\.po:{line}: error: '\{{رقم_العيادة\}}' is not a placeholder", p)
+               for p in problems), problems
+
+
+def test_a_lone_percent_in_a_template_string_fails_only_that_language(project_copy):
+    line = _edit_catalog(project_copy, "Clinic", "Clínica 100%")
+    proc = run_cli(project_copy, "build", "--language", "es", "--language", "fr", "--route", "iv",
+                   "--edition", "standard")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert re.search(rf"messages\.po:{line}: error: '%' is not a format field here.*\(msgid 'Clinic'\)",
+                     proc.stderr), proc.stderr
+    assert (project_copy.root / "handouts/example/fr/iv.pdf").is_file()
+    assert not (project_copy.root / "handouts/example/es/iv.pdf").exists()
+
+
+def test_a_translation_identical_to_english_is_a_warning_unless_flagged(project_copy):
+    from generator.gates import entry_warnings
+    po = project_copy.root / PO
+    _edit_catalog(project_copy, "Chest pain.", "Chest pain.")
+    catalog = read_po(po.open("rb"))
+    line = catalog.get("Chest pain.").lineno
+    warnings = [str(w) for w in entry_warnings(po, catalog)]
+    assert any(re.search(rf"messages\.po:{line}: warning: the translation is the same as the English "
+                         r"source.*\(msgid 'Chest pain\.'\)", w) for w in warnings), warnings
+    po.write_text(po.read_text("utf-8").replace('msgid "Chest pain."', '#, ignore-same\nmsgid "Chest pain."'),
+                  "utf-8")
+    assert not any("Chest pain." in str(w) for w in entry_warnings(po, read_po(po.open("rb"))))
+
+
+@pytest.mark.parametrize("translation, warned", [
+    ("De noche llame al {after_hours_phone}. De día, al {clinic_phone}.", True),
+    ("Llame al {clinic_phone}. De noche, al {after_hours_phone}.", False),
+])
+def test_placeholders_of_one_kind_in_another_order_are_a_warning(translation, warned):
+    from generator.gates import reordered_warning
+    found = reordered_warning("Call {clinic_phone}. At night, call {after_hours_phone}.", translation)
+    assert bool(found) == warned
+    if warned:
+        assert "phone number placeholders are in another order" in found[0]

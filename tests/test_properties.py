@@ -14,7 +14,7 @@ import tinycss2
 from generator.errors import CatalogError
 from generator.html import css_string, page_label_css
 from generator.output import OutputError, UnsafePath, read_inside, write_inside
-from generator.gates import entry_problems
+from generator.gates import blank, entry_problems
 from generator.pdf import AssetFetcher
 from generator.segments import render, units
 from generator.translation import Translator, catalog_path, load_translator
@@ -60,6 +60,14 @@ def test_identity_translation_gives_the_same_html(markdown):
     assert seen == [unit.text for unit in units(markdown)]
 
 
+#: Text heavy in what a careless or hostile translation brings: bidi controls and isolates,
+#: format and control characters, combining marks, digits, braces and percent signs.
+TRICKY = st.text(st.one_of(
+    st.characters(),
+    st.sampled_from("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200d\u00ad"
+                    "\x00\x07\x85\u0301\u0338{}%()sdr5 _\u0631\u0642\u0645")))
+
+
 @QUICK
 @given(st.text(min_size=1), st.text())
 def test_entry_checks_never_crash(msgid, msgstr):
@@ -68,12 +76,22 @@ def test_entry_checks_never_crash(msgid, msgstr):
 
 
 @QUICK
+@given(TRICKY, TRICKY, st.booleans())
+def test_entry_checks_never_crash_on_bidi_format_and_percent_characters(msgid, msgstr, formatted):
+    problems = entry_problems(msgid or "x", msgstr, formatted=formatted)
+    assert isinstance(problems, list) and all(isinstance(p, str) for p in problems)
+    if any(0x202A <= ord(c) <= 0x202E for c in msgstr):
+        assert any("bidirectional control character" in p for p in problems)
+
+
+@QUICK
 @given(st.text(min_size=1), st.text(min_size=1))
 def test_a_catalog_with_any_entry_compiles_and_is_checked_without_crashing(msgid, msgstr):
     catalog = Catalog(locale="es")
     catalog.add(msgid, msgstr, locations=[("content/x.md", 1)])
     tr = Translator("es", catalog)
-    assert tr.unit(msgid) == msgstr
+    # a translation of spaces or invisible characters only counts as untranslated
+    assert tr.unit(msgid) == (None if blank(msgstr) else msgstr)
     assert all(problem.msgid == msgid for problem in tr.problems.get(msgid, []))
 
 
