@@ -141,8 +141,17 @@ def wrong_forms(value: str, page: str) -> list[tuple[str, str]]:
     return found
 
 
+def number_pattern(value: str) -> re.Pattern:
+    """A number as read back: not part of a longer number, its brackets either way round
+    (poppler mirrors brackets in right-to-left lines, though the page prints them right)."""
+    body = "".join("[()]" if c in "()" else re.escape(c) for c in value)
+    before = r"(?<!\d)" if value[:1].isdigit() else ""
+    after = r"(?!\d)" if value[-1:].isdigit() else ""
+    return re.compile(before + body + after)
+
+
 def _count(value: str, text: str) -> int:
-    return len(re.findall(r"(?<![\d])" + re.escape(value) + r"(?![\d])", text))
+    return len(number_pattern(value).findall(text))
 
 
 def letters(text: str) -> str:

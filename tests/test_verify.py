@@ -178,3 +178,11 @@ def test_handouts_verify_names_the_pdf_and_what_is_wrong(project_copy, tmp_path,
     assert "0 as meant, 1 not" in proc.stdout
     proc = run_cli(project_copy, "verify", str(tmp_path / "iv.pdf"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_a_number_is_found_as_poppler_reads_it():
+    from generator.verify import number_pattern
+    line = ")503( 555-0142+44 20 7946 0321 · 1911 · 911."
+    assert number_pattern("+44 20 7946 0321").findall(line) == ["+44 20 7946 0321"]
+    assert number_pattern("(503) 555-0142").findall(line) == [")503( 555-0142"]
+    assert number_pattern("911").findall(line) == ["911"]
