@@ -42,6 +42,9 @@ MIN_MATCH = 0.85
 #: Scripts whose text poppler reads back with letters dropped or added (the Indic scripts:
 #: conjuncts and nukta forms map to the wrong characters), compared letter by letter.
 UNRELIABLE_SCRIPTS_RE = re.compile("[\u0900-\u0DFF]")
+#: Right-to-left scripts, whose words poppler may read back far from their line (the first
+#: word of an Arabic list item that wraps, with a vowel mark on it), compared word by word.
+REORDERED_SCRIPTS_RE = re.compile("[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]")
 FORBIDDEN = (
     # two braces on one line: poppler may mirror them or move them about in right-to-left text
     (re.compile(r"[{}][^{}\n]{1,40}[{}]"), "placeholder syntax"),
@@ -177,6 +180,9 @@ def printed(unit: str, text: str) -> bool:
     words = [w for w in map(letters, unit.split()) if w]
     found = sum(1 for word in words if word in window or _anagram_in(word, window))
     if found >= len(words) - max(int(len(words) * (1 - MIN_MATCH)), len(words) >= 3):
+        return True
+    if REORDERED_SCRIPTS_RE.search(unit) and \
+            all(word in text or _anagram_in(word, text) for word in words):
         return True
     if not UNRELIABLE_SCRIPTS_RE.search(unit):
         return False
