@@ -19,8 +19,7 @@ from .errors import ConfigError, HandoutError, LayoutError, UsageError
 from .html import HandoutDocument, compose
 from .index import collect_entries, render_index
 from .manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Entry, Inputs, Manifest, ManifestError
-from .output import INDEX_NAME, handout_path, locked, read_inside, remove_stray_temp_files, \
-    write_index, write_inside
+from .output import INDEX_NAME, handout_path, locked, read_inside, remove_stray_temp_files, write_index, write_inside
 from .project import Project
 from .translation import Translators, available_languages
 from .verify import check_pdf

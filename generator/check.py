@@ -13,7 +13,7 @@ from fontTools.ttLib import TTFont
 from .build import compose_job, load_clinics, plan
 from .content import Block, Content, load_content
 from .errors import BrokenTranslation, CatalogError, ConfigError, HandoutError, format_diagnostic
-from .gates import entry_warnings
+from .gates import entry_warnings, msgid_of
 from .html import fonts_for
 from .project import Project
 from .segments import PLACEHOLDER_RE, units
@@ -62,9 +62,9 @@ def uncovered(tr: Translator, families: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for message in tr.catalog or ():
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        for char in "".join(s for s in strings if s):
+        for char in "".join(str(s) for s in strings if s):
             if unicodedata.category(char) not in UNPRINTED and ord(char) not in covered:
-                found.setdefault(char, message.id[0] if isinstance(message.id, tuple) else message.id)
+                found.setdefault(char, msgid_of(message))
     return found
 
 
@@ -98,7 +98,8 @@ def check(project: Project, content: Content | None = None) -> list[Finding]:
             continue
         for problems in tr.problems.values():  # every broken entry, used by a clinic or not
             findings += [Finding("error", str(problem)) for problem in problems]
-        findings += [Finding("warning", str(w)) for w in entry_warnings(tr.path, tr.catalog or ())]
+        if tr.catalog is not None and tr.path is not None:
+            findings += [Finding("warning", str(w)) for w in entry_warnings(tr.path, tr.catalog)]
         for char, msgid in uncovered(tr, fonts_for(language)).items():
             findings.append(Finding("error", format_diagnostic(
                 "error", f"no font covers U+{ord(char):04X} {char!r} in '{language}' (msgid {msgid!r}); "

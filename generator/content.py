@@ -96,7 +96,7 @@ class Route:
         for block in self.blocks:
             for text in (block.id, block.title, block.version, block.body):
                 digest.update(text.encode("utf-8") + b"\0")
-        digest.update(f"{self.title}\0{self.subtitle}".encode("utf-8"))
+        digest.update(f"{self.title}\0{self.subtitle}".encode())
         return digest.hexdigest()[:8]
 
 
@@ -135,7 +135,7 @@ def split_block(text: str, path: Path) -> BlockText:
     except tomllib.TOMLDecodeError as exc:
         line = _toml_error_line(exc)
         raise ContentError(f"bad front matter: {exc}", path, line + 1 if line else 1) from None
-    key_lines = {}
+    key_lines: dict[str, int] = {}
     for i in range(1, end):
         match = re.match(r"\s*([A-Za-z_]+)\s*=", lines[i])
         if match:
@@ -143,17 +143,8 @@ def split_block(text: str, path: Path) -> BlockText:
     return BlockText(meta, key_lines, "\n".join(lines[end + 1:]) + "\n", end + 2)
 
 
-def load_block(path: Path, root: Path) -> Block:
-    """Read one block file; every mistake names the file and line."""
-    try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ContentError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
-    check_controls(text, path)
-    if not text.strip():
-        raise ContentError("the file is empty; a content block needs '+++' front matter (id, title, "
-                           "version, reviewed, reviewer, review_due) and text", path, 1)
-    parts = split_block(text, path)
+def _check_front_matter(parts: BlockText, path: Path, root: Path) -> None:
+    """Every key present, of its type, without control characters; nothing unknown."""
     meta = parts.meta
 
     def key_line(key: str) -> int:
@@ -176,21 +167,42 @@ def load_block(path: Path, root: Path) -> Block:
         raise ContentError(f"version '{meta['version']}' is not MAJOR.MINOR.PATCH", path, key_line("version"))
     if meta["review_due"] <= meta["reviewed"]:
         raise ContentError("review_due must be after reviewed", path, key_line("review_due"))
-    if not parts.body.strip():
-        raise ContentError("the block has no text after its front matter", path, parts.body_line - 1)
-    for line, target in links(parts.body, parts.body_line):
-        if not allowed_link(target):
-            raise ContentError(f"link to {target!r} refused: links may only use "
-                               f"{', '.join(s + ':' for s in LINK_SCHEMES)}", path, line)
-    safety = meta.get(SAFETY_KEY, [])
+
+
+def _safety_marks(parts: BlockText, path: Path) -> list[str]:
+    """The block's ``safety`` list: units of its own text, as written."""
+    safety = parts.meta.get(SAFETY_KEY, [])
     known = {unit.text for unit in units(parts.body)}
     wrong = [m for m in safety if not isinstance(m, str) or m not in known] \
         if isinstance(safety, list) else [safety]
     if wrong:
         raise ContentError(f"{SAFETY_KEY}: {wrong[0]!r} is not a unit of this block; list each "
                            "heading, paragraph or list item as written in the text",
-                           path, key_line(SAFETY_KEY))
-    return Block(id=meta["id"], path=path, title=meta["title"], title_line=key_line("title"),
+                           path, parts.key_lines.get(SAFETY_KEY, 1))
+    return safety
+
+
+def load_block(path: Path, root: Path) -> Block:
+    """Read one block file; every mistake names the file and line."""
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContentError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
+    check_controls(text, path)
+    if not text.strip():
+        raise ContentError("the file is empty; a content block needs '+++' front matter (id, title, "
+                           "version, reviewed, reviewer, review_due) and text", path, 1)
+    parts = split_block(text, path)
+    meta = parts.meta
+    _check_front_matter(parts, path, root)
+    if not parts.body.strip():
+        raise ContentError("the block has no text after its front matter", path, parts.body_line - 1)
+    for line, target in links(parts.body, parts.body_line):
+        if not allowed_link(target):
+            raise ContentError(f"link to {target!r} refused: links may only use "
+                               f"{', '.join(s + ':' for s in LINK_SCHEMES)}", path, line)
+    safety = _safety_marks(parts, path)
+    return Block(id=meta["id"], path=path, title=meta["title"], title_line=parts.key_lines.get("title", 1),
                  version=meta["version"], reviewed=meta["reviewed"], reviewer=meta["reviewer"],
                  review_due=meta["review_due"], body=parts.body, body_line=parts.body_line,
                  safety=tuple(safety))

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from markdown_it import MarkdownIt
 
 from .errors import format_diagnostic
@@ -30,7 +30,12 @@ NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 #: With raw HTML switched on and every link target kept, so that HTML and javascript:,
 #: file: or data: links in a translation can be seen (and refused).
 HTML_AWARE_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
-HTML_AWARE_MD.validateLink = lambda url: True
+HTML_AWARE_MD.validateLink = lambda url: True  # type: ignore[method-assign]
+
+
+def msgid_of(message: Message) -> str:
+    """A message's msgid: the singular of a plural entry."""
+    return message.id if isinstance(message.id, str) else message.id[0]
 
 
 @dataclass(frozen=True)
@@ -70,9 +75,9 @@ def markup(text: str) -> tuple[list[str], Counter, list[str]]:
             if child.type in ("strong_open", "em_open", "code_inline", "image", "hardbreak"):
                 marks[child.type.removesuffix("_open")] += 1
             if child.type == "link_open":
-                targets.append(child.attrs.get("href", ""))
+                targets.append(str(child.attrs.get("href", "")))
             elif child.type == "image":
-                targets.append(child.attrs.get("src", ""))
+                targets.append(str(child.attrs.get("src", "")))
     return blocks, marks, sorted(targets)
 
 
@@ -288,9 +293,10 @@ def header_problems(path: Path, language: str, catalog: Catalog, text: str) -> l
 def plural_count_problems(path: Path, catalog: Catalog, raw: dict[str, int]) -> list[Problem]:
     found = []
     for message in catalog:
-        if message.id and isinstance(message.id, tuple):
-            count = raw.get(message.id[0], len(message.string))
-            if count != catalog.num_plurals and any(message.string):
+        if message.id and message.pluralizable:
+            forms = message.string or ()
+            count = raw.get(msgid_of(message), len(forms))
+            if count != catalog.num_plurals and any(forms):
                 found.append(Problem(path, message.lineno, f"this plural entry has {count} forms, "
                                      f"the catalog's Plural-Forms says {catalog.num_plurals}",
                                      message.id[0]))
@@ -330,7 +336,7 @@ def msgfmt_problems(path: Path, check: bool = True) -> list[Problem]:
 def assign_to_entries(problems: list[Problem], catalog: Catalog) -> tuple[list[Problem], dict[str, list[Problem]]]:
     """Split problems into catalog-wide ones and those inside one entry (keyed by msgid):
     a line belongs to the last entry that starts at or before it."""
-    entries = sorted((m.lineno, m.id[0] if isinstance(m.id, tuple) else m.id)
+    entries = sorted((m.lineno, msgid_of(m))
                      for m in catalog if m.id and m.lineno)
     starts = [lineno for lineno, _ in entries]
     wide: list[Problem] = []

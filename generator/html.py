@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from . import __version__
 from .config import Clinic
 from .content import Route
-from .errors import BrokenTranslation, CatalogError, ContentError
+from .errors import BrokenTranslation, CatalogError, ContentError, UsageError
 from .placeholders import PLACEHOLDERS, values
 from .segments import PLACEHOLDER_RE, Fallback, chunks, placeholders, render
 from .translation import Translator
@@ -92,7 +92,7 @@ class HandoutDocument:
 
 @dataclass(frozen=True)
 class MissingUnit:
-    path: Path
+    path: Path | None  # None only for the English source, which has no catalog
     line: int | None   # None: not in the catalog at all (run `handouts i18n update`)
     msgid: str
 
@@ -162,6 +162,8 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
     """
     texts = [_RouteText(clinic, route, tr)]
     if edition == "bilingual":
+        if second is None:
+            raise UsageError(f"the bilingual edition of '{route.id}' needs a second language")
         texts.append(_RouteText(clinic, route, second))
     missing = [m for t in texts for m in t.missing]
     if missing and not allow_incomplete:
@@ -173,9 +175,11 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
     env = _environment(templates.resolve())
     # Jinja's newstyle gettext marks a translation as safe HTML: escape it first, so that a
     # translation reaches the page as text (its %(name)s values are escaped by Jinja).
-    env.install_gettext_callables(lambda message: escape(tr.gettext(message)),
-                                  lambda singular, plural, n: escape(tr.ngettext(singular, plural, n)),
-                                  newstyle=True)
+    # install_gettext_callables is added by the jinja2.ext.i18n extension
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda message: escape(tr.gettext(message)),
+        lambda singular, plural, n: escape(tr.ngettext(singular, plural, n)),
+        newstyle=True)
     fields = dict(
         lang=tr.html_lang, dir=tr.direction, page_title=f"{main.title} – {clinic.name}",
         edition=edition, texts=[t.text for t in texts], main=main,

@@ -16,8 +16,7 @@ from . import __version__
 from .errors import UsageError
 from .plurals import preferred
 from .project import Project
-from .translation import DOMAIN, SOURCE_LANGUAGE, available_languages, catalog_path, \
-    is_translated, read_catalog
+from .translation import DOMAIN, SOURCE_LANGUAGE, available_languages, catalog_path, is_translated, read_catalog
 
 REVIEW_TEMPLATE = """\
 # Review status of this language's translation. A handout built from a draft translation

@@ -85,7 +85,7 @@ def source_date_epoch() -> dt.datetime | None:
     if not (epoch.isascii() and epoch.isdigit() and len(epoch) <= 12 and int(epoch) <= MAX_EPOCH):
         raise UsageError(f"SOURCE_DATE_EPOCH must be seconds since 1970-01-01 (like 1763683200), "
                          f"up to {MAX_EPOCH} (the end of 9999), not {epoch[:40]!r}")
-    return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
 
 
 def build_date(path: Path) -> str:

@@ -30,9 +30,9 @@ from babel.messages.pofile import denormalize
 from . import __version__
 from .content import Content, Route
 from .environment import versions
+from .errors import HandoutError
 from .html import fonts_for
 from .index import build_date
-from .errors import HandoutError
 from .output import handout_path, read_inside
 from .segments import units
 from .translation import SOURCE_LANGUAGE, catalog_path, from_content
@@ -304,7 +304,7 @@ class Inputs:
             for family in [*([clinic_font] if clinic_font else []), *fonts_for(language), "sans-serif"]:
                 found = self._font_files.get(family.lower(), [])
                 files.extend(found or [f"not installed: {family}"])
-            stats = []
+            stats: list[tuple[str, int | None, int | None]] = []
             for name in sorted(set(files)):
                 try:
                     st = Path(name).stat()
@@ -331,7 +331,7 @@ def po_entries(path: Path) -> list[tuple[str | None, bool, str]]:
         text = path.read_bytes().decode("utf-8", "replace")
     except FileNotFoundError:
         return [(None, False, "missing")]
-    entries = []
+    entries: list[tuple[str | None, bool, str]] = []
     for raw in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n")):
         match = MSGID_RE.search(raw)
         if match is None:

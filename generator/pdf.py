@@ -30,8 +30,8 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from .config import DEFAULT_TIME_LIMIT, MAX_IMAGE_BYTES
 from .errors import RenderError
-from .logo import LogoError, printable_png
 from .html import DEFAULT_FONTS, FONTS_BY_LANGUAGE, HandoutDocument
+from .logo import LogoError, printable_png
 from .segments import allowed_link
 
 
@@ -296,7 +296,7 @@ def compact_cid_fonts(document, pdf: pydyf.PDF) -> None:
 
 def _cids(widths: list) -> set[int]:
     """The CIDs a /W array gives widths for: [first [w w ...] first [w ...] ...]."""
-    return {first + i for first, run in zip(widths[::2], widths[1::2]) for i in range(len(run))}
+    return {first + i for first, run in zip(widths[::2], widths[1::2], strict=False) for i in range(len(run))}
 
 
 def _compact_cff(opentype: bytes, cids: set[int]) -> bytes | None:
@@ -314,7 +314,7 @@ def _compact_cff(opentype: bytes, cids: set[int]) -> bytes | None:
     keep = sorted({0} | {cid for cid in cids if cid < len(names)})
     charstrings = top.CharStrings
     new_names = [".notdef" if gid == 0 else f"cid{gid:05d}" for gid in keep]
-    charstrings.charStrings = {new: charstrings[names[gid]] for new, gid in zip(new_names, keep)}
+    charstrings.charStrings = {new: charstrings[names[gid]] for new, gid in zip(new_names, keep, strict=False)}
     charstrings.charStringsAreIndexed = False
     top.FDSelect.gidArray = [top.FDSelect.gidArray[gid] for gid in keep]
     top.FDSelect.format = 3

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .environment import versions
 from .build import Result, output_key
+from .environment import versions
 from .errors import UsageError
 from .index import source_date_epoch
 
@@ -74,13 +74,13 @@ def started_at() -> str:
         when = source_date_epoch()
     except UsageError:  # the build refuses it before doing anything, and says so
         when = None
-    return (when or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
+    return (when or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
 
 
 def to_json(results: list[Result], out_dir: Path | None, exit_code: int, started: str,
             seconds: float, error: str | None = None) -> bytes:
     def item(result: Result) -> dict:
-        data = {"output": output_key(result.job), "job": result.job.name}
+        data: dict[str, object] = {"output": output_key(result.job), "job": result.job.name}
         if result.status == "built":
             data.update(pages=result.pages, seconds=round(result.seconds, 3),
                         incomplete=is_incomplete(result), warnings=result.warnings)

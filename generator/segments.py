@@ -23,7 +23,7 @@ LINK_SCHEMES = ("https", "mailto", "tel")
 #: Sees every link as written: markdown-it's own check would quietly turn javascript:, file:
 #: and data: links into text, and a writer should rather hear about them.
 _EVERY_LINK = MarkdownIt("commonmark", {"html": False}).enable("table")
-_EVERY_LINK.validateLink = lambda url: True
+_EVERY_LINK.validateLink = lambda url: True  # type: ignore[method-assign]
 
 PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
@@ -81,7 +81,7 @@ def render(markdown: str, translate: Callable[[Unit], str] | None = None,
             token.content = text
             token.children = MD.parseInline(text, env)[0].children
             if isinstance(text, Fallback):
-                token.children = [FALLBACK_OPEN, *token.children, FALLBACK_CLOSE]
+                token.children = [FALLBACK_OPEN, *(token.children or ()), FALLBACK_CLOSE]
     return MD.renderer.render(tokens, MD.options, env)
 
 
@@ -108,6 +108,6 @@ def allowed_link(url: str) -> bool:
 
 def links(markdown: str, first_line: int = 1) -> list[tuple[int, str]]:
     """Every link target in a Markdown text, with the line of its paragraph."""
-    return [(first_line + (token.map[0] if token.map else 0), child.attrs["href"])
+    return [(first_line + (token.map[0] if token.map else 0), str(child.attrs["href"]))
             for token in _EVERY_LINK.parse(markdown) for child in token.children or ()
             if child.type == "link_open"]

@@ -18,15 +18,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from babel import Locale
-from babel.numbers import format_decimal
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
 
 from .errors import CatalogError
-from .gates import Problem, assign_to_entries, blank, entry_problems, header_problems, \
-    msgfmt_problems, plural_count_problems, raw_plural_counts
+from .gates import (
+    Problem,
+    assign_to_entries,
+    blank,
+    entry_problems,
+    header_problems,
+    msgfmt_problems,
+    msgid_of,
+    plural_count_problems,
+    raw_plural_counts,
+)
 
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
@@ -64,14 +73,14 @@ class Translator:
             for message in catalog:
                 if not message.id:
                     continue
-                msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+                msgid = msgid_of(message)
                 shared = not from_content(loc for loc, _ in message.locations)
                 if not is_translated(message):
                     if shared:
                         self.untranslated_shared[msgid] = message.lineno
                     continue
-                pairs = [(message.id[-1], form) for form in message.string] \
-                    if isinstance(message.id, tuple) else [(message.id, message.string)]
+                pairs = [(message.id[-1], form) for form in message.string or ()] \
+                    if message.pluralizable else [(msgid, str(message.string))]
                 for source, target in pairs:
                     for text in entry_problems(source, target, formatted=shared):
                         self.problems.setdefault(msgid, []).append(
@@ -161,10 +170,11 @@ def available_languages(locales: Path) -> set[str]:
 
 def read_catalog(path: Path, language: str, data: bytes | None = None) -> Catalog:
     """Parse a ``.po`` strictly (from ``data`` if already read); a syntax error names the line."""
+    raw = b""
     try:
-        data = path.read_bytes() if data is None else data
-        data.decode("utf-8")
-        return read_po(io.BytesIO(data), locale=language, domain=DOMAIN, abort_invalid=True)
+        raw = path.read_bytes() if data is None else data
+        raw.decode("utf-8")
+        return read_po(io.BytesIO(raw), locale=language, domain=DOMAIN, abort_invalid=True)
     except FileNotFoundError:
         raise CatalogError(f"no catalog for '{language}'", path) from None
     except PoFileError as exc:
@@ -172,7 +182,7 @@ def read_catalog(path: Path, language: str, data: bytes | None = None) -> Catalo
     except UnicodeDecodeError as exc:
         raise CatalogError(f"the catalog is not UTF-8 text ({exc.reason}); save it as UTF-8 with "
                            '"Content-Type: text/plain; charset=UTF-8\\n" in its header', path,
-                           data.count(b"\n", 0, exc.start) + 1) from None
+                           raw.count(b"\n", 0, exc.start) + 1) from None
 
 
 def read_review(path: Path) -> Review:
@@ -248,7 +258,7 @@ def shared_msgids(pot: Path) -> list[str]:
             template = read_po(fp)
     except FileNotFoundError:
         return []
-    return [m.id[0] if isinstance(m.id, tuple) else m.id for m in template
+    return [msgid_of(m) for m in template
             if m.id and not from_content(loc for loc, _ in m.locations)]
 
 

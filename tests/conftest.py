@@ -1,14 +1,13 @@
 """Shared fixtures: the real project, a disposable copy of it, and PDFs built once per run."""
 from __future__ import annotations
 
+import io
 import re
 import shutil
-import unicodedata
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
-
-import io
 
 import pytest
 from babel.messages.pofile import write_po

@@ -190,7 +190,7 @@ def assert_on_the_page(pdf: Path) -> None:
     assert LONG_WORD in "".join(pdf_text(pdf).split())
     with pdfplumber.open(pdf) as document:
         for page in document.pages:
-            assert all(0 <= c["x0"] and c["x1"] <= page.width for c in page.chars)
+            assert all(c["x0"] >= 0 and c["x1"] <= page.width for c in page.chars)
 
 
 @pytest.mark.parametrize("where", ["content", "translation"])

@@ -299,8 +299,9 @@ def test_a_logo_that_cannot_be_printed_is_an_error_at_the_logo_line(clinics, nam
 def test_a_truncated_png_is_refused_where_weasyprint_is_loaded():
     """WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES on import (render processes load
     clinics' logos with it set)."""
-    import generator.pdf  # noqa: F401  imports WeasyPrint
     from PIL import ImageFile
+
+    import generator.pdf  # noqa: F401  imports WeasyPrint
     assert ImageFile.LOAD_TRUNCATED_IMAGES
     data = png(300, 200)
     for cut in (data[:-200], data[:len(data) // 2], data[:-12]):  # the end of IDAT, its middle, IEND

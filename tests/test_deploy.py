@@ -158,7 +158,7 @@ def handouts_argvs(script: str) -> list[list[str]]:
 
 def test_every_handouts_command_in_the_shell_blocks_exists_in_the_cli():
     argvs = []
-    for lang, body, _ in blocks("sh"):
+    for _lang, body, _ in blocks("sh"):
         result = subprocess.run(["bash", "-n"], input=body, text=True, capture_output=True)
         assert result.returncode == 0, f"{result.stderr}\n{body}"
         argvs += handouts_argvs(body)
@@ -439,7 +439,7 @@ def test_the_ci_matrix_builds_every_shard_and_merges_them(yaml_documents):
 def units() -> dict[str, str]:
     """name -> text of each unit file the doc shows (the path is named just before it)."""
     found = {}
-    for lang, body, before in blocks("ini"):
+    for _lang, body, before in blocks("ini"):
         path = re.findall(r"`(/etc/systemd/system/[^`]+)`", before.rsplit("```", 1)[-1])
         assert path, f"an ini block without its file name:\n{body}"
         found[PurePosixPath(path[-1]).name] = body
@@ -533,7 +533,7 @@ def test_the_cron_lines_are_valid_and_run_the_wrapper():
     for line in cron_lines():
         fields = line.split()
         assert len(fields) > 5
-        for field, (low, high) in zip(fields[:5], [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]):
+        for field, (low, high) in zip(fields[:5], [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)], strict=False):
             for part in field.split(","):
                 if part != "*":
                     assert low <= int(part) <= high, line

@@ -2,6 +2,7 @@
 killed takes only its handout, a killed build leaves no render process behind, a folder that
 cannot be written is a clean message with exit code 4 and loses nothing, a hostile or
 hand-edited manifest is not believed, and a build never deletes what it did not write."""
+import contextlib
 import errno
 import json
 import os
@@ -15,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from generator import cli
-from generator.content import load_content
 from generator.build import DIED, build, load_clinics, plan, rendering
+from generator.content import load_content
 from generator.errors import UsageError
 from generator.index import source_date_epoch
 from generator.manifest import MANIFEST_NAME, Inputs, Manifest
@@ -114,10 +115,8 @@ def test_a_render_stuck_past_its_time_limit_is_ended_and_fails_alone(project, tm
 def _children(pid: int) -> set[int]:
     found = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             found |= {int(c) for c in (task / "children").read_text().split()}
-        except OSError:
-            pass
     return found
 
 

@@ -6,9 +6,8 @@ import re
 import signal
 import subprocess
 import time
-from pathlib import Path
-
 from fnmatch import fnmatch
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader

@@ -109,7 +109,7 @@ def test_build_date_from_source_date_epoch_else_file_time(tmp_path, monkeypatch)
     os.utime(pdf, (when, when))
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     assert build_date(pdf) == "2025-03-04"
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc).timestamp())))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(dt.datetime(2024, 1, 2, tzinfo=dt.UTC).timestamp())))
     assert build_date(pdf) == "2024-01-02"
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(UsageError, match="SOURCE_DATE_EPOCH must be seconds"):

@@ -6,8 +6,8 @@ bidi algorithm (``0142-555-503``) or by an override character reads back reverse
 from __future__ import annotations
 
 import dataclasses
-import re
 import io
+import re
 import subprocess
 
 import pytest

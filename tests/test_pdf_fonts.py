@@ -25,7 +25,7 @@ def cid_fonts(data: bytes) -> dict[str, tuple[str, bytes, set[int]]]:
             if file is None:
                 continue
             widths, cids = list(cid_font["/W"]), set()
-            for first, run in zip(widths[::2], widths[1::2]):
+            for first, run in zip(widths[::2], widths[1::2], strict=False):
                 cids.update(range(first, first + len(run)))
             file = file.get_object()
             fonts[cid_font["/BaseFont"]] = (file["/Subtype"], file.get_data(), cids)

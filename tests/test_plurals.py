@@ -5,8 +5,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from generator.gates import header_problems
-from generator.plurals import HIGHEST, PluralRule, choices, cldr_rule, gettext_rule, mismatch, \
-    preferred, recognised
+from generator.plurals import HIGHEST, PluralRule, choices, cldr_rule, gettext_rule, mismatch, preferred, recognised
 from generator.translation import available_languages, catalog_path
 
 from .conftest import run_cli

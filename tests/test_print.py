@@ -116,7 +116,7 @@ def test_large_print_body_is_at_least_18pt_with_wide_line_spacing(editions):
         # line pitch of body text: baselines at least 1.5 x 18 pt apart within a paragraph
         with pdfplumber.open(result.path) as pdf:
             lines = [line for page in pdf.pages for line in page.extract_text_lines()]
-        pitches = [b["bottom"] - a["bottom"] for a, b in zip(lines, lines[1:])
+        pitches = [b["bottom"] - a["bottom"] for a, b in zip(lines, lines[1:], strict=False)
                    if 0 < b["bottom"] - a["bottom"] < 60]
         usual = Counter(round(p) for p in pitches).most_common(1)[0][0]
         assert usual >= 27, f"{name}: usual line pitch {usual} pt"

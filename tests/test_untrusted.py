@@ -18,8 +18,7 @@ from generator.content import load_content
 from generator.errors import BrokenTranslation, ConfigError, ContentError, RenderError
 from generator.html import HandoutDocument, compose
 from generator.pdf import AssetFetcher, render_pdf
-from generator.translation import Translator, available_languages, catalog_path, load_translator, \
-    read_catalog
+from generator.translation import Translator, available_languages, catalog_path, load_translator, read_catalog
 
 from .conftest import pdf_text, po_bytes, run_cli
 

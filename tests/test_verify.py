@@ -105,7 +105,7 @@ def test_leftover_syntax_fails(docs):
     doc = docs["example/es"]
     html = doc.html.replace("</main>", "".join(f"<p>Llame {text} hoy</p>" for text, _ in LEFTOVERS) + "</main>")
     problems = verify(render_pdf(dataclasses.replace(doc, html=html)).data, doc.expected)
-    for text, what in LEFTOVERS:
+    for _text, what in LEFTOVERS:
         assert any(re.match(rf"page \d: {what}", p) for p in problems), (what, problems)
     assert sum("placeholder syntax" in p for p in problems) == 2  # the Latin and the Arabic one
     assert any("Llame %(num)s hoy" in p for p in problems) and any("&amp;" in p for p in problems)
