@@ -494,12 +494,19 @@ def merge(project: Project, sources: list[Path], out_dir: Path) -> int:
     project's build plan makes (a known clinic, language, route and edition), read from a
     regular file inside the shard without following a symbolic link, hash as recorded and
     pass the checks a built PDF passes (no embedded file, no JavaScript, no action but an
-    allowed link). Every shard is checked before anything is written; any problem is a
-    :class:`UsageError` naming the shard, and the output folder is left as it was."""
+    allowed link) and print what the current sources mean (:mod:`verify`: the clinic's
+    numbers as configured, the safety-critical units). Every shard is checked before
+    anything is written; any problem is a :class:`UsageError` naming the shard, and the
+    output folder is left as it was."""
     planned = {output_key(job): job for job in plan(load_clinics(project))}
+    content, translators = load_content(project.content), Translators(project.locales)
+
+    def verified(job: Job, data: bytes) -> None:
+        check_pdf(data, compose_job(job, content, translators, project.templates).expected, job.name)
+
     merged: dict[str, tuple[Entry, bytes]] = {}
     for source in sources:
-        for key, (entry, data) in _checked_shard(source, planned).items():
+        for key, (entry, data) in _checked_shard(source, planned, verified).items():
             if key in merged and merged[key][0] != entry:
                 raise UsageError(f"{key} was built differently in two of the folders; build "
                                  "the shards again from the same sources", source)
@@ -515,14 +522,14 @@ def merge(project: Project, sources: list[Path], out_dir: Path) -> int:
         manifest.entries = {key: e for key, e in manifest.entries.items() if key in planned}
         listed = [job for key, job in planned.items() if key in manifest.entries]
         if listed:
-            content = load_content(project.content)
             _update_index(project, content, listed, out_dir, manifest, Inputs(project, content),
                           force=True)
         write_inside(out_dir, MANIFEST_NAME, manifest.to_bytes())
     return len(merged)
 
 
-def _checked_shard(source: Path, planned: dict[str, Job]) -> dict[str, tuple[Entry, bytes]]:
+def _checked_shard(source: Path, planned: dict[str, Job],
+                   verified: Callable[[Job, bytes], None]) -> dict[str, tuple[Entry, bytes]]:
     """Every output of one shard, read and checked, with its manifest entry."""
     from .pdfsafety import pdf_problems
     try:
@@ -550,5 +557,9 @@ def _checked_shard(source: Path, planned: dict[str, Job]) -> dict[str, tuple[Ent
         problems = pdf_problems(data)
         if problems:
             raise UsageError(f"{key} is refused: {'; '.join(problems)}", source)
+        try:
+            verified(job, data)
+        except HandoutError as exc:
+            raise UsageError(f"{key} is refused: {exc.message}", source) from None
         outputs[key] = (entry, data)
     return outputs

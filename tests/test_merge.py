@@ -203,3 +203,12 @@ def test_merged_entries_are_sealed_so_the_next_build_trusts_them(project, shard,
     results = build(project, jobs, out)
     assert [r.status for r in results] == ["unchanged", "unchanged"]
     assert Manifest.load(out / MANIFEST_NAME).entries[ES].sha256 == hashlib.sha256((shard / ES).read_bytes()).hexdigest()
+
+
+def test_a_pdf_that_does_not_print_what_its_sources_mean_is_refused(project, shard, tmp_path):
+    """A safe PDF with a matching hash, but another handout's: the English IV handout in the
+    Spanish one's place prints none of the Spanish safety units."""
+    data = (shard / EN).read_bytes()
+    (shard / ES).write_bytes(data)
+    set_entry(shard, ES, data)
+    refused(project, shard, tmp_path / "out", r"(?s)example/es/iv\.pdf is refused: .*safety-critical unit")
