@@ -183,4 +183,4 @@ def test_approval_needs_a_name_and_a_date(project_copy):
     (project_copy.locales / "es/review.toml").write_text('status = "approved"\n')
     proc = run_cli(project_copy, "build", "--language", "es", "--route", "iv")
     assert proc.returncode == 1
-    assert "review.toml: error: status: 'approved' needs approved_by and approved_on" in proc.stderr
+    assert "review.toml:1: error: status: 'approved' needs approved_by and approved_on" in proc.stderr
