@@ -307,10 +307,11 @@ def field_html(name: str, value: str) -> str:
     a quantity kept on one line, anything else escaped."""
     if name in PHONE_FIELDS:
         return ltr(value, "tel")
-    text = html_lib.escape(value)  # its numbers are isolated with the rest of the page's
     if name in QUANTITY_FIELDS:
-        return f'<span class="quantity">{text}</span>'
-    return text
+        # no-break spaces rather than white-space: nowrap, after which WeasyPrint may break
+        # the line far earlier than it needs to ("Do / not drink any liquids ...")
+        return f'<span class="quantity">{html_lib.escape(value.replace(" ", chr(0xA0)))}</span>'
+    return html_lib.escape(value)  # its numbers are isolated with the rest of the page's
 
 
 def _fill(html: str, fields: dict[str, str]) -> str:
