@@ -49,6 +49,16 @@ def built_results(project: Project, tmp_path_factory) -> list:
 
 
 @pytest.fixture(scope="session")
+def en_es_iv(project: Project, tmp_path_factory) -> Path:
+    """An output folder holding the English and Spanish IV handouts (standard edition),
+    built once per run; tests copy it before they change anything."""
+    out = tmp_path_factory.mktemp("en-es-iv")
+    results = build(project, plan(load_clinics(project, ["example"]), ["en", "es"], ["iv"], ["standard"]), out)
+    assert all(r.ok for r in results), [r.message for r in results]
+    return out
+
+
+@pytest.fixture(scope="session")
 def built(built_results) -> dict[tuple[str, str], Path]:
     """(language, route) -> the standard edition's PDF."""
     return {(r.job.language, r.job.route): r.path for r in built_results}

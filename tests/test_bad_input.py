@@ -14,7 +14,6 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from generator.build import build, load_clinics, plan
 from generator.content import load_content, split_block
 from generator.translation import catalog_path, read_catalog
 
@@ -33,11 +32,8 @@ REVIEW = "locales/es/review.toml"
 
 
 @pytest.fixture(scope="session")
-def baseline(project, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("baseline")
-    results = build(project, plan(load_clinics(project, ["example"]), ["en", "es"], ["iv"], ["standard"]), out)
-    assert all(r.ok for r in results), [r.message for r in results]
-    return out
+def baseline(en_es_iv) -> Path:
+    return en_es_iv
 
 
 @pytest.fixture

@@ -29,11 +29,8 @@ EN = "example/en/iv.pdf"
 
 
 @pytest.fixture(scope="session")
-def built_shard(project, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("shard")
-    results = build(project, plan(load_clinics(project, ["example"]), ["en", "es"], ["iv"], ["standard"]), out)
-    assert all(r.ok for r in results), [r.message for r in results]
-    return out
+def built_shard(en_es_iv) -> Path:
+    return en_es_iv
 
 
 @pytest.fixture
