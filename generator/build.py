@@ -183,7 +183,7 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
                 manifest.record(key, job.name, todo[key], data, pages)
                 report(Result(job, path, True, pages=pages, warnings=warnings, seconds=seconds))
             if jobs:
-                _update_index(project, content, jobs, out_dir, manifest, inputs)
+                _update_index(project, content, out_dir, manifest, inputs)
         except BaseException:  # what was written is recorded, even if the build is interrupted
             _save_manifest(out_dir, manifest, recorded, failing=True)
             raise
@@ -467,13 +467,14 @@ def _over_budget(job: Job, pages: int) -> list[str]:
             f"page_budget.{job.edition} in {job.clinic.path.name}"]
 
 
-def _update_index(project: Project, content: Content, jobs: list[Job], out_dir: Path,
-                  manifest: Manifest, inputs: Inputs, force: bool = False) -> None:
+def _update_index(project: Project, content: Content, out_dir: Path, manifest: Manifest,
+                  inputs: Inputs, force: bool = False) -> None:
     """Write the staff index page when what it shows may have changed: the PDFs on disk and
-    their dates, review status, content, clinics, templates. It lists every handout of the
-    jobs' clinics found on disk, built now or before."""
-    clinics = list({job.clinic.id: job.clinic for job in jobs}.values())
-    listed = plan(clinics)
+    their dates, review status, content, clinics, templates. It lists every handout of every
+    clinic found on disk, built now or before, whatever this build was narrowed to (a clinic
+    whose file is broken is left out until it is fixed)."""
+    broken: list[ConfigError] = []
+    listed = plan(load_clinics(project, (), broken))
     digest = inputs.of_index(listed, out_dir)
     if not force and digest == manifest.index and (out_dir / INDEX_NAME).is_file():
         return
@@ -520,10 +521,8 @@ def merge(project: Project, sources: list[Path], out_dir: Path) -> int:
         # entries of the output folder's own manifest that no build of this project makes
         # are left out: they name nothing this project writes
         manifest.entries = {key: e for key, e in manifest.entries.items() if key in planned}
-        listed = [job for key, job in planned.items() if key in manifest.entries]
-        if listed:
-            _update_index(project, content, listed, out_dir, manifest, Inputs(project, content),
-                          force=True)
+        if manifest.entries:
+            _update_index(project, content, out_dir, manifest, Inputs(project, content), force=True)
         write_inside(out_dir, MANIFEST_NAME, manifest.to_bytes())
     return len(merged)
 

@@ -142,6 +142,10 @@ def test_build_writes_an_index_of_what_exists_on_disk(project, site, tmp_path):
     hrefs = [a["href"] for a in Elements((copy / "index.html").read_text("utf-8")).find("a")]
     assert len(hrefs) == len(results) - 1 and "example/en/oral.pdf" not in hrefs
     assert all((copy / href).is_file() for href in hrefs)
+    # A build narrowed to another clinic keeps the first clinic's handouts in the index.
+    build(project, plan(load_clinics(project, ["thameside"]), ["fr"], ["iv"], ["standard"]), copy)
+    hrefs = [a["href"] for a in Elements((copy / "index.html").read_text("utf-8")).find("a")]
+    assert "thameside/fr/iv.pdf" in hrefs and len(hrefs) == len(results)
 
 
 def test_status_follows_each_language_review(project, site):
