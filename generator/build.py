@@ -1,6 +1,7 @@
 """The pipeline: content -> segments -> translation -> HTML -> PDF -> verify -> output, per handout."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import multiprocessing
 import os
@@ -480,6 +481,11 @@ def _update_index(project: Project, content: Content, out_dir: Path, manifest: M
         return
     entries = collect_entries(listed, content, Translators(project.locales), out_dir)
     write_index(out_dir, render_index(entries, project.templates))
+    # each clinic's own page, so that a desk cannot print another clinic's handout by mistake
+    for clinic in dict.fromkeys(e.clinic_id for e in entries):
+        own = [dataclasses.replace(e, path=e.path.removeprefix(f"{clinic}/"))
+               for e in entries if e.clinic_id == clinic]
+        write_index(out_dir, render_index(own, project.templates), clinic)
     manifest.index = digest
 
 

@@ -153,9 +153,11 @@ def output_error(exc: OSError, path: Path) -> OutputError:
                        "every file already there is kept as it was", path)
 
 
-def write_index(out_dir: Path, html: str) -> Path:
-    """Write the staff index page, ``<out_dir>/index.html``, atomically."""
-    return write_inside(out_dir, INDEX_NAME, html.encode("utf-8"))
+def write_index(out_dir: Path, html: str, clinic: str | None = None) -> Path:
+    """Write the staff index page, ``<out_dir>/index.html`` (or one clinic's own,
+    ``<out_dir>/<clinic>/index.html``), atomically."""
+    key = f"{clinic}/{INDEX_NAME}" if clinic else INDEX_NAME
+    return write_inside(out_dir, key, html.encode("utf-8"))
 
 
 @contextmanager

@@ -146,6 +146,10 @@ def test_build_writes_an_index_of_what_exists_on_disk(project, site, tmp_path):
     build(project, plan(load_clinics(project, ["thameside"]), ["fr"], ["iv"], ["standard"]), copy)
     hrefs = [a["href"] for a in Elements((copy / "index.html").read_text("utf-8")).find("a")]
     assert "thameside/fr/iv.pdf" in hrefs and len(hrefs) == len(results)
+    # Each clinic has its own page, listing only its own handouts, linked from its folder.
+    for clinic, count in (("example", len(results) - 1), ("thameside", 1)):
+        own = [a["href"] for a in Elements((copy / clinic / "index.html").read_text("utf-8")).find("a")]
+        assert len(own) == count and all((copy / clinic / href).is_file() for href in own), own
 
 
 def test_status_follows_each_language_review(project, site):
