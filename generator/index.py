@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from .build import Job
 
 TEMPLATE = "index.html"
+#: the everyday words front-desk staff may type for each route
+ROUTE_WORDS = {"iv": "infusion drip vein intravenous",
+               "intranasal": "nasal nose spray esketamine Spravato",
+               "im": "injection shot muscle intramuscular",
+               "oral": "pill tablet lozenge mouth sublingual"}
 EDITION_LABELS = {"standard": "Standard", "large": "Large print", "bilingual": "Bilingual"}
 
 
@@ -150,10 +155,12 @@ class Row:
 
     @property
     def search(self) -> str:
-        """What the filter box matches: names in both scripts, ids, route, clinic."""
+        """What the filter box matches: names in both scripts, ids, route (and the words staff
+        use for it), clinic, editions."""
         e = self.entries[0]
-        words = [e.clinic_id, e.clinic_name, e.route_id, e.route_title, self.language.id,
-                 self.language.lang, self.language.native, self.language.english]
+        words = [e.clinic_id, e.clinic_name, e.route_id, e.route_title, ROUTE_WORDS.get(e.route_id, ""),
+                 self.language.id, self.language.lang, self.language.native, self.language.english]
+        words += [x.edition_label for x in self.entries]
         words += [w for x in self.entries if x.second for w in (x.second.native, x.second.english)]
         return " ".join(dict.fromkeys(words))
 

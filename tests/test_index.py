@@ -19,7 +19,7 @@ from selenium.webdriver.common.keys import Keys
 from generator.build import Job, build, load_clinics, plan
 from generator.content import load_content
 from generator.errors import UsageError
-from generator.index import IndexEntry, Language, build_date, collect_entries, render_index
+from generator.index import IndexEntry, Language, build_date, collect_entries, group, render_index
 from generator.output import write_index
 from generator.translation import Translators
 
@@ -61,6 +61,16 @@ def test_language_names_in_their_own_script_and_in_english():
     assert (arabic.native, arabic.english, arabic.lang, arabic.dir) == ("العربية", "Arabic", "ar", "rtl")
     assert (chinese.lang, chinese.dir, chinese.english) == ("zh-Hans", "ltr", "Chinese (Simplified)")
     assert Language.of("es").native == "Español"  # capitalised as in a list of languages
+
+
+@pytest.mark.parametrize("route,edition,words", [("intranasal", "standard", "nose spray"),
+                                                  ("im", "standard", "injection"),
+                                                  ("oral", "large", "pill large print"),
+                                                  ("iv", "standard", "drip")])
+def test_the_filter_matches_the_words_staff_use(route, edition, words):
+    [clinic] = group([entry(route_id=route, edition=edition)])
+    [row] = clinic.routes[0].rows
+    assert all(word in row.search.lower() for word in words.split()), row.search
 
 
 def test_text_and_attributes_are_escaped(project):
