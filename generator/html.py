@@ -17,7 +17,7 @@ from . import __version__
 from .config import Clinic
 from .content import Route
 from .errors import BrokenTranslation, CatalogError, ContentError, UsageError
-from .placeholders import PLACEHOLDERS, values
+from .placeholders import KINDS, PLACEHOLDERS, values
 from .segments import PLACEHOLDER_RE, Fallback, chunks, placeholders, render
 from .translation import Translator
 from .verify import Expected, plain, safety_units
@@ -270,9 +270,9 @@ HELP_SECTION_CLASS = "block-get-help"
 _DIAL_RE = re.compile(r'<bdi dir="ltr" class="(?:[^"]* )?tel">([^<]*)</bdi>')
 
 #: Placeholders whose whole value is a number to dial: printed as one left-to-right unit.
-PHONE_FIELDS = ("clinic_phone", "after_hours_phone", "emergency_number", "crisis_line")
+PHONE_FIELDS = tuple(name for name, kind in KINDS.items() if kind == "phone number")
 #: Placeholders that are a number and its unit ("6 hours"): never broken across lines.
-QUANTITY_FIELDS = ("fasting_time", "clear_liquids_time", "stay_time")
+QUANTITY_FIELDS = tuple(name for name, kind in KINDS.items() if kind == "time")
 
 #: A number as printed in running text: digits, with separators only between digits
 #: ("1,500", "21.11.2026", "10:30", "503-555-0142"). A space never joins two numbers here;

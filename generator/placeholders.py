@@ -35,7 +35,9 @@ PLACEHOLDERS: dict[str, str] = {
 KINDS: dict[str, str] = {
     "clinic_phone": "phone number", "after_hours_phone": "phone number",
     "emergency_number": "phone number", "crisis_line": "phone number",
+    "poison_control": "phone number",
     "fasting_time": "time", "clear_liquids_time": "time", "stay_time": "time",
+    "session_time": "time",
 }
 
 

@@ -134,3 +134,14 @@ def test_numbers_in_other_formats_read_right(project_copy, language):
         assert len(re.findall(number, poppler)) >= 2, (number, poppler)
     for reversed_form in ("0321 7946 20 44+", "456 123 0800", "0142-555 (503)", "0142-555 )503("):
         assert reversed_form not in poppler
+
+
+def test_the_poison_help_line_is_a_number_to_dial_and_verified(project, loaded):
+    """Every phone-number placeholder (placeholders.KINDS) prints as one isolate that
+    verification counts, the poison help line of the oral route included."""
+    content, translators = loaded
+    job = plan(load_clinics(project, ["example"]), ["ar"], ["oral"], ["standard"])[0]
+    doc = compose_job(job, content, translators, project.templates)
+    assert '<bdi dir="ltr" class="tel">1-800-222-1222</bdi>' in doc.html
+    assert doc.expected.printed["1-800-222-1222"] == 1
+    assert verify(render_pdf(doc).data, doc.expected) == []
