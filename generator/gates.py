@@ -481,8 +481,8 @@ def plural_count_problems(path: Path, catalog: Catalog, raw: Mapping[str, int]) 
 
 #: What ``msgfmt --check`` says about one entry (its format strings) or the header, rather
 #: than a syntax error (which makes the whole catalog unreadable).
-CHECK_FINDING_RE = re.compile(r"format specification|(?:begin|end) with '\\n'|nplurals|plural expression|"
-                              r"plural form translations|plural handling|header field|domain name")
+CHECK_FINDING_RE = re.compile(r"format specification|format string|(?:begin|end) with '\\n'|nplurals|"
+                              r"plural expression|plural form translations|plural handling|header field|domain name")
 
 
 def msgfmt_problems(path: Path) -> list[Problem]:
