@@ -72,14 +72,14 @@ def load_glossary(locales: Path, language: str) -> Glossary | None:
         store = tbx.tbxfile.parsefile(str(path))
     except etree.XMLSyntaxError as exc:
         raise CatalogError(f"the glossary is not valid TBX (XML): {exc.msg}", path, exc.lineno) from None
-    except (AssertionError, ValueError) as exc:
-        raise CatalogError(f"the glossary is not a TBX file (its root element must be <martif>): {exc}",
+    except (AssertionError, ValueError):
+        raise CatalogError("the glossary is not a TBX file: its root element must be <martif type=\"TBX\">",
                            path, 1) from None
     tag = language.replace("_", "-")
     terms = []
     for unit in store.units:
         line = unit.xmlelement.sourceline
-        source = tuple(t.text.strip() for t in unit.get_source_terms() if t.text.strip())
+        source = tuple(t.text.strip() for t in unit.get_target_terms(SOURCE_TAG) if t.text.strip())
         target = tuple(t.text.strip() for t in unit.get_target_terms(tag) if t.text.strip())
         if not source:
             raise CatalogError(f'a termEntry has no English term: add <langSet xml:lang="{SOURCE_TAG}">'

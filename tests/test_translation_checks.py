@@ -118,10 +118,18 @@ def test_the_glossary_catches_a_dropped_negation_in_other_scripts(project, langu
     assert [gap.term.source[0] for gap in gaps] == ["do not"]
 
 
-def test_a_broken_glossary_stops_its_language_naming_the_line(project_copy):
+@pytest.mark.parametrize("edit, message", [
+    (lambda text: text.replace("</termEntry>", "</termEntr>", 1), r"glossary\.tbx:\d+: error: the glossary is not valid TBX"),
+    (lambda text: '<?xml version="1.0"?><glossary/>', r"glossary\.tbx:1: error: the glossary is not a TBX file"),
+    (lambda text: text.replace('<langSet xml:lang="en"><tig><term>call</term></tig></langSet>', "", 1),
+     r"glossary\.tbx:\d+: error: a termEntry has no English term"),
+])
+def test_a_broken_glossary_stops_its_language_naming_the_line(project_copy, edit, message):
     path = glossary_path(project_copy.locales, "fr")
-    path.write_text(path.read_text("utf-8").replace("</termEntry>", "</termEntr>", 1), "utf-8")
-    with pytest.raises(CatalogError, match=r"glossary\.tbx:\d+: error: the glossary is not valid TBX"):
+    before = path.read_text("utf-8")
+    path.write_text(edit(before), "utf-8")
+    assert path.read_text("utf-8") != before
+    with pytest.raises(CatalogError, match=message):
         Translators(project_copy.locales).get("fr")
 
 
