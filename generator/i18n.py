@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po, write_po
@@ -16,6 +16,7 @@ from . import __version__
 from .errors import UsageError
 from .plurals import preferred
 from .project import Project
+from .review import progress, whole_language_approved
 from .translation import DOMAIN, SOURCE_LANGUAGE, available_languages, catalog_path, is_translated, read_catalog
 
 REVIEW_TEMPLATE = """\
@@ -87,6 +88,10 @@ class Stats:
     translated: int
     fuzzy: int
     untranslated: int
+    #: route -> (units the handout prints, of them not approved unit by unit); see review.py
+    to_approve: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: the whole language is approved in review.toml (as before per-unit approvals)
+    language_approved: bool = False
 
     @property
     def total(self) -> int:
@@ -112,5 +117,6 @@ def stats(project: Project) -> list[Stats]:
                 translated += 1
             elif message is not None and message.fuzzy:
                 fuzzy += 1
-        found.append(Stats(language, translated, fuzzy, len(ids) - translated - fuzzy))
+        found.append(Stats(language, translated, fuzzy, len(ids) - translated - fuzzy,
+                           progress(project, language), whole_language_approved(project, language)))
     return found
