@@ -111,9 +111,14 @@ class Packet:
         return [u for u in self.units if u.safety]
 
 
+#: a run of spaces, one Han or kana character (Chinese and Japanese write no spaces: a whole
+#: sentence would otherwise be one "word"), or anything else up to the next of those
+_TOKEN_RE = re.compile(r"\s+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+
+
 def word_diff(before: str, after: str) -> Markup:
     """``after`` with the words removed since ``before`` struck out and the new ones marked."""
-    old, new = re.findall(r"\S+|\s+", before), re.findall(r"\S+|\s+", after)
+    old, new = _TOKEN_RE.findall(before), _TOKEN_RE.findall(after)
     out = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if op in ("replace", "delete"):

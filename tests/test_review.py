@@ -166,3 +166,23 @@ def test_xliff_round_trip_is_byte_identical_and_import_refuses_a_gate_failure(pr
     assert import_file(project, "es", edited) == 1
     changed = [line for line in po.read_text().splitlines() if line not in original.decode().splitlines()]
     assert changed and all("compensar" in line or "dosis" in line for line in changed), changed
+
+
+def test_a_damaged_approvals_file_names_its_line_and_stops_only_that_language(approved_es, capsys):
+    path = approvals_path(approved_es.locales, "es")
+    path.write_text(path.read_text().replace('approved_on = 2026-12-01', 'approved_on = "yesterday"', 1))
+    translators = Translators(approved_es.locales)
+    with pytest.raises(CatalogError) as caught:
+        translators.get("es")
+    assert re.match(r".*approvals\.toml:\d+: error: \[unit\.[0-9a-f]{16}\] approved_on: missing or not a date",
+                    str(caught.value)), caught.value
+    assert translators.get("fr").approved_units == frozenset()
+    assert cli.main(["--project", str(approved_es.root), "i18n", "review", "es", "--no-pdf"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_the_diff_marks_words_and_single_han_characters():
+    from generator.review import word_diff
+    assert word_diff("llame al número", "llame pronto al número") == "llame<ins> pronto</ins> al número"
+    assert word_diff("在药效消退期间。", "在药效消退期间，您") == "在药效消退期间<del>。</del><ins>，您</ins>"
+    assert word_diff("अगर खुराक छूट", "अगर कोई खुराक छूट") == "अगर<ins> कोई</ins> खुराक छूट"
