@@ -118,6 +118,7 @@ def import_file(project: Project, language: str, source: Path) -> int:
                                                    and xunit.isfuzzy() == unit.isfuzzy()):
             continue  # left empty, or as it is: nothing to take
         problems += _gate(unit, targets, source, _line(xunit), tr.catalog.num_plurals if tr.catalog else 1)
+        problems += _glyphs(language, targets, source, _line(xunit))
         _take(unit, xunit, targets)
         changed += 1
     if problems:
@@ -138,6 +139,15 @@ def _gate(unit, targets: list[str], source: Path, line: int | None, nplurals: in
     pairs = [(sources[-1], t) for t in targets] if unit.hasplural() else [(sources[0], targets[0])]
     return [f"{source}:{line}: error: {text} (msgid {sources[0][:70]!r})"
             for msgid, target in pairs for text in entry_problems(msgid, target, formatted=shared)]
+
+
+def _glyphs(language: str, targets: list[str], source: Path, line: int | None) -> list[str]:
+    """The glyph gate of ``handouts check``: a character none of the language's fonts has
+    would print as an empty box."""
+    from .check import missing_glyphs  # check imports a slow library: only here
+    missing = missing_glyphs(language, targets)
+    return [f"{source}:{line}: error: no font covers U+{ord(c):04X} {c!r} in '{language}'; it would "
+            "print as an empty box" for c in missing]
 
 
 def _take(unit, xunit, targets: list[str]) -> None:
