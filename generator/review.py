@@ -38,7 +38,7 @@ from .approvals import (
     unit_states,
 )
 from .content import Content, load_content
-from .errors import CatalogError, HandoutError, UsageError
+from .errors import HandoutError, UsageError
 from .gates import entry_warnings
 from .output import write_atomic
 from .project import Project
@@ -255,7 +255,7 @@ def render_packet(packet: Packet, project: Project) -> str:
                        "units": [u.data for u in packet.units]}, ensure_ascii=True, sort_keys=True)
     return env.get_template(TEMPLATE).render(
         packet=packet, font_family=Markup(font_family(packet.language, "en")),
-        data=Markup(data.replace("</", "<\\/")), data_id=PACKET_DATA_ID,
+        data=Markup(data.replace("<", "\\u003c")), data_id=PACKET_DATA_ID,
         CHANGED=CHANGED, NEW=NEW)
 
 
@@ -383,9 +383,10 @@ def progress(project: Project, language: str) -> dict[str, tuple[int, int]]:
     """route -> (units it prints, of them not approved); {} when the catalog cannot be read."""
     try:
         states = current_states(project, load_language(project, language))
-    except CatalogError:
+        content = load_content(project.content)
+    except HandoutError:  # a broken catalog or content: 'handouts check' says what
         return {}
-    return _progress(load_content(project.content), set(shared_msgids(project.pot)), states)
+    return _progress(content, set(shared_msgids(project.pot)), states)
 
 
 # -- the i18n subcommands -------------------------------------------------------------------
