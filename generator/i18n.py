@@ -13,7 +13,8 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po, write_po
 
 from . import __version__
-from .errors import UsageError
+from .content import Content, load_content
+from .errors import HandoutError, UsageError
 from .plurals import preferred
 from .project import Project
 from .review import progress, whole_language_approved
@@ -108,6 +109,10 @@ def stats(project: Project) -> list[Stats]:
         template = read_po(fp)
     ids = [m.id for m in template if m.id]
     found = []
+    try:
+        content: Content | None = load_content(project.content)
+    except HandoutError:
+        content = None  # the approvals per handout are left out; 'handouts check' says why
     for language in sorted(available_languages(project.locales) - {SOURCE_LANGUAGE}):
         catalog = read_catalog(catalog_path(project.locales, language), language)
         translated = fuzzy = 0
@@ -118,5 +123,5 @@ def stats(project: Project) -> list[Stats]:
             elif message is not None and message.fuzzy:
                 fuzzy += 1
         found.append(Stats(language, translated, fuzzy, len(ids) - translated - fuzzy,
-                           progress(project, language), whole_language_approved(project, language)))
+                           progress(project, language, content), whole_language_approved(project, language, content)))
     return found

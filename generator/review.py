@@ -29,6 +29,7 @@ from .approvals import (
     Approval,
     UnitState,
     approvals_path,
+    approved_msgids,
     format_approvals,
     read_approvals,
     route_units,
@@ -48,6 +49,7 @@ from .translation import (
     Translator,
     catalog_path,
     load_translator,
+    read_catalog,
     read_review,
     shared_msgids,
 )
@@ -206,7 +208,7 @@ def build_packet(project: Project, language: str) -> Packet:
     packet = Packet(language, tr.native_name, tr.direction, tr.html_lang,
                     not tr.review.is_draft_for(max(r.reviewed for r in content.routes.values())))
     states = current_states(project, tr)
-    packet.progress = _progress(content, shared, states)
+    packet.progress = _progress(content, shared, {s.msgid for s in states if s.status == APPROVED})
     for state in states:
         if state.status == APPROVED or not (state.msgid in routes or state.msgid in shared):
             continue
@@ -369,9 +371,8 @@ def describe(result: ApproveResult, path: Path | None) -> Iterable[str]:
         yield f"warning: no longer in the catalog, not approved: {msgid[:70]!r}"
 
 
-def _progress(content: Content, shared: set[str], states: list[UnitState]) -> dict[str, tuple[int, int]]:
+def _progress(content: Content, shared: set[str], approved: set[str] | frozenset[str]) -> dict[str, tuple[int, int]]:
     """route -> (units it prints, of them not approved: pending, or not in the catalog)."""
-    approved = {s.msgid for s in states if s.status == APPROVED}
     found = {}
     for route in content.routes.values():
         printed = set(route_units(route)) | shared
@@ -379,14 +380,16 @@ def _progress(content: Content, shared: set[str], states: list[UnitState]) -> di
     return found
 
 
-def progress(project: Project, language: str) -> dict[str, tuple[int, int]]:
-    """route -> (units it prints, of them not approved); {} when the catalog cannot be read."""
+def progress(project: Project, language: str, content: Content | None = None) -> dict[str, tuple[int, int]]:
+    """route -> (units it prints, of them not approved); {} when the catalog, its approvals or
+    the content cannot be read ('handouts check' says why)."""
     try:
-        states = current_states(project, load_language(project, language))
-        content = load_content(project.content)
-    except HandoutError:  # a broken catalog or content: 'handouts check' says what
+        catalog = read_catalog(catalog_path(project.locales, language), language)
+        approved = approved_msgids(catalog, read_approvals(approvals_path(project.locales, language)))
+        content = content or load_content(project.content)
+    except HandoutError:
         return {}
-    return _progress(content, set(shared_msgids(project.pot)), states)
+    return _progress(content, set(shared_msgids(project.pot)), approved)
 
 
 # -- the i18n subcommands -------------------------------------------------------------------
@@ -435,11 +438,11 @@ def run_command(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
-def whole_language_approved(project: Project, language: str) -> bool:
+def whole_language_approved(project: Project, language: str, content: Content | None = None) -> bool:
     """review.toml approves the whole language, and no content changed after it."""
     try:
         review = read_review(project.locales / language / "review.toml")
-        newest = max(r.reviewed for r in load_content(project.content).routes.values())
+        newest = max(r.reviewed for r in (content or load_content(project.content)).routes.values())
     except HandoutError:
         return False
     return not review.is_draft_for(newest)
