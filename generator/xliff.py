@@ -113,11 +113,14 @@ def import_file(project: Project, language: str, source: Path) -> int:
             problems.append(f"{source}:{_line(xunit)}: error: {_msgid(xunit)[:70]!r} is not in the "
                             "catalog (export again after 'handouts i18n update')")
             continue
+        nplurals = tr.catalog.num_plurals if tr.catalog is not None else 1
         targets = _strings(xunit.target)
+        if unit.hasplural():  # a group has a trans-unit per English form, whatever the language has
+            targets = targets[:nplurals]
         if not any(t.strip() for t in targets) or (targets == _strings(unit.target)
                                                    and xunit.isfuzzy() == unit.isfuzzy()):
             continue  # left empty, or as it is: nothing to take
-        problems += _gate(unit, targets, source, _line(xunit), tr.catalog.num_plurals if tr.catalog else 1)
+        problems += _gate(unit, targets, source, _line(xunit), nplurals)
         problems += _glyphs(language, targets, source, _line(xunit))
         _take(unit, xunit, targets)
         changed += 1

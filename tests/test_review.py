@@ -191,3 +191,12 @@ def test_the_diff_marks_words_and_single_han_characters():
     assert word_diff("llame al número", "llame pronto al número") == "llame<ins> pronto</ins> al número"
     assert word_diff("在药效消退期间。", "在药效消退期间，您") == "在药效消退期间<del>。</del><ins>，您</ins>"
     assert word_diff("अगर खुराक छूट", "अगर कोई खुराक छूट") == "अगर<ins> कोई</ins> खुराक छूट"
+
+
+@pytest.mark.parametrize("language", ["ar", "zh_Hans"])  # six plural forms and right to left; one form
+def test_xliff_round_trip_keeps_every_plural_form(project_copy, tmp_path, language):
+    po = catalog_path(project_copy.locales, language)
+    original = po.read_bytes()
+    xlf = tmp_path / f"{language}.xlf"
+    assert export(project_copy, language, xlf) > 100 and "x-gettext-plurals" in xlf.read_text("utf-8")
+    assert import_file(project_copy, language, xlf) == 0 and po.read_bytes() == original
