@@ -419,7 +419,8 @@ def add_commands(isub) -> None:
 
 
 def run_command(project: Project, args: argparse.Namespace) -> int:
-    """Exit 0, or 1 when an import was refused (raised) or some packet units were not approved."""
+    """Exit 0, or 1 when a unit a packet showed was not approved (changed since, untranslated,
+    failing a gate, gone); a refused import raises (exit 2)."""
     from . import xliff
     if args.i18n_command == "review":
         packet, paths = write_packet(project, args.language, args.output or project.root / "review",
@@ -429,7 +430,7 @@ def run_command(project: Project, args: argparse.Namespace) -> int:
     elif args.i18n_command == "approve":
         result = approve(project, args.language, args.reviewer, args.from_packet)
         print("\n".join(describe(result, catalog_path(project.locales, args.language))))
-        return 1 if result.changed or result.missing else 0
+        return 1 if result.changed or result.missing or (args.from_packet and result.refused) else 0
     elif args.i18n_command == "export":
         count = xliff.export(project, args.language, args.output)
         print(f"wrote {args.output}: {count} unit(s) needing work")
