@@ -68,6 +68,13 @@ def uncovered(tr: Translator, families: list[str]) -> dict[str, str]:
     return found
 
 
+def missing_glyphs(language: str, texts: list[str]) -> list[str]:
+    """Characters of ``texts`` that none of the language's fonts has (for ``i18n import``)."""
+    covered = frozenset().union(*(_coverage(family) for family in fonts_for(language)))
+    return sorted({c for text in texts for c in text
+                   if unicodedata.category(c) not in UNPRINTED and ord(c) not in covered})
+
+
 def check(project: Project, content: Content | None = None) -> list[Finding]:
     findings: list[Finding] = []
     content = content or load_content(project.content)

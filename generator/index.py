@@ -17,7 +17,8 @@ from urllib.parse import quote
 from babel import Locale
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from .content import Content
+from .approvals import route_units
+from .content import Content, Route
 from .errors import HandoutError, UsageError
 from .output import handout_path
 from .translation import Translators
@@ -115,19 +116,20 @@ def collect_entries(jobs: Iterable[Job], content: Content, translators: Translat
             job.clinic.id, job.clinic.name, Language.of(job.language), route.id, route.title,
             job.edition, Language.of(job.second) if job.second else None,
             path.relative_to(out_dir).as_posix(),
-            _status([_review_status(translators, lang, route.reviewed) for lang in languages]),
+            _status([_review_status(translators, lang, route) for lang in languages]),
             route.version, build_date(path)))
     return entries
 
 
-def _review_status(translators: Translators, language: str, source_reviewed: dt.date) -> str:
+def _review_status(translators: Translators, language: str, route: Route) -> str:
     try:
         tr = translators.get(language)
     except HandoutError:
         return "draft"  # a catalog that cannot be read now: never claim its PDF is approved
     if tr.is_source:
         return "source"
-    return "draft" if tr.review.is_draft_for(source_reviewed) else "approved"
+    printed = {*route_units(route), *tr.shared_ids, *tr.untranslated_shared}
+    return "draft" if tr.is_draft(route.reviewed, printed) else "approved"
 
 
 def _status(statuses: list[str]) -> str:

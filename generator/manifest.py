@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from babel.messages.pofile import denormalize
 
 from . import __version__
+from .approvals import approvals_path
 from .content import Content, Route
 from .environment import versions
 from .errors import HandoutError
@@ -258,6 +259,7 @@ class Inputs:
             sorted({self._clinic(job.clinic.path, job.clinic.logo) for job in jobs}),
             sorted({self._route(job.route)[0] for job in jobs}),
             [(lang, _file_digest(self.project.locales / lang / "review.toml"),
+              _file_digest(approvals_path(self.project.locales, lang)),
               _file_digest(catalog_path(self.project.locales, lang))) for lang in languages])
 
     def _route(self, route_id: str) -> tuple[str, list[str]]:
@@ -290,7 +292,8 @@ class Inputs:
                           if msgid is None or not content or msgid in wanted)
             missing = sorted(wanted - {msgid for msgid, _, _ in entries})
             review = _file_digest(self.project.locales / language / "review.toml")
-            self._catalogs[key] = _digest(used, missing, review)
+            approvals = _file_digest(approvals_path(self.project.locales, language))
+            self._catalogs[key] = _digest(used, missing, review, approvals)
         return self._catalogs[key]
 
     def _font(self, clinic_font: str | None, language: str) -> str:
