@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import string
-import subprocess
 import tomllib
 import unicodedata
 from dataclasses import dataclass, replace
@@ -23,6 +22,7 @@ from babel.core import get_global
 
 from .content import ROUTE_IDS
 from .errors import ConfigError, format_diagnostic
+from .fonts import font_installed
 from .logo import LogoError, check_logo
 
 PAPER_SIZES = {"letter": "letter", "a4": "A4"}
@@ -758,11 +758,3 @@ def contrast(a: str, b: str) -> float:
     """WCAG 2 contrast ratio of two #rrggbb colours, from 1 to 21."""
     la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
-
-
-def font_installed(family: str) -> bool:
-    """Whether fontconfig knows a font family by exactly this name."""
-    found = subprocess.run(["fc-list", f"{family}:", "family"], capture_output=True, text=True)
-    return any(family in line.split(",") for line in found.stdout.splitlines())
-
-

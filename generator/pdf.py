@@ -23,7 +23,8 @@ from .assets import read_asset
 from .config import DEFAULT_TIME_LIMIT, MAX_IMAGE_BYTES
 from .errors import RenderError
 from .fontcompact import compact_cid_fonts
-from .html import DEFAULT_FONTS, FONTS_BY_LANGUAGE, HandoutDocument
+from .fonts import all_families
+from .html import HandoutDocument
 from .segments import allowed_link
 
 
@@ -185,8 +186,7 @@ def _text(box) -> str:
 def warm_up() -> None:
     """Once per process: load WeasyPrint's modules and every script's fonts with a tiny
     document, so that the first handout is not slower than the rest."""
-    families = dict.fromkeys([*DEFAULT_FONTS, *(f for fs in FONTS_BY_LANGUAGE.values() for f in fs)])
-    family = ", ".join(f'"{name}"' for name in families)
+    family = ", ".join(f'"{name}"' for name in all_families())
     HTML(string=f'<p style="font-family: {family}; hyphens: auto" lang="en">Aa Ếẹ 中文 한국어 '
                 '\u0627\u0644\u0639\u0631\u0628\u064a\u0629 \u0939\u093f\u0928\u094d\u0926\u0940'
                 '</p>').write_pdf()
