@@ -28,10 +28,10 @@ from babel.messages.pofile import denormalize
 
 from . import __version__
 from .content import Content, Route
+from .dates import build_date
 from .environment import versions
 from .errors import HandoutError
 from .fonts import font_files, fonts_for
-from .index import build_date
 from .output import handout_path, read_inside
 from .segments import units
 from .translation import SOURCE_LANGUAGE, catalog_path, from_content
