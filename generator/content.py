@@ -106,7 +106,6 @@ class Route:
 
 @dataclass(frozen=True)
 class Content:
-    root: Path
     routes: dict[str, Route]
     blocks: dict[str, Block]
 
@@ -253,7 +252,7 @@ def load_content(root: Path) -> Content:
     for route_id in ROUTE_IDS:
         if route_id not in routes:
             raise ContentError(f"route '{route_id}' is missing", route_table)
-    return Content(root=root, routes=routes, blocks=blocks)
+    return Content(routes=routes, blocks=blocks)
 
 
 def _check_route(route_id: str, table: object, route_table: Path, line: int) -> None:
