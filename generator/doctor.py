@@ -93,12 +93,12 @@ def package_checks(lock: Path) -> list[Check]:
 
 def weasyprint_check() -> Check:
     try:
-        import weasyprint
+        from . import pdf  # the one module that imports WeasyPrint
     except Exception as exc:  # noqa: BLE001  (OSError for a missing library, and others)
         return Check(False, f"WeasyPrint cannot start: {exc}",
                      "install its libraries: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 "
                      "libharfbuzz-subset0 (or run `make system`)")
-    return Check(True, f"WeasyPrint {weasyprint.__version__} starts")
+    return Check(True, f"WeasyPrint {pdf.weasyprint_version()} starts")
 
 
 def system_checks() -> list[Check]:

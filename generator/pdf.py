@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from weasyprint import HTML
+from weasyprint import __version__ as _weasyprint_version
 from weasyprint.formatting_structure import boxes
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -181,6 +182,10 @@ def _text(box) -> str:
     if isinstance(box, boxes.TextBox):
         return box.text
     return " ".join(_text(child) for child in getattr(box, "children", ()))[:80]
+
+
+def weasyprint_version() -> str:
+    return _weasyprint_version
 
 
 def warm_up() -> None:
