@@ -18,8 +18,8 @@ from . import __version__, i18n, report, review
 from .build import build, load_clinics, merge, plan, shard
 from .config import DEFAULT_TIME_LIMIT, EDITIONS
 from .content import ROUTE_IDS
+from .dates import source_date_epoch, started_at
 from .errors import BuildLocked, ConfigError, HandoutError, UsageError
-from .index import source_date_epoch
 from .output import OutputError, write_atomic
 from .project import Project
 
@@ -184,7 +184,7 @@ def _main(argv: list[str] | None) -> int:
 
 def _build(project, args) -> int:
     """Build, print a summary, write the JSON report (also when nothing could be built)."""
-    started, start = report.started_at(), time.perf_counter()
+    started, start = started_at(), time.perf_counter()
     out_dir = args.output or project.root / "handouts"
     results, error = [], None
     try:

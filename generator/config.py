@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import string
-import subprocess
 import tomllib
 import unicodedata
 from dataclasses import dataclass, replace
@@ -23,12 +22,16 @@ from babel.core import get_global
 
 from .content import ROUTE_IDS
 from .errors import ConfigError, format_diagnostic
+from .fonts import font_installed
 from .logo import LogoError, check_logo
 
 PAPER_SIZES = {"letter": "letter", "a4": "A4"}
 HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 LOGO_TYPES = (".svg", ".png")
 FONT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+#: ``contact.website``, printed beside the clinic's name: https, a host name, a plain path
+WEBSITE_RE = re.compile(r"https://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/[A-Za-z0-9._~/-]*)?")
+MAX_WEBSITE = 60
 #: WCAG 2 AA: normal-size text needs at least 4.5:1 against its background.
 MIN_CONTRAST = 4.5
 WHITE = "#ffffff"
@@ -118,6 +121,7 @@ class Contact:
     after_hours_phone: str
     emergency_number: str
     crisis_line: str
+    #: printed beside the clinic's name, without https:// (empty: none)
     website: str = ""
     #: the poison help line, for doses taken at home (see POISON_CONTROL_ROUTES)
     poison_control: str = ""
@@ -172,6 +176,8 @@ class Clinic:
     emergency_number = property(lambda self: self.contact.emergency_number)
     crisis_line = property(lambda self: self.contact.crisis_line)
     website = property(lambda self: self.contact.website)
+    #: the website as printed: riverside-clinic.example
+    website_text = property(lambda self: self.contact.website.removeprefix("https://").rstrip("/"))
     poison_control = property(lambda self: self.contact.poison_control)
     large_print = property(lambda self: self.editions.large_print)
     bilingual = property(lambda self: self.editions.bilingual)
@@ -566,12 +572,22 @@ def _read_contact(f: _File, routes: tuple[str, ...]) -> Contact | None:
         f.error("contact.poison_control", f"missing; a clinic offering {', '.join(needs_poison)} "
                 "must give the poison help line (1-800-222-1222 in the US)", f.line_of("contact"))
     poison = _text(f, "contact.poison_control", "")
-    website = f.get("contact.website", str, "")
+    website = _read_website(f)
     if None in (phone, after_hours, emergency, crisis, poison, website):
         return None
     return Contact(phone=_sure(phone), after_hours_phone=_sure(after_hours),
                    emergency_number=_sure(emergency), crisis_line=_sure(crisis),
                    website=_sure(website), poison_control=_sure(poison))
+
+
+def _read_website(f: _File) -> str | None:
+    website = f.get("contact.website", str, "")
+    if website and (len(website) > MAX_WEBSITE or not WEBSITE_RE.fullmatch(website)):
+        f.error("contact.website", f"{website[:80]!r} is not a web address like https://clinic.example: "
+                "https://, a host name, then an optional path of letters, digits, '.', '-', '_', '~' and "
+                f"'/' (no query or spaces), at most {MAX_WEBSITE} characters; it is printed on every handout")
+        return None
+    return website
 
 
 def _read_editions(f: _File, languages: tuple[str, ...] | None, known: set[str]) -> Editions | None:
@@ -758,11 +774,3 @@ def contrast(a: str, b: str) -> float:
     """WCAG 2 contrast ratio of two #rrggbb colours, from 1 to 21."""
     la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
-
-
-def font_installed(family: str) -> bool:
-    """Whether fontconfig knows a font family by exactly this name."""
-    found = subprocess.run(["fc-list", f"{family}:", "family"], capture_output=True, text=True)
-    return any(family in line.split(",") for line in found.stdout.splitlines())
-
-

@@ -17,6 +17,7 @@ from . import __version__
 from .config import Clinic
 from .content import Route
 from .errors import BrokenTranslation, CatalogError, ContentError, UsageError
+from .fonts import fonts_for
 from .placeholders import KINDS, PLACEHOLDERS, values
 from .segments import PLACEHOLDER_RE, Fallback, chunks, placeholders, render
 from .translation import Translator
@@ -30,22 +31,6 @@ def N_(message: str) -> str:
 
 DRAFT_NOTICE = N_("Draft translation, not yet checked by a medical translator")
 PAGE_LABEL = N_("Page %(page)s of %(pages)s")
-
-
-#: Fonts by script (Debian's fonts-noto-core and fonts-noto-cjk). Han characters differ by
-#: region, so each CJK language names its own face first; Latin text uses Noto Sans.
-FONTS_BY_LANGUAGE = {
-    "zh": ["Noto Sans", "Noto Sans CJK SC"],
-    "ko": ["Noto Sans", "Noto Sans CJK KR"],
-    "ja": ["Noto Sans", "Noto Sans CJK JP"],
-    "ar": ["Noto Sans Arabic", "Noto Sans"],
-    "hi": ["Noto Sans", "Noto Sans Devanagari"],
-}
-DEFAULT_FONTS = ["Noto Sans", "Noto Sans Arabic", "Noto Sans Devanagari", "Noto Sans CJK SC"]
-
-
-def fonts_for(language: str) -> list[str]:
-    return FONTS_BY_LANGUAGE.get(language.split("_")[0], DEFAULT_FONTS)
 
 
 def font_family(language: str, second: str | None = None) -> str:

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import secrets
-import subprocess
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,10 +29,10 @@ from babel.messages.pofile import denormalize
 from . import __version__
 from .approvals import approvals_path
 from .content import Content, Route
+from .dates import build_date
 from .environment import versions
 from .errors import HandoutError
-from .html import fonts_for
-from .index import build_date
+from .fonts import font_files, fonts_for
 from .output import handout_path, read_inside
 from .segments import units
 from .translation import SOURCE_LANGUAGE, catalog_path, from_content
@@ -302,7 +301,7 @@ class Inputs:
         key = f"{clinic_font}\0{language}"
         if key not in self._fonts:
             if self._font_files is None:
-                self._font_files = _font_files()
+                self._font_files = font_files()
             files = []
             for family in [*([clinic_font] if clinic_font else []), *fonts_for(language), "sans-serif"]:
                 found = self._font_files.get(family.lower(), [])
@@ -348,22 +347,3 @@ def po_entries(path: Path) -> list[tuple[str | None, bool, str]]:
         locations = [word for line in raw.splitlines() if line.startswith("#:") for word in line[2:].split()]
         entries.append((msgid, from_content(locations), raw))
     return entries
-
-
-def _font_files() -> dict[str, list[str]]:
-    """Font files by family name (lowercase), from fontconfig, as WeasyPrint finds them;
-    ``sans-serif`` is what fontconfig substitutes for it."""
-    by_family: dict[str, list[str]] = {}
-    try:
-        listing = subprocess.run(["fc-list", "--format", "%{file}\t%{family}\n"],
-                                 capture_output=True, text=True, check=True).stdout
-        fallback = subprocess.run(["fc-match", "--format", "%{file}", "sans-serif"],
-                                  capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return by_family
-    for line in listing.splitlines():
-        file, _, families = line.partition("\t")
-        for family in families.split(","):
-            by_family.setdefault(family.strip().lower(), []).append(file)
-    by_family["sans-serif"] = [fallback] if fallback else []
-    return by_family

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from pypdf import PdfReader
 
 from generator.build import build, load_clinics, plan
 from generator.config import ClinicFileError, load_clinic
@@ -131,6 +132,11 @@ CASES = {
                                "character U+000C"),
     "C1 control in a language": ([('"ht", "pt_BR"', '"ht\\u0085", "pt_BR"')], "languages =",
                                  "languages: contains the invisible control character U+0085"),
+    "website that is not https": ([('website = "https://riverside', 'website = "http://riverside')], "website",
+                                  "contact.website: 'http://riverside-clinic.example' is not a web address like "
+                                  "https://clinic.example"),
+    "website with a query": ([('clinic.example"', 'clinic.example/?a=b c"')], "website",
+                             "contact.website: 'https://riverside-clinic.example/?a=b c' is not a web address"),
 }
 
 
@@ -200,6 +206,14 @@ def test_the_session_length_and_poison_line_are_read_and_required_where_printed(
     path, text = write(clinics, [('poison_control = "1-800-222-1222"', "")])
     assert problems(path)[0] == (f"{line(text, '[contact]')}: contact.poison_control: missing; a clinic "
                                  "offering oral must give the poison help line (1-800-222-1222 in the US)")
+
+
+def test_the_website_is_printed_beside_the_clinics_name_whole_and_linked(en_es_iv):
+    pdf = en_es_iv / "example/es/iv.pdf"
+    first_page = PdfReader(pdf).pages[0]
+    assert "Riverside Ketamine Clinic riverside-clinic.example" in re.sub(r"\s+", " ", first_page.extract_text())
+    links = [annot.get_object()["/A"].get("/URI") for annot in first_page.get("/Annots", [])]
+    assert "https://riverside-clinic.example" in links
 
 
 # --- a copied example -------------------------------------------------------------------
