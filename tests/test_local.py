@@ -3,6 +3,7 @@ the Get-help box saying only what the clinic's file says, and a test clinic whos
 written in other formats, built in every language and read back from the PDFs."""
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 import subprocess
@@ -180,3 +181,15 @@ def test_the_test_clinic_prints_its_times_and_crisis_languages(faraway, project,
         note = tr.gettext("(in %(languages)s)") % {"languages": names}
         if language not in ("ar", "hi"):  # poppler reorders Arabic words and Devanagari reph
             assert fold(note) in fold(text), note
+
+
+def test_a_crisis_line_texted_at_another_number_prints_that_number_to_dial(project, loaded):
+    """A text service on its own number (Shout's 85258 beside Samaritans' 116 123): printed
+    as a number to dial, isolated and verified like the others."""
+    content, translators = loaded
+    job = plan(load_clinics(project, ["thameside"]), ["ar"], ["iv"], ["standard"])[0]
+    clinic = dataclasses.replace(job.clinic, contact=dataclasses.replace(job.clinic.contact, crisis_line_text="85258"))
+    doc = compose_job(dataclasses.replace(job, clinic=clinic), content, translators, project.templates)
+    assert 'أرسل رسالة نصية إلى الرقم <bdi dir="ltr" class="tel">85258</bdi>' in doc.html
+    assert "مكالمات هاتفية فقط" not in doc.html  # no longer calls only
+    assert doc.expected is not None and doc.expected.printed["85258"] == 1
