@@ -87,6 +87,15 @@ CASES = {
     "missing key": ([('crisis_line = "988"\n', "")], "[contact]",
                     "contact.crisis_line: missing; [contact] needs phone, after_hours_phone, "
                     "emergency_number and crisis_line"),
+    "region without a country": ([('region = "en_US"', 'region = "en"')], 'region = "en"',
+                                 "region: 'en' is not a locale with a country that Babel knows; write a "
+                                 'language and a country, like "en_GB" or "en_US"'),
+    "crisis line language": ([('crisis_line_languages = ["en", "es"]', 'crisis_line_languages = ["en", "Spanish"]')],
+                             "crisis_line_languages =", "contact.crisis_line_languages: 'Spanish' is not a "
+                             'language id; write Babel ids in quotes, like ["en", "es"]'),
+    "urgent advice with words": ([('emergency_number = "911"\n', 'emergency_number = "911"\nurgent_advice = "NHS 111"\n')],
+                                 "urgent_advice =", "contact.urgent_advice: 'NHS 111' is not a phone number; "
+                                 "write only the number"),
     "missing protocol": ([("[protocol.oral]", "[protocol.ora]")], 'routes = [',
                          "routes: 'oral' is offered but there is no [protocol.oral] table; add one with "
                          "session_hours or session_minutes, fasting_hours or fasting_minutes, clear_liquids_hours or clear_liquids_minutes, "
