@@ -23,6 +23,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import PoFileError, PoFileParser
 from babel.numbers import format_decimal
 
+from .approvals import approvals_path, approved_msgids, read_approvals
 from .errors import CatalogError, ContentError
 from .gates import (
     ERROR_CHECKS,
@@ -92,11 +93,18 @@ class Translator:
     #: msgid -> its translation (a tuple of forms for a plural entry); complete ones only
     strings: Mapping[str, str | tuple[str, ...]] = field(default_factory=_empty)
     lines: Mapping[str, int] = field(default_factory=_empty)
+    #: msgids whose per-unit approval (approvals.toml) still holds
+    approved_units: frozenset[str] = frozenset()
     plural: Callable[[int], int] = field(default=_english_plural, compare=False, repr=False)
 
     @functools.cached_property
     def locale(self) -> Locale:
         return Locale.parse(self.language)
+
+    def is_draft(self, source_changed: dt.date, printed: Iterable[str]) -> bool:
+        """A handout printing ``printed`` is a draft unless the whole language is approved
+        (review.toml) or every unit it prints is approved as it is now (approvals.toml)."""
+        return self.review.is_draft_for(source_changed) and not self.approved_units.issuperset(printed)
 
     @property
     def is_source(self) -> bool:
@@ -144,7 +152,8 @@ class Translator:
 def make_translator(language: str, catalog: Catalog | None = None, path: Path | None = None, *,
                     review: Review | None = None, tool_problems: Mapping[str, list[Problem]] | None = None,
                     expected: Iterable[str] = (), safety: frozenset[str] = frozenset(),
-                    glossary: Glossary | None = None, checks: bool = True) -> Translator:
+                    glossary: Glossary | None = None, checks: bool = True,
+                    approved_units: frozenset[str] = frozenset()) -> Translator:
     """A frozen Translator for a parsed catalog: every translated entry checked (``checks``),
     ``tool_problems`` (msgfmt's, by msgid) added where the checks found nothing, and
     ``expected`` shared msgids the catalog lacks counted as untranslated."""
@@ -176,7 +185,7 @@ def make_translator(language: str, catalog: Catalog | None = None, path: Path | 
         untranslated_shared=MappingProxyType(untranslated),
         strings=MappingProxyType(strings),
         lines=MappingProxyType({msgid_of(m): m.lineno for m in catalog if m.id and m.lineno}),
-        plural=_plural_function(catalog))
+        plural=_plural_function(catalog), approved_units=approved_units)
 
 
 def _plural_function(catalog: Catalog) -> Callable[[int], int]:
@@ -306,7 +315,8 @@ def load_translator(locales: Path, language: str, expected: Iterable[str] = (),
                            "is built until it is fixed:\n" + "\n".join(f"  {p}" for p in problems), path)
     return make_translator(language, catalog, path, review=read_review(locales / language / "review.toml"),
                            tool_problems=msgfmt_entries, expected=expected, safety=safety,
-                           glossary=load_glossary(locales, language))
+                           glossary=load_glossary(locales, language),
+                           approved_units=approved_msgids(catalog, read_approvals(approvals_path(locales, language))))
 
 
 def shared_msgids(pot: Path) -> list[str]:

@@ -1,0 +1,45 @@
+"""The overflow check: plain geometry in generator/layout.py, read from WeasyPrint's laid-out
+pages by generator/pdf.py through one private attribute (Page._page_box)."""
+from weasyprint import HTML
+
+from generator import layout, pdf
+
+
+def test_weasyprint_still_has_the_private_page_box_the_overflow_check_reads():
+    page = HTML(string="<p>x</p>").render().pages[0]
+    assert hasattr(page, "_page_box"), (
+        "WeasyPrint's Page no longer has _page_box: generator/pdf.py (_page_box) reads it to find "
+        "text that runs out of its box; find the laid-out page box in this WeasyPrint and update "
+        "_page_box, or no handout will build")
+
+
+def test_text_that_cannot_wrap_is_found_in_a_real_layout():
+    document = HTML(string='<style>@page { size: 200px 200px; margin: 20px }</style>'
+                           '<div style="width: 60px; display: flex"><span style="white-space: nowrap">'
+                           + "5" * 40 + "</span></div>").render()
+    areas = pdf.page_areas(document)
+    assert [area.number for area in areas] == [1]
+    assert any(isinstance(item, layout.Line) for item in areas[0].items)
+    assert layout.overflows(areas) == [f"page 1: a box runs off the page: '{'5' * 40}'"]
+
+
+def test_text_that_fits_is_not_reported():
+    document = HTML(string='<div style="width: 200px">Call us.</div>').render()
+    assert layout.overflows(pdf.page_areas(document)) == []
+
+
+def area(*items: layout.Line | layout.Block) -> layout.PageArea:
+    return layout.PageArea(2, left=10, top=10, right=110, bottom=210, items=items)
+
+
+def test_a_run_past_its_line_by_more_than_half_a_letter_is_reported_once():
+    line = layout.Line(x=10, width=50, runs=(layout.Run("ok", 10, 20, 12), layout.Run(" ", 30, 40, 12),
+                                             layout.Run("wide", 30, 40, 12)))
+    rounding = layout.Line(x=10, width=50, runs=(layout.Run("near", 10, 55, 12),))
+    assert layout.overflows([area(line, line, rounding)]) == ["page 2: text runs out of its box: 'wide'"]
+
+
+def test_a_block_off_the_printable_area_is_reported_with_its_text():
+    inside = layout.Block(10, 10, 100, 200, text=lambda: "inside")
+    below = layout.Block(10, 100, 100, 111, text=lambda: "x" * 100)
+    assert layout.overflows([area(inside, below)]) == [f"page 2: a box runs off the page: '{'x' * 60}'"]
