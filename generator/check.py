@@ -9,7 +9,7 @@ from .build import compose_job, load_clinics, plan
 from .content import Block, Content, load_content
 from .errors import BrokenTranslation, CatalogError, ConfigError, HandoutError, format_diagnostic
 from .fonts import fonts_for, printable
-from .gates import entry_warnings, msgid_of
+from .gates import msgid_of
 from .project import Project
 from .segments import PLACEHOLDER_RE, units
 from .translation import Translator, Translators, available_languages
@@ -85,8 +85,7 @@ def check(project: Project, content: Content | None = None) -> list[Finding]:
             continue
         for problems in tr.problems.values():  # every broken entry, used by a clinic or not
             findings += [Finding("error", str(problem)) for problem in problems]
-        if tr.catalog is not None and tr.path is not None:
-            findings += [Finding("warning", str(w)) for w in entry_warnings(tr.path, tr.catalog)]
+        findings += [Finding("warning", str(w)) for w in tr.warnings]
         for char, msgid in uncovered(tr, fonts_for(language)).items():
             findings.append(Finding("error", format_diagnostic(
                 "error", f"no font covers U+{ord(char):04X} {char!r} in '{language}' (msgid {msgid!r}); "

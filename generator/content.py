@@ -185,6 +185,18 @@ def _safety_marks(parts: BlockText, path: Path) -> list[str]:
     return safety
 
 
+def safety_units(block: Block) -> set[str]:
+    """The source texts of a block's safety-critical units: each marked unit, and for a
+    marked heading every unit under it up to the next heading."""
+    marked, covering = set(), False
+    for unit in units(block.body):
+        if unit.kind == "heading":
+            covering = unit.text in block.safety
+        if covering or unit.text in block.safety:
+            marked.add(unit.text)
+    return marked
+
+
 def load_block(path: Path, root: Path) -> Block:
     """Read one block file; every mistake names the file and line."""
     try:

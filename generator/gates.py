@@ -7,20 +7,24 @@ Every problem names ``path:line``, the msgid and what is wrong.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import shutil
 import subprocess
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
 from markdown_it import MarkdownIt
 
-from .errors import format_diagnostic
+from .errors import _display, format_diagnostic
+from .glossary import Glossary, missing
+from .numberwords import added_words, values_in_english, words_in
 from .placeholders import KINDS
-from .plurals import mismatch, preferred, recognised
+from .plurals import mismatch, preferred, recognised, single_value_forms
 from .segments import LINK_SCHEMES, allowed_link, links
 
 BRACE_FIELD_RE = re.compile(r"\{[a-z][a-z0-9_]*\}")
@@ -35,7 +39,7 @@ HTML_AWARE_MD.validateLink = lambda url: True  # type: ignore[method-assign]
 
 def msgid_of(message: Message) -> str:
     """A message's msgid: the singular of a plural entry."""
-    return message.id if isinstance(message.id, str) else message.id[0]
+    return str(message.id[0]) if message.pluralizable else str(message.id)
 
 
 @dataclass(frozen=True)
@@ -64,9 +68,15 @@ def _describe(diff_missing: Counter, diff_added: Counter, what: str) -> list[str
     return found
 
 
+@functools.lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple:
+    """markdown-it's tokens for a text, parsed once (a source is checked in every language)."""
+    return tuple(HTML_AWARE_MD.parse(text))
+
+
 def markup(text: str) -> tuple[list[str], Counter, list[str]]:
     """Block structure, inline mark counts and link and image targets of a unit's Markdown."""
-    tokens = HTML_AWARE_MD.parse(text)
+    tokens = _tokens(text)
     blocks = [t.type for t in tokens if t.type != "inline"]
     marks: Counter = Counter()
     targets: list[str] = []
@@ -82,7 +92,7 @@ def markup(text: str) -> tuple[list[str], Counter, list[str]]:
 
 
 def html_in(text: str) -> bool:
-    tokens = HTML_AWARE_MD.parse(text)
+    tokens = _tokens(text)
     return any(t.type == "html_block" or any(c.type == "html_inline" for c in t.children or ())
                for t in tokens)
 
@@ -193,15 +203,23 @@ def character_problems(msgstr: str) -> list[str]:
             *foreign_placeholder_problems(msgstr)]
 
 
-def entry_problems(msgid: str, msgstr: str, formatted: bool = False) -> list[str]:
-    """What is wrong with one translation, compared with its source; [] when nothing is.
-    ``formatted``: the string is %-formatted when used (template and code strings)."""
-    found = [*character_problems(msgstr), *(format_string_problems(msgid, msgstr) if formatted else ())]
+def field_problems(msgid: str, msgstr: str, may_omit_number: bool = False) -> list[str]:
+    """``{placeholders}`` and ``%(fields)s`` as in the source. ``may_omit_number``: a plural
+    form used for exactly one number may leave its ``%(num)s`` out (but add none)."""
+    found = []
     for pattern, what in ((BRACE_FIELD_RE, "placeholder"), (PERCENT_FIELD_RE, "format field")):
         source, target = _fields(pattern, msgid), _fields(pattern, msgstr)
-        found += _describe(source - target, target - source, what)
-    if html_in(msgstr):
-        found.append("raw HTML in the translation; use Markdown or plain text")
+        missing = Counter() if may_omit_number and pattern is PERCENT_FIELD_RE else source - target
+        found += _describe(missing, target - source, what)
+    return found
+
+
+def html_problems(msgstr: str) -> list[str]:
+    return ["raw HTML in the translation; use Markdown or plain text"] if html_in(msgstr) else []
+
+
+def markdown_problems(msgid: str, msgstr: str) -> list[str]:
+    found = []
     source_blocks, source_marks, source_links = markup(msgid)
     target_blocks, target_marks, target_links = markup(msgstr)
     if source_blocks != target_blocks:
@@ -212,18 +230,53 @@ def entry_problems(msgid: str, msgstr: str, formatted: bool = False) -> list[str
                      f"{dict(target_marks) or 'none'} in the translation")
     if source_links != target_links:
         found.append(f"links changed: {source_links} in the source, {target_links} in the translation")
-    refused = [target for _, target in links(msgstr) if not allowed_link(target)]
-    if refused:
-        found.append(f"link targets {refused} are not allowed; links may only use "
-                     f"{', '.join(s + ':' for s in LINK_SCHEMES)}")
-
-    def numbers(text: str) -> Counter:
-        return Counter(NUMBER_RE.findall(PERCENT_FIELD_RE.sub("", BRACE_FIELD_RE.sub("", text))))
-    source_numbers, target_numbers = numbers(msgid), numbers(msgstr)
-    if source_numbers != target_numbers:
-        found.append(f"numbers differ: {sorted(source_numbers.elements()) or 'none'} in the source, "
-                     f"{sorted(target_numbers.elements()) or 'none'} in the translation")
     return found
+
+
+def link_problems(msgstr: str) -> list[str]:
+    refused = [target for _, target in links(msgstr) if not allowed_link(target)]
+    return [f"link targets {refused} are not allowed; links may only use "
+            f"{', '.join(s + ':' for s in LINK_SCHEMES)}"] if refused else []
+
+
+def numbers_of(text: str) -> Counter:
+    """The numbers written in digits, placeholders and format fields left out."""
+    return Counter(NUMBER_RE.findall(PERCENT_FIELD_RE.sub("", BRACE_FIELD_RE.sub("", text))))
+
+
+def number_problems(msgid: str, msgstr: str) -> list[str]:
+    source_numbers, target_numbers = numbers_of(msgid), numbers_of(msgstr)
+    if source_numbers == target_numbers:
+        return []
+    return [f"numbers differ: {sorted(source_numbers.elements()) or 'none'} in the source, "
+            f"{sorted(target_numbers.elements()) or 'none'} in the translation"]
+
+
+def entry_problems(msgid: str, msgstr: str, formatted: bool = False) -> list[str]:
+    """What is wrong with one translation, compared with its source; [] when nothing is.
+    ``formatted``: the string is %-formatted when used (template and code strings)."""
+    return [*character_problems(msgstr), *(format_string_problems(msgid, msgstr) if formatted else ()),
+            *field_problems(msgid, msgstr), *html_problems(msgstr), *markdown_problems(msgid, msgstr),
+            *link_problems(msgstr), *number_problems(msgid, msgstr)]
+
+
+def number_word_problems(msgid: str, msgstr: str, language: str) -> list[str]:
+    """A number the source writes in digits and the translation in words ("2 horas" as
+    "dos horas")."""
+    lost = numbers_of(msgid) - numbers_of(msgstr)
+    words = {value: word for word, value in words_in(msgstr, language)}
+    return [f"the number {number} is written as a word ({words[int(number)]!r}) in the "
+            f"translation; write it in digits, {number}, as the source does"
+            for number in sorted(lost) if number.isdigit() and int(number) in words]
+
+
+def added_number_warning(msgid: str, msgstr: str, language: str) -> list[str]:
+    """A number word (2 to 12) the source has neither in digits nor in words."""
+    source = {int(n) for n in numbers_of(msgid) if n.isdigit()} | set(values_in_english(msgid))
+    added = [(word, value) for word, value in added_words(msgstr, language) if value >= 2 and value not in source]
+    return [f"the translation has the number word {word!r} ({value}), which the source does not "
+            "have: check that it says what the source says (numbers stay in digits, as in the source)"
+            for word, value in dict(added).items()]
 
 
 #: A translator's flag (as Weblate's) for a translation meant to be the same as its source.
@@ -257,17 +310,151 @@ def _of_kind(text: str, kind: str) -> list[str]:
     return [name for name in BRACE_NAME_RE.findall(text) if KINDS.get(name) == kind]
 
 
-def entry_warnings(path: Path | None, catalog: Catalog) -> list[Problem]:
+# Checks in the shape of Babel's babel/messages/checkers.py: one function per check, each
+# ``(catalog, message) -> None``, reporting what it finds with the entry's path and line.
+
+@dataclass
+class CheckedCatalog:
+    """A catalog under check: Babel's catalog, where it is, what the checks need to know
+    about it, and what they found."""
+    catalog: Catalog
+    path: Path | None
+    language: str
+    #: the msgids of the safety-critical units (their translations must follow the glossary)
+    safety: frozenset[str] = frozenset()
+    glossary: Glossary | None = None
+    found: list[Problem] = field(default_factory=list)
+
+    def report(self, message: Message, text: str, severity: str = "error") -> None:
+        self.found.append(Problem(self.path, message.lineno, text, msgid_of(message), severity))
+
+    def forms(self, message: Message) -> list[tuple[str, str, bool]]:
+        """(source, translation, used for one number only) for each form of the entry."""
+        if not message.pluralizable:
+            return [(msgid_of(message), str(message.string), False)]
+        single = single_value_forms(self.catalog.num_plurals, self.catalog.plural_expr)
+        return [(message.id[-1], form, index in single) for index, form in enumerate(message.string or ())]
+
+    def shared(self, message: Message) -> bool:
+        """Used by every handout (a template or code string), %-formatted when used."""
+        return not from_content(loc for loc, _ in message.locations)
+
+
+Checker = Callable[[CheckedCatalog, Message], None]
+
+
+def from_content(locations: Iterable[str]) -> bool:
+    """Whether a message's source references point into content/ (a content unit), rather
+    than to a template or code (a string every handout uses)."""
+    return any(location.startswith("content/") for location in locations)
+
+
+def characters(cat: CheckedCatalog, message: Message) -> None:
+    for _, msgstr, _ in cat.forms(message):
+        for text in character_problems(msgstr):
+            cat.report(message, text)
+
+
+def format_strings(cat: CheckedCatalog, message: Message) -> None:
+    if cat.shared(message):
+        for msgid, msgstr, _ in cat.forms(message):
+            for text in format_string_problems(msgid, msgstr):
+                cat.report(message, text)
+
+
+def fields(cat: CheckedCatalog, message: Message) -> None:
+    for msgid, msgstr, single in cat.forms(message):
+        for text in field_problems(msgid, msgstr, may_omit_number=single):
+            cat.report(message, text)
+
+
+def raw_html(cat: CheckedCatalog, message: Message) -> None:
+    for _, msgstr, _ in cat.forms(message):
+        for text in html_problems(msgstr):
+            cat.report(message, text)
+
+
+def markdown(cat: CheckedCatalog, message: Message) -> None:
+    for msgid, msgstr, _ in cat.forms(message):
+        for text in markdown_problems(msgid, msgstr):
+            cat.report(message, text)
+
+
+def link_targets(cat: CheckedCatalog, message: Message) -> None:
+    for _, msgstr, _ in cat.forms(message):
+        for text in link_problems(msgstr):
+            cat.report(message, text)
+
+
+def numbers(cat: CheckedCatalog, message: Message) -> None:
+    for msgid, msgstr, _ in cat.forms(message):
+        for text in number_problems(msgid, msgstr):
+            cat.report(message, text)
+
+
+def number_words(cat: CheckedCatalog, message: Message) -> None:
+    if not message.pluralizable:  # a form for one number may say it in words ("ساعة واحدة")
+        for text in number_word_problems(msgid_of(message), str(message.string), cat.language):
+            cat.report(message, text)
+
+
+def glossary_terms(cat: CheckedCatalog, message: Message) -> None:
+    if cat.glossary is None or message.pluralizable or msgid_of(message) not in cat.safety:
+        return
+    for gap in missing(cat.glossary, msgid_of(message), str(message.string)):
+        term = gap.term
+        times = f" {gap.in_source} times" if gap.in_source > 1 else ""
+        cat.report(message, f"glossary: the source says {term.source[0]!r}{times}; the translation must "
+                   f"say it as {' or '.join(repr(r) for r in term.renderings)} (the approved rendering, "
+                   f"{_display(cat.glossary.path)}:{term.line}), "
+                   f"and has it {gap.in_translation} time{'' if gap.in_translation == 1 else 's'}")
+
+
+def unchanged(cat: CheckedCatalog, message: Message) -> None:
+    if not message.pluralizable:
+        for text in unchanged_warning(msgid_of(message), str(message.string), set(message.flags)):
+            cat.report(message, text, "warning")
+
+
+def reordered(cat: CheckedCatalog, message: Message) -> None:
+    if not message.pluralizable:
+        for text in reordered_warning(msgid_of(message), str(message.string)):
+            cat.report(message, text, "warning")
+
+
+#: A translator's flag for a translation whose number words are meant ("more than one" as
+#: "two or more").
+NUMBERS_FLAG = "ignore-number-words"
+
+
+def added_numbers(cat: CheckedCatalog, message: Message) -> None:
+    if not message.pluralizable and NUMBERS_FLAG not in message.flags:
+        for text in added_number_warning(msgid_of(message), str(message.string), cat.language):
+            cat.report(message, text, "warning")
+
+
+#: Each stops the handouts that use the entry.
+ERROR_CHECKS: tuple[Checker, ...] = (characters, format_strings, fields, raw_html, markdown, link_targets,
+                                     numbers, number_words, glossary_terms)
+#: For a reviewer to look at; a build goes on.
+WARNING_CHECKS: tuple[Checker, ...] = (unchanged, reordered, added_numbers)
+
+
+def run_checks(cat: CheckedCatalog, message: Message, checks: Iterable[Checker]) -> list[Problem]:
+    """Run ``checks`` on one message; what they found about it."""
+    before = len(cat.found)
+    for check in checks:
+        check(cat, message)
+    return cat.found[before:]
+
+
+def entry_warnings(path: Path | None, catalog: Catalog, language: str | None = None) -> list[Problem]:
     """What a reviewer must look at in a catalog, without stopping a build."""
-    found = []
+    cat = CheckedCatalog(catalog, path, language or str(catalog.locale or ""))
     for message in catalog:
-        if not isinstance(message.id, str) or not isinstance(message.string, str) \
-                or not message.id or not message.string or message.fuzzy:
-            continue
-        for text in [*unchanged_warning(message.id, message.string, set(message.flags)),
-                     *reordered_warning(message.id, message.string)]:
-            found.append(Problem(path, message.lineno, text, message.id, "warning"))
-    return found
+        if message.id and not message.pluralizable and message.string and not message.fuzzy:
+            run_checks(cat, message, WARNING_CHECKS)
+    return cat.found
 
 
 def header_problems(path: Path, language: str, catalog: Catalog, text: str) -> list[Problem]:
@@ -290,7 +477,8 @@ def header_problems(path: Path, language: str, catalog: Catalog, text: str) -> l
     return found
 
 
-def plural_count_problems(path: Path, catalog: Catalog, raw: dict[str, int]) -> list[Problem]:
+def plural_count_problems(path: Path, catalog: Catalog, raw: Mapping[str, int]) -> list[Problem]:
+    """``raw``: how many msgstr[N] each plural entry really has (Babel pads missing ones)."""
     found = []
     for message in catalog:
         if message.id and message.pluralizable:
@@ -299,38 +487,41 @@ def plural_count_problems(path: Path, catalog: Catalog, raw: dict[str, int]) -> 
             if count != catalog.num_plurals and any(forms):
                 found.append(Problem(path, message.lineno, f"this plural entry has {count} forms, "
                                      f"the catalog's Plural-Forms says {catalog.num_plurals}",
-                                     message.id[0]))
+                                     msgid_of(message)))
     return found
 
 
-def raw_plural_counts(text: str) -> dict[str, int]:
-    """How many msgstr[N] lines each plural entry really has (Babel pads or trims them)."""
-    counts: dict[str, int] = {}
-    for match in re.finditer(r'^msgid "(.*)"\nmsgid_plural .*\n((?:msgstr\[\d+\] .*\n(?:".*"\n)*)+)',
-                             text, re.M):
-        counts[match.group(1)] = len(re.findall(r"^msgstr\[", match.group(2), re.M))
-    return counts
+#: What ``msgfmt --check`` says about one entry (its format strings) or the header, rather
+#: than a syntax error (which makes the whole catalog unreadable).
+CHECK_FINDING_RE = re.compile(r"format specification|format string|(?:begin|end) with '\\n'|nplurals|"
+                              r"plural expression|plural form translations|plural handling|header field|domain name")
 
 
-def msgfmt_problems(path: Path, check: bool = True) -> list[Problem]:
-    """GNU ``msgfmt --check``: the same check Poedit and Weblate run (``check=False``: syntax
-    errors only)."""
+def msgfmt_problems(path: Path) -> list[Problem]:
+    """GNU ``msgfmt --check`` (the check Poedit and Weblate run), run once: its syntax errors
+    are named ``msgfmt``, its format and header findings ``msgfmt --check``. When there is
+    a syntax error, only the syntax errors are returned."""
     if shutil.which("msgfmt") is None:
         return [Problem(path, None, "GNU msgfmt is not installed (Debian package gettext); it is "
                         "needed to check catalogs")]
-    command = ["msgfmt", *(["--check"] if check else []), "-o", "/dev/null", str(path)]
-    name = " ".join(command[:-3])
-    proc = subprocess.run(command, capture_output=True)
+    proc = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(path)], capture_output=True)
     if proc.returncode == 0:
         return []
     # msgfmt quotes the catalog in its messages: whatever it writes must not stop the check
     stderr = proc.stderr.decode("utf-8", errors="replace")
-    found = []
+    syntax: list[Problem] = []
+    checks: list[Problem] = []
     for line in stderr.splitlines():
         match = re.match(r"^(.*?):(\d+):(?:\d+:)? (.*)$", line)
         if match and not line.startswith("msgfmt:"):
-            found.append(Problem(path, int(match.group(2)), f"{name}: {match.group(3)}"))
-    return found or [Problem(path, None, f"{name} failed: {stderr.strip()}")]
+            finding = CHECK_FINDING_RE.search(match.group(3)) is not None
+            (checks if finding else syntax).append(Problem(
+                path, int(match.group(2)), f"msgfmt{' --check' if finding else ''}: {match.group(3)}"))
+    return syntax or checks or [Problem(path, None, f"msgfmt --check failed: {stderr.strip()}")]
+
+
+def is_syntax_problem(problem: Problem) -> bool:
+    return not problem.message.startswith("msgfmt --check")
 
 
 def assign_to_entries(problems: list[Problem], catalog: Catalog) -> tuple[list[Problem], dict[str, list[Problem]]]:
@@ -343,7 +534,7 @@ def assign_to_entries(problems: list[Problem], catalog: Catalog) -> tuple[list[P
     by_msgid: dict[str, list[Problem]] = {}
     for problem in problems:
         index = bisect.bisect_right(starts, problem.line) - 1 if problem.line is not None else -1
-        if index < 0:
+        if index < 0 or is_syntax_problem(problem):
             wide.append(problem)
         else:
             owner = entries[index][1]

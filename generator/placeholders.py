@@ -87,7 +87,15 @@ def duration(minutes: int, tr: Translator, locale: Locale | None = None) -> str:
     return tr.gettext("%(hours)s %(minutes)s") % {"hours": hours_phrase, "minutes": minutes_phrase}
 
 
+RIDE_HOME_REQUIRED = "An adult must take you home. You cannot leave alone."
+RIDE_HOME_PLAN = "Plan how you will get home. Do not drive yourself."
+#: Phrases built in code that fill a safety-critical unit ({ride_home}): their translations
+#: are checked against the glossary like the content's safety units.
+SAFETY_MSGIDS = frozenset({RIDE_HOME_REQUIRED, RIDE_HOME_PLAN})
+
+
 def ride_home_sentence(required: bool, tr: Translator) -> str:
+    # the msgids are written out for the extractor (babel.cfg reads tr.gettext calls)
     if required:
         return tr.gettext("An adult must take you home. You cannot leave alone.")
     return tr.gettext("Plan how you will get home. Do not drive yourself.")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import gettext
+from collections import Counter
 from dataclasses import dataclass
 
 from babel import Locale, UnknownLocaleError
@@ -97,3 +98,14 @@ def mismatch(nplurals: int, expr: str, rules: list[PluralRule]) -> str | None:
     n = next(n for n in range(HIGHEST + 1) if chosen[n] != expected[n])
     return (f"for n = {n} it chooses form {chosen[n]}, but this language uses form "
             f"{expected[n]} ({rule.source})")
+
+
+def single_value_forms(nplurals: int, expr: str) -> frozenset[int]:
+    """The forms the rule chooses for exactly one number from 0 to HIGHEST (Arabic's "one"
+    for 1 and "two" for 2). As in GNU gettext, such a form may leave the number out
+    ("ساعتين", two hours, in the dual); a form used for many numbers must print it."""
+    chosen = choices(nplurals, expr)
+    if chosen is None:
+        return frozenset()
+    counts = Counter(chosen)
+    return frozenset(form for form, count in counts.items() if count == 1)

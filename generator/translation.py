@@ -7,39 +7,47 @@ whether its translation is a draft or approved by a medical translator.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
+import functools
 import gettext
 import io
 import re
 import tomllib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from babel import Locale
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import PoFileError, read_po
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import PoFileError, PoFileParser
 from babel.numbers import format_decimal
-from babel.support import Translations
 
 from .approvals import approvals_path, approved_msgids, read_approvals
-from .errors import CatalogError
+from .errors import CatalogError, ContentError
 from .gates import (
+    ERROR_CHECKS,
+    WARNING_CHECKS,
+    CheckedCatalog,
     Problem,
     assign_to_entries,
     blank,
-    entry_problems,
+    from_content,
     header_problems,
     msgfmt_problems,
     msgid_of,
     plural_count_problems,
-    raw_plural_counts,
+    run_checks,
 )
+from .glossary import Glossary, load_glossary
+from .placeholders import SAFETY_MSGIDS
+from .plurals import choices
 
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
+
+__all__ = ["SOURCE_LANGUAGE", "DOMAIN", "Review", "Translator", "Translators", "from_content", "is_translated",
+           "load_translator", "make_translator", "read_catalog"]
 
 
 @dataclass(frozen=True)
@@ -53,59 +61,45 @@ class Review:
         return self.status != "approved" or self.approved_on is None or self.approved_on < source_changed
 
 
-class Translator:
-    """Everything one language needs: units, gettext/ngettext, review status."""
+#: The English source is not a translation: it is never marked as a draft translation.
+SOURCE_REVIEW = Review("approved", "source language", dt.date.max)
 
-    def __init__(self, language: str, catalog: Catalog | None = None, path: Path | None = None,
-                 review: Review | None = None, tool_problems: dict[str, list[Problem]] | None = None) -> None:
-        self.language = language
-        self.locale = Locale.parse(language)
-        self.catalog = catalog
-        self.path = path
-        # the English source is not a translation: it is never marked as a draft translation
-        self.review = review or Review("approved", "source language", dt.date.max)
-        #: msgid -> what is wrong with its translation (placeholders, markup, numbers, HTML)
-        self.problems: dict[str, list[Problem]] = {}
-        #: msgids used by every handout (template labels and phrases built in code)
-        self.shared_ids: set[str] = set()
-        #: those of them not (fully) translated: line in the catalog by msgid
-        self.untranslated_shared: dict[str, int | None] = {}
-        #: msgids whose per-unit approval (approvals.toml) still holds
-        self.approved_units: frozenset[str] = frozenset()
-        if catalog is not None:
-            for message in catalog:
-                if not message.id:
-                    continue
-                msgid = msgid_of(message)
-                shared = not from_content(loc for loc, _ in message.locations)
-                if not is_translated(message):
-                    if shared:
-                        self.untranslated_shared[msgid] = message.lineno
-                    continue
-                pairs = [(message.id[-1], form) for form in message.string or ()] \
-                    if message.pluralizable else [(msgid, str(message.string))]
-                for source, target in pairs:
-                    for text in entry_problems(source, target, formatted=shared):
-                        self.problems.setdefault(msgid, []).append(
-                            Problem(path, message.lineno, text, msgid))
-                if shared:
-                    self.shared_ids.add(msgid)
-            # msgfmt's findings add what our own checks did not already say about an entry
-            for msgid, problems in (tool_problems or {}).items():
-                self.problems.setdefault(msgid, problems)
-        if catalog is None:
-            self._gnu: gettext.NullTranslations = gettext.NullTranslations()
-        else:
-            # Only complete entries go into the in-memory .mo, so that gettext falls back to
-            # English for anything missing instead of printing an empty string.
-            usable = copy.deepcopy(catalog)
-            for message in list(usable):
-                if message.id and not is_translated(message):
-                    del usable[message.id]
-            buffer = io.BytesIO()
-            write_mo(buffer, usable, use_fuzzy=False)
-            buffer.seek(0)
-            self._gnu = Translations(fp=buffer, domain=DOMAIN)
+
+def _empty() -> Mapping:
+    return MappingProxyType({})
+
+
+def _english_plural(n: int) -> int:
+    return int(n != 1)
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Everything one language needs: units, gettext/ngettext, review status. Made by
+    :func:`load_translator` (or :func:`make_translator`) and never changed afterwards."""
+    language: str
+    #: Babel's catalog as read (None for English); for reading only
+    catalog: Catalog | None = None
+    path: Path | None = None
+    review: Review = SOURCE_REVIEW
+    #: msgid -> what is wrong with its translation (placeholders, markup, numbers, glossary)
+    problems: Mapping[str, tuple[Problem, ...]] = field(default_factory=_empty)
+    #: what a reviewer should look at (``handouts check`` lists them; a build goes on)
+    warnings: tuple[Problem, ...] = ()
+    #: msgids used by every handout (template labels and phrases built in code)
+    shared_ids: frozenset[str] = frozenset()
+    #: those of them not (fully) translated: line in the catalog by msgid (None: not in it)
+    untranslated_shared: Mapping[str, int | None] = field(default_factory=_empty)
+    #: msgid -> its translation (a tuple of forms for a plural entry); complete ones only
+    strings: Mapping[str, str | tuple[str, ...]] = field(default_factory=_empty)
+    lines: Mapping[str, int] = field(default_factory=_empty)
+    #: msgids whose per-unit approval (approvals.toml) still holds
+    approved_units: frozenset[str] = frozenset()
+    plural: Callable[[int], int] = field(default=_english_plural, compare=False, repr=False)
+
+    @functools.cached_property
+    def locale(self) -> Locale:
+        return Locale.parse(self.language)
 
     def is_draft(self, source_changed: dt.date, printed: Iterable[str]) -> bool:
         """A handout printing ``printed`` is a draft unless the whole language is approved
@@ -131,10 +125,15 @@ class Translator:
         return self.locale.get_display_name(self.locale) or self.language
 
     def gettext(self, message: str) -> str:
-        return self._gnu.gettext(message)
+        """The translation, or the English when it is missing, fuzzy or blank."""
+        translated = self.strings.get(message)
+        return translated if isinstance(translated, str) else message
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self._gnu.ngettext(singular, plural, n)
+        forms = self.strings.get(singular)
+        if isinstance(forms, tuple):
+            return forms[self.plural(n)]
+        return singular if n == 1 else plural
 
     def number(self, value: int) -> str:
         return format_decimal(value, locale=self.locale)
@@ -143,27 +142,66 @@ class Translator:
         """The translation of a content unit, or None when it is missing or fuzzy."""
         if self.catalog is None:
             return msgid
-        message = self.catalog.get(msgid)
-        if message is None or not is_translated(message) or not isinstance(message.string, str):
-            return None
-        return message.string
+        translated = self.strings.get(msgid)
+        return translated if isinstance(translated, str) else None
 
     def line_of(self, msgid: str) -> int | None:
-        message = self.catalog.get(msgid) if self.catalog is not None else None
-        return getattr(message, "lineno", None) if message is not None else None
+        return self.lines.get(msgid)
 
 
-def from_content(locations: Iterable[str]) -> bool:
-    """Whether a message's source references point into content/ (a content unit), rather
-    than to a template or code (a string every handout uses)."""
-    return any(location.startswith("content/") for location in locations)
+def make_translator(language: str, catalog: Catalog | None = None, path: Path | None = None, *,
+                    review: Review | None = None, tool_problems: Mapping[str, list[Problem]] | None = None,
+                    expected: Iterable[str] = (), safety: frozenset[str] = frozenset(),
+                    glossary: Glossary | None = None, checks: bool = True,
+                    approved_units: frozenset[str] = frozenset()) -> Translator:
+    """A frozen Translator for a parsed catalog: every translated entry checked (``checks``),
+    ``tool_problems`` (msgfmt's, by msgid) added where the checks found nothing, and
+    ``expected`` shared msgids the catalog lacks counted as untranslated."""
+    if catalog is None:
+        return Translator(language)
+    cat = CheckedCatalog(catalog, path, language, safety | SAFETY_MSGIDS, glossary)
+    problems: dict[str, tuple[Problem, ...]] = {}
+    warnings: list[Problem] = []
+    strings: dict[str, str | tuple[str, ...]] = {}
+    for message in catalog:
+        if not message.id or not is_translated(message):
+            continue
+        msgid = msgid_of(message)
+        strings[msgid] = tuple(str(s) for s in message.string or ()) if message.pluralizable else str(message.string)
+        if checks:
+            problems[msgid] = tuple(run_checks(cat, message, ERROR_CHECKS))
+            warnings += run_checks(cat, message, WARNING_CHECKS)
+    # msgfmt's findings add what our own checks did not already say about an entry
+    for msgid, found in (tool_problems or {}).items():
+        problems[msgid] = problems.get(msgid) or tuple(found)
+    shared = {msgid_of(m): m.lineno for m in catalog if m.id and not from_content(loc for loc, _ in m.locations)}
+    untranslated = {msgid: line for msgid, line in shared.items() if msgid not in strings}
+    untranslated |= {msgid: None for msgid in expected if msgid not in catalog}
+    return Translator(
+        language, catalog, path, review or Review("draft"),
+        problems=MappingProxyType({k: v for k, v in problems.items() if v}),
+        warnings=tuple(p for p in warnings if p.severity == "warning"),
+        shared_ids=frozenset(msgid for msgid in shared if msgid in strings),
+        untranslated_shared=MappingProxyType(untranslated),
+        strings=MappingProxyType(strings),
+        lines=MappingProxyType({msgid_of(m): m.lineno for m in catalog if m.id and m.lineno}),
+        plural=_plural_function(catalog), approved_units=approved_units)
 
 
-def is_translated(message) -> bool:
+def _plural_function(catalog: Catalog) -> Callable[[int], int]:
+    """The catalog's Plural-Forms as a function; English's if it is not valid (the header
+    check refuses such a catalog before it is used)."""
+    if choices(catalog.num_plurals, catalog.plural_expr) is None:
+        return _english_plural
+    return gettext.c2py(catalog.plural_expr)
+
+
+def is_translated(message: Message) -> bool:
     """Translated, not fuzzy, and every plural form filled in with something visible (a
     translation of spaces or invisible characters only would print an empty line)."""
-    strings = message.string if isinstance(message.string, tuple) else (message.string,)
-    return bool(strings) and all(s and not blank(s) for s in strings) and not message.fuzzy
+    strings = tuple(message.string or ()) if message.pluralizable else (message.string,)
+    return bool(strings) and all(isinstance(s, str) and s and not blank(s) for s in strings) \
+        and not message.fuzzy
 
 
 def catalog_path(locales: Path, language: str) -> Path:
@@ -176,13 +214,31 @@ def available_languages(locales: Path) -> set[str]:
     return {SOURCE_LANGUAGE} | found
 
 
-def read_catalog(path: Path, language: str, data: bytes | None = None) -> Catalog:
-    """Parse a ``.po`` strictly (from ``data`` if already read); a syntax error names the line."""
+class _CountingParser(PoFileParser):
+    """Babel's parser, noting how many ``msgstr[N]`` each plural entry really has (Babel
+    pads missing forms with empty strings, so a missing form would read as untranslated)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__(catalog, ignore_obsolete=False, abort_invalid=True)
+        self.plural_counts: dict[str, int] = {}
+
+    def _add_message(self) -> None:
+        if len(self.messages) > 1 and not self.obsolete:
+            self.plural_counts[self.messages[0].denormalize()] = len(self.translations)
+        super()._add_message()
+
+
+def parse_catalog(path: Path, language: str, data: bytes | None = None) -> tuple[Catalog, dict[str, int]]:
+    """Parse a ``.po`` strictly, once (from ``data`` if already read): the catalog and each
+    plural entry's number of forms. A syntax error names the line."""
     raw = b""
     try:
         raw = path.read_bytes() if data is None else data
         raw.decode("utf-8")
-        return read_po(io.BytesIO(raw), locale=language, domain=DOMAIN, abort_invalid=True)
+        catalog = Catalog(locale=language, domain=DOMAIN)
+        parser = _CountingParser(catalog)
+        parser.parse(io.BytesIO(raw))
+        return catalog, parser.plural_counts
     except FileNotFoundError:
         raise CatalogError(f"no catalog for '{language}'", path) from None
     except PoFileError as exc:
@@ -191,6 +247,11 @@ def read_catalog(path: Path, language: str, data: bytes | None = None) -> Catalo
         raise CatalogError(f"the catalog is not UTF-8 text ({exc.reason}); save it as UTF-8 with "
                            '"Content-Type: text/plain; charset=UTF-8\\n" in its header', path,
                            raw.count(b"\n", 0, exc.start) + 1) from None
+
+
+def read_catalog(path: Path, language: str, data: bytes | None = None) -> Catalog:
+    """Parse a ``.po`` strictly (from ``data`` if already read); a syntax error names the line."""
+    return parse_catalog(path, language, data)[0]
 
 
 def read_review(path: Path) -> Review:
@@ -229,9 +290,12 @@ def _toml_line(exc: tomllib.TOMLDecodeError) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def load_translator(locales: Path, language: str, expected: Iterable[str] = ()) -> Translator:
-    """Read and check one language's catalog. ``expected`` are the template and code strings
-    of the POT: one the catalog lacks (not yet merged with ``i18n update``) counts as missing."""
+def load_translator(locales: Path, language: str, expected: Iterable[str] = (),
+                    safety: frozenset[str] = frozenset()) -> Translator:
+    """Read and check one language's catalog: one parse (Babel's), one ``msgfmt --check``.
+    ``expected`` are the template and code strings of the POT: one the catalog lacks (not yet
+    merged with ``i18n update``) counts as missing. ``safety``: the msgids of the safety-
+    critical units, whose translations must use the glossary's renderings."""
     if language == SOURCE_LANGUAGE:
         return Translator(language)
     path = catalog_path(locales, language)
@@ -239,50 +303,62 @@ def load_translator(locales: Path, language: str, expected: Iterable[str] = ()) 
         data = path.read_bytes()
     except FileNotFoundError:
         raise CatalogError(f"no catalog for '{language}'", path) from None
-    catalog = read_catalog(path, language, data)
-    text = data.decode("utf-8")  # read_po accepted it, so it is UTF-8
+    catalog, plural_counts = parse_catalog(path, language, data)
+    text = data.decode("utf-8")  # the parse accepted it, so it is UTF-8
     # Babel reads past some syntax errors (an unclosed string), so msgfmt's own parse decides;
     # a syntax error stops the whole catalog, a --check finding only the entries it is in.
-    syntax = msgfmt_problems(path, check=False)
-    msgfmt_wide, msgfmt_entries = (syntax, {}) if syntax else \
-        assign_to_entries(msgfmt_problems(path), catalog)
+    msgfmt_wide, msgfmt_entries = assign_to_entries(msgfmt_problems(path), catalog)
     problems = [*msgfmt_wide, *header_problems(path, language, catalog, text),
-                *plural_count_problems(path, catalog, raw_plural_counts(text))]
+                *plural_count_problems(path, catalog, plural_counts)]
     if problems:
         raise CatalogError(f"the '{language}' catalog cannot be used; no handout in this language "
                            "is built until it is fixed:\n" + "\n".join(f"  {p}" for p in problems), path)
-    review = read_review(locales / language / "review.toml")
-    translator = Translator(language, catalog, path, review, msgfmt_entries)
-    translator.approved_units = approved_msgids(catalog, read_approvals(approvals_path(locales, language)))
-    for msgid in expected:
-        if msgid not in catalog:
-            translator.untranslated_shared[msgid] = None
-    return translator
+    return make_translator(language, catalog, path, review=read_review(locales / language / "review.toml"),
+                           tool_problems=msgfmt_entries, expected=expected, safety=safety,
+                           glossary=load_glossary(locales, language),
+                           approved_units=approved_msgids(catalog, read_approvals(approvals_path(locales, language))))
 
 
 def shared_msgids(pot: Path) -> list[str]:
     """The template and code strings of the POT (every handout uses them)."""
     try:
-        with pot.open("rb") as fp:
-            template = read_po(fp)
-    except FileNotFoundError:
+        template = read_catalog(pot, SOURCE_LANGUAGE)
+    except CatalogError:
         return []
     return [msgid_of(m) for m in template
             if m.id and not from_content(loc for loc, _ in m.locations)]
 
 
-class Translators:
-    """Load each language once per run; a broken catalog fails every handout that needs it."""
+def safety_msgids(content: Path) -> frozenset[str]:
+    """The source texts of every safety-critical unit in ``content`` (none when it cannot be
+    read: the content's own errors are reported where it is loaded)."""
+    from .content import load_content, safety_units
+    try:
+        blocks = load_content(content).blocks.values()
+    except ContentError:
+        return frozenset()
+    return frozenset(text for block in blocks for text in safety_units(block))
 
-    def __init__(self, locales: Path) -> None:
+
+class Translators:
+    """Load each language once per run; a broken catalog fails every handout that needs it.
+    ``content`` (default: the ``content`` folder beside ``locales``) says which units are
+    safety-critical."""
+
+    def __init__(self, locales: Path, content: Path | None = None) -> None:
         self.locales = locales
+        self._content = content if content is not None else locales.parent / "content"
         self._loaded: dict[str, Translator | CatalogError] = {}
         self._expected = shared_msgids(locales / "messages.pot")
+
+    @functools.cached_property
+    def safety(self) -> frozenset[str]:
+        return safety_msgids(self._content)
 
     def get(self, language: str) -> Translator:
         if language not in self._loaded:
             try:
-                self._loaded[language] = load_translator(self.locales, language, self._expected)
+                self._loaded[language] = load_translator(self.locales, language, self._expected, self.safety)
             except CatalogError as exc:
                 self._loaded[language] = exc
         loaded = self._loaded[language]

@@ -27,10 +27,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .content import Block, load_content
+from .content import load_content
+from .content import safety_units as safety_units  # where html.py finds it
 from .errors import HandoutError, RenderError, UsageError
 from .project import Project
-from .segments import MD, units
+from .segments import MD
 from .translation import Translators
 
 #: The fields whose values are the numbers a patient dials.
@@ -75,18 +76,6 @@ class Expected:
     #: %(pages)s, the draft notice): taken out of the text read back, so that a unit cut by
     #: a page break reads as one
     furniture: tuple[str, ...] = ()
-
-
-def safety_units(block: Block) -> set[str]:
-    """The source texts of a block's safety-critical units: each marked unit, and for a
-    marked heading every unit under it up to the next heading."""
-    marked, covering = set(), False
-    for unit in units(block.body):
-        if unit.kind == "heading":
-            covering = unit.text in block.safety
-        if covering or unit.text in block.safety:
-            marked.add(unit.text)
-    return marked
 
 
 def plain(markdown_inline: str) -> str:

@@ -31,7 +31,7 @@ NUMBERS = {"+44 20 7946 0321": "0321 7946 20 44+", "(503) 555-0142": "0142-555 (
 #: 90 and 150 minutes in every language, as the catalogs' plural forms say them.
 NATURAL = {
     "en": ("1 hour 30 minutes", "2 hours 30 minutes"),
-    "ar": ("1 ساعة و30 دقيقة", "2 ساعتين و30 دقيقة"),
+    "ar": ("ساعة واحدة و30 دقيقة", "ساعتين و30 دقيقة"),  # one and two hours in words (issue 12 §1)
     "es": ("1 hora y 30 minutos", "2 horas y 30 minutos"),
     "fr": ("1 heure 30 minutes", "2 heures 30 minutes"),
     "hi": ("1 घंटा 30 मिनट", "2 घंटे 30 मिनट"),

@@ -18,7 +18,7 @@ from generator.html import css_string, page_label_css
 from generator.output import OutputError, UnsafePath, read_inside, write_inside
 from generator.pdf import AssetFetcher
 from generator.segments import render, units
-from generator.translation import Translator, catalog_path, load_translator
+from generator.translation import catalog_path, load_translator, make_translator
 
 from .conftest import po_bytes
 
@@ -90,7 +90,7 @@ def test_entry_checks_never_crash_on_bidi_format_and_percent_characters(msgid, m
 def test_a_catalog_with_any_entry_compiles_and_is_checked_without_crashing(msgid, msgstr):
     catalog = Catalog(locale="es")
     catalog.add(msgid, msgstr, locations=[("content/x.md", 1)])
-    tr = Translator("es", catalog)
+    tr = make_translator("es", catalog)
     # a translation of spaces or invisible characters only counts as untranslated
     assert tr.unit(msgid) == (None if blank(msgstr) else msgstr)
     assert all(problem.msgid == msgid for problem in tr.problems.get(msgid, []))

@@ -18,7 +18,14 @@ from generator.content import load_content
 from generator.errors import BrokenTranslation, ConfigError, ContentError, RenderError
 from generator.html import HandoutDocument, compose
 from generator.pdf import AssetFetcher, render_pdf
-from generator.translation import Translator, available_languages, catalog_path, load_translator, read_catalog
+from generator.translation import (
+    Translator,
+    available_languages,
+    catalog_path,
+    load_translator,
+    make_translator,
+    read_catalog,
+)
 
 from .conftest import pdf_text, po_bytes, run_cli
 
@@ -236,9 +243,7 @@ def translator_without_gates(project, language: str, **msgstrs: str) -> Translat
     catalog = read_catalog(path, language)
     for msgid, msgstr in msgstrs.items():
         catalog.get(msgid).string = msgstr
-    tr = Translator(language, catalog, path)
-    tr.problems.clear()
-    return tr
+    return make_translator(language, catalog, path, checks=False)
 
 
 def test_raw_html_in_a_unit_reaches_the_page_as_text_even_past_the_gates(project_copy, tmp_path):
