@@ -139,7 +139,7 @@ def test_the_packet_lists_safety_units_first_and_shows_the_previous_approved_tex
     assert text.index("SAFETY") < text.index("Safety-critical units") < text.index("If you miss a dose") \
         < text.index("In this treatment, ketamine drips")
     assert "Approved before" in text and " ".join(previous.split()) in text
-    assert "oral: 1" not in text and re.search(r"oral 137 1\b", text), text[:600]
+    assert "oral: 1" not in text and re.search(r"oral \d+ 1\b", text), text[:600]
     assert "<del>" in html.read_text() and "<ins>" in html.read_text()
 
 
