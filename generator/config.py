@@ -61,7 +61,7 @@ FICTIONAL_RE = re.compile(r"(?<!\d)555(?!\d)")
 POISON_CONTROL_ROUTES = frozenset({"oral"})
 
 #: The keys of each table, and those that must be given ("a|b": one of the two).
-TOP_KEYS = ("name", "logo", "paper", "font", "languages", "routes")
+TOP_KEYS = ("name", "logo", "paper", "font", "country", "languages", "routes")
 TABLES = ("colors", "contact", "online", "editions", "page_budget", "protocol")
 TABLE_KEYS = {
     "colors": ("primary", "accent", "on_primary"),
@@ -157,6 +157,9 @@ class Clinic:
     page_budget: PageBudget = PageBudget()
     #: the clinic's online copy of each handout, with {language}, {route} and {file}
     handout_url: str | None = None
+    #: ISO 3166 country code ("US", "GB"): content only true in some countries (a block's
+    #: ``countries``) is printed only for clinics there; None prints none of it
+    country: str | None = None
     #: ``path:line: warning: ...`` lines (values that look copied from the example clinic)
     warnings: tuple[str, ...] = ()
 
@@ -310,13 +313,15 @@ def load_clinic(path: Path, known_languages: set[str]) -> Clinic:
     handout_url = _read_online(f, languages, routes, editions)
     page_budget = _read_page_budget(f)
     protocol = {route: _read_protocol(f, route) for route in routes or ()}
+    country = _read_country(f)
     if f.problems:
         raise ClinicFileError(path, f.problems)
     # without problems, every reader returned its value
     clinic = Clinic(id=path.stem, path=path, branding=_sure(branding), contact=_sure(contact),
                     languages=_sure(languages), routes=_sure(routes),
                     protocol={route: _sure(p) for route, p in protocol.items()},
-                    editions=_sure(editions), page_budget=_sure(page_budget), handout_url=handout_url)
+                    editions=_sure(editions), page_budget=_sure(page_budget), handout_url=handout_url,
+                    country=country)
     _warn_if_copied(f, clinic)
     return replace(clinic, warnings=tuple(f.warnings))
 
@@ -352,6 +357,20 @@ def _quote_hint(line: str) -> str:
     if not match:
         return ""
     return f"; put the number in quotes: {match.group(1)} = \"{match.group(2)}\""
+
+
+def _read_country(f: _File) -> str | None:
+    """``country``: an ISO 3166 two-letter code ("US", "GB"; "UK" is read as "GB"), or absent."""
+    value = f.get("country", str, None)
+    if value is None:
+        return None
+    code = value.strip().upper()
+    code = (get_global("territory_aliases").get(code) or [code])[0] if len(code) == 2 else code
+    if len(code) != 2 or not code.isalpha() or code not in Locale("en").territories:
+        f.error("country", f"'{value}' is not a two-letter ISO 3166 country code; write the "
+                "clinic's country as country = \"US\", \"GB\", \"CA\", ...")
+        return None
+    return code
 
 
 def _check_id(f: _File) -> None:

@@ -113,7 +113,7 @@ class _RouteText:
         #: the safety-critical units as printed (plain text), and where each comes from
         self.safety: list[tuple[str, str]] = []
         sections = []
-        for block in route.blocks:
+        for block in (b for b in route.blocks if b.prints_for(clinic.country)):
             critical = safety_units(block)
             translate = lambda unit, b=block, c=critical: self.translate(  # noqa: E731
                 unit.text, b.path, unit.line, unit.text in c)

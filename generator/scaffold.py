@@ -52,6 +52,7 @@ def clinic_toml(new: NewClinic) -> str:
 name = {_q(new.name)}
 logo = {_q(new.id + "-logo.svg")}      # SVG or PNG beside this file: replace the placeholder
 paper = {_q(new.paper)}                  # letter or a4
+# country = "US"                 # ISO 3166 code; prints text only true there (the US Spravato REMS)
 # Babel ids; each needs locales/<id>/LC_MESSAGES/messages.po (`handouts i18n init <id>`)
 languages = [{", ".join(map(_q, new.languages))}]
 routes = [{routes}]             # iv, intranasal, im, oral

@@ -129,6 +129,8 @@ CASES = {
     "C0 control in a number": ([('emergency_number = "911"', 'emergency_number = "9\\f11"')],
                                "emergency_number", "contact.emergency_number: contains the invisible control "
                                "character U+000C"),
+    "a country that is not a code": ([('country = "US"', 'country = "USA"')], "country =",
+                                     "country: 'USA' is not a two-letter ISO 3166 country code"),
     "C1 control in a language": ([('"ht", "pt_BR"', '"ht\\u0085", "pt_BR"')], "languages =",
                                  "languages: contains the invisible control character U+0085"),
 }
@@ -174,6 +176,13 @@ def test_a_wrong_language_id_still_says_what_babel_knows(clinics):
     path, _ = write(clinics, [('"hi"]\nroutes', '"hi", "xx"]\nroutes')])
     assert any("languages: 'xx' is not a language id Babel knows (use ids like es, zh_Hans, pt_BR)" in p
                for p in problems(path))
+
+
+def test_the_country_is_read_as_its_iso_code(clinics):
+    path, _ = write(clinics, [('country = "US"', 'country = "uk"')])
+    assert load_clinic(path, KNOWN).country == "GB"  # the common name for the United Kingdom
+    path, _ = write(clinics, [('country = "US"', '# country = "US"')])
+    assert load_clinic(path, KNOWN).country is None
 
 
 @pytest.mark.parametrize("name", ["manifest.json.toml", "index.html.toml", ".lock.toml", "..toml",

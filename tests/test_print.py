@@ -168,6 +168,15 @@ def test_second_clinic_is_a4_with_its_own_numbers(editions):
     assert result.pages <= result.job.clinic.page_budget["standard"]
 
 
+def test_us_only_content_is_printed_for_us_clinics_only(built, editions):
+    # the Spravato REMS is a US programme: the UK clinic (country = "GB") does not print it
+    assert "Spravato REMS" in pdf_text(built["en", "intranasal"])
+    assert "Estados Unidos" in pdf_text(built["es", "intranasal"])
+    for name in ("thameside/fr/intranasal", "thameside/ar/intranasal"):
+        text = pdf_text(editions[name].path)
+        assert "REMS" not in text and "États-Unis" not in text and "Spravato" in text, name
+
+
 def test_contrast_ratio_matches_wcag():
     assert contrast("#000000", "#ffffff") == pytest.approx(21)
     assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
