@@ -31,6 +31,8 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from .config import DEFAULT_TIME_LIMIT, MAX_IMAGE_BYTES
 from .errors import RenderError
 from .html import DEFAULT_FONTS, FONTS_BY_LANGUAGE, HandoutDocument
+from .layout import GAP_LIMIT, help_gap, help_height
+from .layout import overlaps as text_overlaps
 from .logo import LogoError, printable_png
 from .segments import allowed_link
 
@@ -40,8 +42,10 @@ class RenderedPDF:
     data: bytes
     pages: int
     warnings: tuple[str, ...]
-    #: text that runs out of its box or off the page, one line each
+    #: text that runs out of its box or off the page, or over other text, one line each
     overflows: tuple[str, ...] = ()
+    #: share of a column left empty before the "Get help now" box (layout.help_gap)
+    help_gap: float = 0.0
 
 
 #: Tagged PDF for assistive technology: structure tree, /Lang, title, bookmarks from headings.
@@ -190,13 +194,11 @@ def render_pdf(doc: HandoutDocument, time_limit: float | None = DEFAULT_TIME_LIM
     fetcher = AssetFetcher(doc.asset_roots)
     try:
         with _time_limit(time_limit) as expired:
-            html = HTML(string=doc.html, base_url=doc.base_url.resolve().as_uri() + "/",
-                        url_fetcher=fetcher)
-            document = html.render(pdf_variant=PDF_VARIANT)
+            document, gap = _balanced(doc, fetcher)
             _refuse_attachments_and_links(document)
             data = document.write_pdf(pdf_variant=PDF_VARIANT,
                                       finisher=compact_cid_fonts if compact_fonts else None)
-            overflowing = tuple(overflows(document))
+            overflowing = (*overflows(document), *text_overlaps(document))
         if expired:  # the alarm went off inside code that swallowed it
             raise _OutOfTime
     except _OutOfTime:
@@ -219,7 +221,27 @@ def render_pdf(doc: HandoutDocument, time_limit: float | None = DEFAULT_TIME_LIM
                           "(printed as empty boxes); install a font for the script, e.g. Debian's "
                           "fonts-noto-core or fonts-noto-cjk, or fix the character in the catalog")
     return RenderedPDF(data=data, pages=len(document.pages), warnings=tuple(collect.messages),
-                       overflows=overflowing)
+                       overflows=overflowing, help_gap=gap)
+
+
+def _balanced(doc: HandoutDocument, fetcher: AssetFetcher):
+    """Lay the handout out; when the "Get help now" box (kept whole) leaves a column more than
+    GAP_LIMIT empty before it, lay out the orders that move it (doc.alternatives) and take
+    the first that does not, else the one with the fewest pages and smallest gap."""
+    base_url = doc.base_url.resolve().as_uri() + "/"
+    document = HTML(string=doc.html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT)
+    best = (len(document.pages), help_gap(document))
+    alternatives = doc.alternatives
+    if help_height(document) > 1 - GAP_LIMIT:  # nearly a column: no other order can help
+        alternatives = alternatives[-1:]
+    for html in alternatives if best[1] > GAP_LIMIT else ():
+        other = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT)
+        score = (len(other.pages), help_gap(other))
+        if score < best:
+            document, best = other, score
+        if best[1] <= GAP_LIMIT:
+            break
+    return document, best[1]
 
 
 def overflows(document) -> list[str]:
