@@ -89,7 +89,7 @@ class HandoutDocument:
     #: what the PDF must print (checked by generator/verify.py)
     expected: Expected | None = None
     #: the same handout with the "Get help now" box moved after the section that follows it,
-    #: or before the ones it follows, and last with the box allowed to continue in the next
+    #: or before the one it follows, and last with the box allowed to continue in the next
     #: column between its items: for the PDF stage to take when the box, kept whole, would
     #: leave a column half empty (generator/layout.help_gap)
     alternatives: tuple[str, ...] = ()
@@ -253,12 +253,12 @@ def _help_at(texts: list[Text], place: int) -> list[Text] | None:
 
 
 def _help_moved(texts: list[Text]) -> list[list[Text]]:
-    """The texts with the "Get help now" section moved one section later, one earlier and two
-    earlier, never before the first two sections (what the treatment is, how it feels)."""
+    """The texts with the "Get help now" section moved one section later and one earlier,
+    never before the first two sections (what the treatment is, how it feels)."""
     _, at = _groups(texts[0].sections)
     if at is None:
         return []
-    moved = (_help_at(texts, place) for place in (at + 1, at - 1, at - 2) if place >= 2)
+    moved = (_help_at(texts, place) for place in (at + 1, at - 1) if place >= 2)
     return [m for m in moved if m is not None]
 
 
