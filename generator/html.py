@@ -88,10 +88,9 @@ class HandoutDocument:
     fallbacks: tuple[str, ...] = ()
     #: what the PDF must print (checked by generator/verify.py)
     expected: Expected | None = None
-    #: the same handout with the "Get help now" box moved after the section that follows it,
-    #: or before the one it follows, and last with the box allowed to continue in the next
-    #: column between its items: for the PDF stage to take when the box, kept whole, would
-    #: leave a column half empty (generator/layout.help_gap)
+    #: the same handout with the "Get help now" box allowed to continue in the next column
+    #: between its items: for the PDF stage to take when the box, kept whole, would leave a
+    #: column more than a quarter empty (generator/layout.help_gap)
     alternatives: tuple[str, ...] = ()
 
 
@@ -202,11 +201,7 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         page_label_css=Markup(page_label_css(tr.gettext(PAGE_LABEL))), help_flows=False,
         generator_version=__version__)
     html = _render(env, fields, tr)
-    alternatives: tuple[str, ...] = ()
-    if edition == "standard":
-        alternatives = (*(_render(env, {**fields, "main": moved[0], "texts": moved}, tr)
-                          for moved in _help_moved(words)),
-                        _render(env, {**fields, "help_flows": True}, tr))
+    alternatives = (_render(env, {**fields, "help_flows": True}, tr),) if edition == "standard" else ()
     leftover = PLACEHOLDER_RE.search(html)
     if leftover:  # every placeholder was checked above, so this is a bug in a template
         raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
@@ -250,16 +245,6 @@ def _help_at(texts: list[Text], place: int) -> list[Text] | None:
     moved.insert(place, groups[at])
     order = [i for g in moved for i in g]
     return [replace(t, sections=tuple(t.sections[i] for i in order)) for t in texts]
-
-
-def _help_moved(texts: list[Text]) -> list[list[Text]]:
-    """The texts with the "Get help now" section moved one section later and one earlier,
-    never before the first two sections (what the treatment is, how it feels)."""
-    _, at = _groups(texts[0].sections)
-    if at is None:
-        return []
-    moved = (_help_at(texts, place) for place in (at + 1, at - 1) if place >= 2)
-    return [m for m in moved if m is not None]
 
 
 def _furniture(fields: dict, tr: Translator) -> tuple[str, ...]:

@@ -107,10 +107,3 @@ def help_gap(document) -> float:
     end = before.position_y + before.margin_height()
     return max(0.0, (bottom - end) / page_box.height)
 
-
-def help_height(document) -> float:
-    """The height of the "Get help now" box's first part, as a share of its page's height."""
-    for number, box in _sections(document):
-        if _is_help(box):
-            return box.margin_height() / document.pages[number]._page_box.height
-    return 0.0

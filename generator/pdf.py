@@ -31,7 +31,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from .config import DEFAULT_TIME_LIMIT, MAX_IMAGE_BYTES
 from .errors import RenderError
 from .html import DEFAULT_FONTS, FONTS_BY_LANGUAGE, HandoutDocument
-from .layout import GAP_LIMIT, help_gap, help_height
+from .layout import GAP_LIMIT, help_gap
 from .layout import overlaps as text_overlaps
 from .logo import LogoError, printable_png
 from .segments import allowed_link
@@ -225,22 +225,17 @@ def render_pdf(doc: HandoutDocument, time_limit: float | None = DEFAULT_TIME_LIM
 
 
 def _balanced(doc: HandoutDocument, fetcher: AssetFetcher):
-    """Lay the handout out; when the "Get help now" box (kept whole) leaves a column more than
-    GAP_LIMIT empty before it, lay out the orders that move it (doc.alternatives) and take
-    the first that does not, else the one with the fewest pages and smallest gap."""
+    """Lay the handout out; when the "Get help now" box, kept whole, leaves more than
+    GAP_LIMIT of a column empty before it, lay out the handout again with the box allowed to
+    continue in the next column (doc.alternatives) and take that if it is no longer."""
     base_url = doc.base_url.resolve().as_uri() + "/"
     document = HTML(string=doc.html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT)
     best = (len(document.pages), help_gap(document))
-    alternatives = doc.alternatives
-    if help_height(document) > 1 - GAP_LIMIT:  # nearly a column: no other order can help
-        alternatives = alternatives[-1:]
-    for html in alternatives if best[1] > GAP_LIMIT else ():
+    for html in doc.alternatives if best[1] > GAP_LIMIT else ():
         other = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT)
         score = (len(other.pages), help_gap(other))
         if score < best:
             document, best = other, score
-        if best[1] <= GAP_LIMIT:
-            break
     return document, best[1]
 
 

@@ -54,8 +54,7 @@ def test_very_long_numbers_take_the_whole_width_without_overlapping(project_copy
 @pytest.mark.parametrize("language, route", [("en", "iv"), ("ru", "iv")])
 def test_the_get_help_box_leaves_no_half_empty_column(project, language, route):
     # both had a column more than half empty before the box (kept whole, it jumped on to the
-    # next column or page); now another order of the sections, or the box continuing in the
-    # next column between two items, fills that column
+    # next column or page); now the box continues in the next column between two items
     content, translators = load_content(project.content), Translators(project.locales)
     [job] = plan(load_clinics(project, ["example"]), [language], [route], ["standard"])
     doc = compose_job(job, content, translators, project.templates)
