@@ -1,20 +1,15 @@
 """``handouts check``: validate content, catalogs and clinics without rendering."""
 from __future__ import annotations
 
-import functools
 import re
-import subprocess
-import unicodedata
 import warnings
 from dataclasses import dataclass
-
-from fontTools.ttLib import TTFont
 
 from .build import compose_job, load_clinics, plan
 from .content import Block, Content, load_content
 from .errors import BrokenTranslation, CatalogError, ConfigError, HandoutError, format_diagnostic
+from .fonts import fonts_for, printable
 from .gates import entry_warnings, msgid_of
-from .html import fonts_for
 from .project import Project
 from .segments import PLACEHOLDER_RE, units
 from .translation import Translator, Translators, available_languages
@@ -24,8 +19,6 @@ with warnings.catch_warnings():  # textstat 0.7.4 imports the deprecated pkg_res
     import textstat
 
 MAX_GRADE = 8.0
-#: Unicode categories that need no glyph: spaces, line breaks, controls, format characters.
-UNPRINTED = {"Zs", "Zl", "Zp", "Cc", "Cf"}
 
 
 @dataclass(frozen=True)
@@ -44,28 +37,22 @@ def reading_grade(block: Block) -> float:
     return textstat.flesch_kincaid_grade(" ".join(sentences))
 
 
-@functools.cache
-def _coverage(family: str) -> frozenset[int]:
-    """Code points of the font fontconfig uses for a family; empty if it is not installed."""
-    proc = subprocess.run(["fc-match", "-f", "%{family}\n%{file}\n%{index}", family],
-                          capture_output=True, text=True)
-    lines = proc.stdout.split("\n")
-    if proc.returncode or len(lines) < 3 or family not in lines[0].split(","):
-        return frozenset()
-    with TTFont(lines[1], fontNumber=int(lines[2] or 0), lazy=True) as font:
-        return frozenset(font.getBestCmap())
-
-
 def uncovered(tr: Translator, families: list[str]) -> dict[str, str]:
-    """Characters of a language's translations that none of its fonts has: char -> a msgid."""
-    covered = frozenset().union(*(_coverage(family) for family in families))
+    """Characters of a language's translations that the build would print as an empty box
+    (no installed font has them, see :func:`fonts.printable`): char -> a msgid."""
     found: dict[str, str] = {}
     for message in tr.catalog or ():
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         for char in "".join(str(s) for s in strings if s):
-            if unicodedata.category(char) not in UNPRINTED and ord(char) not in covered:
-                found.setdefault(char, msgid_of(message))
+            if char not in found and not printable(char, tuple(families)):
+                found[char] = msgid_of(message)
     return found
+
+
+def missing_glyphs(language: str, texts: list[str]) -> list[str]:
+    """Characters of ``texts`` that the build would print as an empty box (for ``i18n import``)."""
+    families = tuple(fonts_for(language))
+    return sorted({c for text in texts for c in text if not printable(c, families)})
 
 
 def check(project: Project, content: Content | None = None) -> list[Finding]:

@@ -14,12 +14,12 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__, i18n, report
+from . import __version__, i18n, report, review
 from .build import build, load_clinics, merge, plan, shard
 from .config import DEFAULT_TIME_LIMIT, EDITIONS
 from .content import ROUTE_IDS
+from .dates import source_date_epoch, started_at
 from .errors import BuildLocked, ConfigError, HandoutError, UsageError
-from .index import source_date_epoch
 from .output import OutputError, write_atomic
 from .project import Project
 
@@ -114,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="exit 1 if any language has less than PERCENT translated")
     init = isub.add_parser("init", help="start a catalog for a new language")
     init.add_argument("language", help="a Babel language id such as fr or pt_BR")
+    review.add_commands(isub)
     return parser
 
 
@@ -172,6 +173,8 @@ def _main(argv: list[str] | None) -> int:
                 print(i18n.init(project, args.language))
             elif args.i18n_command == "stats":
                 return _stats(project, args.min)
+            elif args.i18n_command in review.COMMANDS:
+                return review.run_command(project, args)
             return EXIT_OK
     except HandoutError as exc:
         print(exc, file=sys.stderr)
@@ -181,7 +184,7 @@ def _main(argv: list[str] | None) -> int:
 
 def _build(project, args) -> int:
     """Build, print a summary, write the JSON report (also when nothing could be built)."""
-    started, start = report.started_at(), time.perf_counter()
+    started, start = started_at(), time.perf_counter()
     out_dir = args.output or project.root / "handouts"
     results, error = [], None
     try:
@@ -271,6 +274,7 @@ def _stats(project: Project, minimum: float | None) -> int:
     for row in rows:
         print(f"{row.language:<10} {row.translated:>10} {row.fuzzy:>6} {row.untranslated:>12} "
               f"{row.percent:>6.1f}%")
+    print("handouts approved by a medical translator:", *map(review.approval_line, rows), sep="\n  ")
     below = [row.language for row in rows if minimum is not None and row.percent < minimum]
     if below:
         print(f"below {minimum:g}%: {', '.join(below)}", file=sys.stderr)

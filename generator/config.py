@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import string
-import subprocess
 import tomllib
 import unicodedata
 from dataclasses import dataclass, replace
@@ -23,12 +22,16 @@ from babel.core import get_global
 
 from .content import ROUTE_IDS
 from .errors import ConfigError, format_diagnostic
+from .fonts import font_installed
 from .logo import LogoError, check_logo
 
 PAPER_SIZES = {"letter": "letter", "a4": "A4"}
 HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 LOGO_TYPES = (".svg", ".png")
 FONT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+#: ``contact.website``, printed beside the clinic's name: https, a host name, a plain path
+WEBSITE_RE = re.compile(r"https://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/[A-Za-z0-9._~/-]*)?")
+MAX_WEBSITE = 60
 #: WCAG 2 AA: normal-size text needs at least 4.5:1 against its background.
 MIN_CONTRAST = 4.5
 WHITE = "#ffffff"
@@ -61,12 +64,12 @@ FICTIONAL_RE = re.compile(r"(?<!\d)555(?!\d)")
 POISON_CONTROL_ROUTES = frozenset({"oral"})
 
 #: The keys of each table, and those that must be given ("a|b": one of the two).
-TOP_KEYS = ("name", "logo", "paper", "font", "country", "languages", "routes")
+TOP_KEYS = ("name", "logo", "paper", "font", "region", "languages", "routes")
 TABLES = ("colors", "contact", "online", "editions", "page_budget", "protocol")
 TABLE_KEYS = {
     "colors": ("primary", "accent", "on_primary"),
-    "contact": ("phone", "after_hours_phone", "emergency_number", "crisis_line", "poison_control",
-                "website"),
+    "contact": ("phone", "after_hours_phone", "emergency_number", "emergency_alternative", "urgent_advice",
+                "crisis_line", "crisis_line_text", "crisis_line_languages", "poison_control", "website"),
     "online": ("handout_url",),
     "editions": ("large_print", "bilingual", "bilingual_second"),
     "page_budget": EDITIONS,
@@ -83,6 +86,8 @@ NEEDED = {
         "stay_hours|stay_minutes", "driver_required"),
 }
 CONTACT_NUMBERS = ("phone", "after_hours_phone", "emergency_number", "crisis_line")
+#: Optional numbers printed in the Get-help box when given.
+OPTIONAL_NUMBERS = ("emergency_alternative", "urgent_advice", "crisis_line_text")
 _REQUIRED = object()
 
 
@@ -118,9 +123,18 @@ class Contact:
     after_hours_phone: str
     emergency_number: str
     crisis_line: str
+    #: printed beside the clinic's name, without https:// (empty: none)
     website: str = ""
     #: the poison help line, for doses taken at home (see POISON_CONTROL_ROUTES)
     poison_control: str = ""
+    #: another number that reaches the same emergency services (112 in the UK and EU)
+    emergency_alternative: str = ""
+    #: urgent medical advice that is not an emergency (NHS 111 in England)
+    urgent_advice: str = ""
+    #: the number to text the crisis line at ("" when it takes calls only); may be crisis_line
+    crisis_line_text: str = ""
+    #: the languages the crisis line answers in (Babel ids: "en", "es")
+    crisis_line_languages: tuple[str, ...] = ("en",)
 
 
 @dataclass(frozen=True)
@@ -157,12 +171,15 @@ class Clinic:
     page_budget: PageBudget = PageBudget()
     #: the clinic's online copy of each handout, with {language}, {route} and {file}
     handout_url: str | None = None
-    #: ISO 3166 country code ("US", "GB"): content only true in some countries (a block's
-    #: ``countries``) is printed only for clinics there; None prints none of it
-    country: str | None = None
+    #: the clinic's locale (``en_GB``): its country's date and number formats for handouts in
+    #: its language; None: each language's own CLDR formats
+    region: str | None = None
     #: ``path:line: warning: ...`` lines (values that look copied from the example clinic)
     warnings: tuple[str, ...] = ()
 
+    #: the region's ISO 3166 country ("US", "GB"): a content block with ``countries`` is
+    #: printed only for clinics there; None (no region) prints none of them
+    country = property(lambda self: Locale.parse(self.region).territory if self.region else None)
     name = property(lambda self: self.branding.name)
     logo = property(lambda self: self.branding.logo)
     paper = property(lambda self: self.branding.paper)
@@ -175,6 +192,8 @@ class Clinic:
     emergency_number = property(lambda self: self.contact.emergency_number)
     crisis_line = property(lambda self: self.contact.crisis_line)
     website = property(lambda self: self.contact.website)
+    #: the website as printed: riverside-clinic.example
+    website_text = property(lambda self: self.contact.website.removeprefix("https://").rstrip("/"))
     poison_control = property(lambda self: self.contact.poison_control)
     large_print = property(lambda self: self.editions.large_print)
     bilingual = property(lambda self: self.editions.bilingual)
@@ -308,12 +327,12 @@ def load_clinic(path: Path, known_languages: set[str]) -> Clinic:
     _check_characters(f, f.data, "")
     branding = _read_branding(f)
     languages, routes = _read_languages(f, known_languages), _read_routes(f)
-    contact = _read_contact(f, routes or ())
+    region = _read_region(f)
+    contact = _read_contact(f, routes or (), region)
     editions = _read_editions(f, languages, known_languages)
     handout_url = _read_online(f, languages, routes, editions)
     page_budget = _read_page_budget(f)
     protocol = {route: _read_protocol(f, route) for route in routes or ()}
-    country = _read_country(f)
     if f.problems:
         raise ClinicFileError(path, f.problems)
     # without problems, every reader returned its value
@@ -321,7 +340,7 @@ def load_clinic(path: Path, known_languages: set[str]) -> Clinic:
                     languages=_sure(languages), routes=_sure(routes),
                     protocol={route: _sure(p) for route, p in protocol.items()},
                     editions=_sure(editions), page_budget=_sure(page_budget), handout_url=handout_url,
-                    country=country)
+                    region=region)
     _warn_if_copied(f, clinic)
     return replace(clinic, warnings=tuple(f.warnings))
 
@@ -357,20 +376,6 @@ def _quote_hint(line: str) -> str:
     if not match:
         return ""
     return f"; put the number in quotes: {match.group(1)} = \"{match.group(2)}\""
-
-
-def _read_country(f: _File) -> str | None:
-    """``country``: an ISO 3166 two-letter code ("US", "GB"; "UK" is read as "GB"), or absent."""
-    value = f.get("country", str, None)
-    if value is None:
-        return None
-    code = value.strip().upper()
-    code = (get_global("territory_aliases").get(code) or [code])[0] if len(code) == 2 else code
-    if len(code) != 2 or not code.isalpha() or code not in Locale("en").territories:
-        f.error("country", f"'{value}' is not a two-letter ISO 3166 country code; write the "
-                "clinic's country as country = \"US\", \"GB\", \"CA\", ...")
-        return None
-    return code
 
 
 def _check_id(f: _File) -> None:
@@ -578,19 +583,92 @@ def _read_routes(f: _File) -> tuple[str, ...] | None:
     return tuple(routes) if routes and not bad else None
 
 
-def _read_contact(f: _File, routes: tuple[str, ...]) -> Contact | None:
+def _read_contact(f: _File, routes: tuple[str, ...], region: str | None = None) -> Contact | None:
     phone, after_hours, emergency, crisis = (_text(f, f"contact.{key}") for key in CONTACT_NUMBERS)
     needs_poison = sorted(POISON_CONTROL_ROUTES & set(routes))
     if needs_poison and not f.has("contact.poison_control"):
         f.error("contact.poison_control", f"missing; a clinic offering {', '.join(needs_poison)} "
                 "must give the poison help line (1-800-222-1222 in the US)", f.line_of("contact"))
     poison = _text(f, "contact.poison_control", "")
-    website = f.get("contact.website", str, "")
-    if None in (phone, after_hours, emergency, crisis, poison, website):
+    website = _read_website(f)
+    optional = {key: _dialable(f, f"contact.{key}") for key in OPTIONAL_NUMBERS}
+    languages = _read_crisis_languages(f, region)
+    if None in (phone, after_hours, emergency, crisis, poison, website, languages, *optional.values()):
         return None
     return Contact(phone=_sure(phone), after_hours_phone=_sure(after_hours),
                    emergency_number=_sure(emergency), crisis_line=_sure(crisis),
-                   website=_sure(website), poison_control=_sure(poison))
+                   website=_sure(website), poison_control=_sure(poison),
+                   crisis_line_languages=_sure(languages),
+                   **{key: _sure(value) for key, value in optional.items()})
+
+
+#: A number to dial or text as a clinic file may write it: digits, spaces, brackets, dashes,
+#: dots, a leading +.
+DIALABLE_RE = re.compile(r"^\+?[\d(][\d ().-]*\d$|^\d$")
+
+
+def _dialable(f: _File, dotted: str) -> str | None:
+    """An optional number ("" when absent); None (and a problem) when it is not a number."""
+    value = _text(f, dotted, "")
+    if value and not DIALABLE_RE.match(value):
+        f.error(dotted, f"'{value}' is not a phone number; write only the number, with digits, "
+                "spaces, brackets and dashes, like \"111\" or \"+44 20 7946 0321\" (its label is "
+                "printed by the handout)")
+        return None
+    return value
+
+
+def _read_crisis_languages(f: _File, region: str | None) -> tuple[str, ...] | None:
+    """``contact.crisis_line_languages``: the languages the crisis line answers in; by
+    default the region's language (else English)."""
+    key = "contact.crisis_line_languages"
+    default = [Locale.parse(region).language] if region else ["en"]
+    languages = f.get(key, list, default)
+    if languages is None:
+        return None
+    if not languages:
+        f.error(key, "must list at least one language, like [\"en\"]")
+        return None
+    bad = [lang for lang in languages if _language_id(lang) is None]
+    for lang in bad:
+        f.error(key, f"{lang!r} is not a language id; write Babel ids in quotes, like [\"en\", \"es\"]")
+    return None if bad else tuple(languages)
+
+
+def _language_id(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(Locale.parse(value.replace("-", "_")))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+
+
+def _read_region(f: _File) -> str | None:
+    """``region``: a locale with its country (``en_GB``) whose date and number formats
+    the clinic's handouts in that language use."""
+    region = f.get("region", str, None)
+    if region is None:
+        return None
+    try:
+        locale = Locale.parse(region.replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        locale = None
+    if locale is None or not locale.territory:
+        f.error("region", f"{region!r} is not a locale with a country that Babel knows; write a "
+                "language and a country, like \"en_GB\" or \"en_US\"")
+        return None
+    return str(locale)
+
+
+def _read_website(f: _File) -> str | None:
+    website = f.get("contact.website", str, "")
+    if website and (len(website) > MAX_WEBSITE or not WEBSITE_RE.fullmatch(website)):
+        f.error("contact.website", f"{website[:80]!r} is not a web address like https://clinic.example: "
+                "https://, a host name, then an optional path of letters, digits, '.', '-', '_', '~' and "
+                f"'/' (no query or spaces), at most {MAX_WEBSITE} characters; it is printed on every handout")
+        return None
+    return website
 
 
 def _read_editions(f: _File, languages: tuple[str, ...] | None, known: set[str]) -> Editions | None:
@@ -777,11 +855,3 @@ def contrast(a: str, b: str) -> float:
     """WCAG 2 contrast ratio of two #rrggbb colours, from 1 to 21."""
     la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
-
-
-def font_installed(family: str) -> bool:
-    """Whether fontconfig knows a font family by exactly this name."""
-    found = subprocess.run(["fc-list", f"{family}:", "family"], capture_output=True, text=True)
-    return any(family in line.split(",") for line in found.stdout.splitlines())
-
-

@@ -12,7 +12,8 @@ A block is one file under ``content/``::
     +++
     Markdown body...
 
-``content/routes.toml`` lists, per route, the handout title and its blocks in print order.
+``content/routes.toml``, the route table, lists per route the handout title and its blocks in
+print order. (The build's manifest, ``handouts/manifest.json``, is something else: see manifest.py.)
 """
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ from .errors import ContentError
 from .segments import LINK_SCHEMES, allowed_link, links, units
 
 ROUTE_IDS = ("iv", "intranasal", "im", "oral")
+#: the route table: each route's title, subtitle and blocks in print order (not the build's
+#: manifest, handouts/manifest.json, which records what was built)
+ROUTE_TABLE = "routes.toml"
 FRONT_MATTER_FENCE = "+++"
 BLOCK_KEYS = {"id": str, "title": str, "version": str, "reviewed": dt.date,
               "reviewer": str, "review_due": dt.date}
@@ -34,7 +38,7 @@ BLOCK_KEYS = {"id": str, "title": str, "version": str, "reviewed": dt.date,
 #: its source text; a heading marks itself and everything under it up to the next heading.
 SAFETY_KEY = "safety"
 #: Optional: the block is true only in these countries (ISO 3166 codes, ["US"]) and is printed
-#: only for clinics whose file gives one of them as its ``country`` (config.Clinic.country).
+#: only for clinics whose ``region`` is in one of them (config.Clinic.country).
 COUNTRIES_KEY = "countries"
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
@@ -112,7 +116,6 @@ class Route:
 
 @dataclass(frozen=True)
 class Content:
-    root: Path
     routes: dict[str, Route]
     blocks: dict[str, Block]
 
@@ -231,17 +234,19 @@ def load_block(path: Path, root: Path) -> Block:
 
 
 def load_content(root: Path) -> Content:
-    """Load ``content/routes.toml`` and every block it names."""
-    manifest = root / "routes.toml"
+    """Load the route table (``content/routes.toml``: each route's title and blocks in print
+    order) and every block it names."""
+    route_table = root / ROUTE_TABLE
     try:
-        text = manifest.read_text("utf-8")
+        text = route_table.read_text("utf-8")
         data = tomllib.loads(text)
     except FileNotFoundError:
-        raise ContentError("the route manifest is missing", manifest) from None
+        raise ContentError("the route table is missing: it lists each route's title, subtitle and blocks "
+                           "in print order; restore it from git", route_table) from None
     except UnicodeDecodeError as exc:
-        raise ContentError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", manifest) from None
+        raise ContentError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", route_table) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ContentError(f"invalid TOML: {exc}", manifest, _toml_error_line(exc)) from None
+        raise ContentError(f"invalid TOML: {exc}", route_table, _toml_error_line(exc)) from None
     lines = text.splitlines()
 
     def table_line(route_id: str) -> int:
@@ -254,45 +259,45 @@ def load_content(root: Path) -> Content:
     routes: dict[str, Route] = {}
     for route_id, table in data.items():
         line = table_line(route_id)
-        _check_route(route_id, table, manifest, line)
+        _check_route(route_id, table, route_table, line)
         route_blocks = []
         for block_id in table["blocks"]:
             if block_id not in blocks:
                 path = root / f"{block_id}.md"
                 if not path.is_file():
                     raise ContentError(f"route '{route_id}' names block '{block_id}', but {path} "
-                                       "does not exist", manifest, line)
+                                       "does not exist", route_table, line)
                 blocks[block_id] = load_block(path, root)
             route_blocks.append(blocks[block_id])
         routes[route_id] = Route(id=route_id, title=table["title"], subtitle=table["subtitle"],
-                                 blocks=tuple(route_blocks), path=manifest, line=line)
+                                 blocks=tuple(route_blocks), path=route_table, line=line)
     for route_id in ROUTE_IDS:
         if route_id not in routes:
-            raise ContentError(f"route '{route_id}' is missing", manifest)
-    return Content(root=root, routes=routes, blocks=blocks)
+            raise ContentError(f"route '{route_id}' is missing", route_table)
+    return Content(routes=routes, blocks=blocks)
 
 
-def _check_route(route_id: str, table: object, manifest: Path, line: int) -> None:
+def _check_route(route_id: str, table: object, route_table: Path, line: int) -> None:
     """A route's table: a known id; a title and subtitle that are text without control
     characters; blocks, a list of block ids (paths under content/, never outside it)."""
     if route_id not in ROUTE_IDS:
-        raise ContentError(f"unknown route '{route_id}' (known: {', '.join(ROUTE_IDS)})", manifest, line)
+        raise ContentError(f"unknown route '{route_id}' (known: {', '.join(ROUTE_IDS)})", route_table, line)
     if not isinstance(table, dict):
         raise ContentError(f"'{route_id}' must be a table ([{route_id}]) with title, subtitle "
-                           "and blocks", manifest, line)
+                           "and blocks", route_table, line)
     for key in ("title", "subtitle", "blocks"):
         if key not in table:
-            raise ContentError(f"route '{route_id}' lacks '{key}'", manifest, line)
+            raise ContentError(f"route '{route_id}' lacks '{key}'", route_table, line)
     for key in ("title", "subtitle"):
         if not isinstance(table[key], str):
             raise ContentError(f"route '{route_id}': {key} must be text in quotes, not "
-                               f"{type(table[key]).__name__} {table[key]!r}"[:300], manifest, line)
-        check_controls(table[key], manifest, line, f"route '{route_id}' {key}: ")
+                               f"{type(table[key]).__name__} {table[key]!r}"[:300], route_table, line)
+        check_controls(table[key], route_table, line, f"route '{route_id}' {key}: ")
     blocks = table["blocks"]
     if not isinstance(blocks, list) or not blocks or not all(
             isinstance(b, str) and BLOCK_ID_RE.match(b) for b in blocks):
         raise ContentError(f"route '{route_id}': blocks must be a list of block ids such as "
-                           "\"iv/expect\" (paths under content/ without .md)", manifest, line)
+                           "\"iv/expect\" (paths under content/ without .md)", route_table, line)
 
 
 def _toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:

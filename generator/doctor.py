@@ -12,9 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import font_installed
 from .environment import system_versions
-from .html import DEFAULT_FONTS, FONTS_BY_LANGUAGE, fonts_for
+from .fonts import all_families, font_installed, fonts_for
 from .translation import available_languages
 
 MIN_PYTHON = (3, 11)
@@ -94,12 +93,12 @@ def package_checks(lock: Path) -> list[Check]:
 
 def weasyprint_check() -> Check:
     try:
-        import weasyprint
+        from . import pdf  # the one module that imports WeasyPrint
     except Exception as exc:  # noqa: BLE001  (OSError for a missing library, and others)
         return Check(False, f"WeasyPrint cannot start: {exc}",
                      "install its libraries: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 "
                      "libharfbuzz-subset0 (or run `make system`)")
-    return Check(True, f"WeasyPrint {weasyprint.__version__} starts")
+    return Check(True, f"WeasyPrint {pdf.weasyprint_version()} starts")
 
 
 def system_checks() -> list[Check]:
@@ -116,7 +115,7 @@ def font_checks(languages: set[str]) -> list[Check]:
     for language in sorted(languages):
         for family in fonts_for(language):
             users.setdefault(family, []).append(language)
-    for family in DEFAULT_FONTS + [f for fonts in FONTS_BY_LANGUAGE.values() for f in fonts]:
+    for family in all_families():
         users.setdefault(family, [])
     checks = []
     for family, langs in sorted(users.items()):

@@ -28,7 +28,7 @@ class ConfigError(HandoutError):
 
 
 class ContentError(HandoutError):
-    """An English content block or the route manifest is wrong."""
+    """An English content block or the route table (``content/routes.toml``) is wrong."""
 
 
 class CatalogError(HandoutError):

@@ -17,7 +17,8 @@ from . import __version__
 from .config import Clinic
 from .content import Route
 from .errors import BrokenTranslation, CatalogError, ContentError, UsageError
-from .placeholders import KINDS, PLACEHOLDERS, values
+from .fonts import fonts_for
+from .placeholders import KINDS, PLACEHOLDERS, crisis_line_notes, formats_locale, values
 from .segments import PLACEHOLDER_RE, Fallback, chunks, placeholders, render
 from .translation import Translator
 from .verify import Expected, plain, safety_units
@@ -30,22 +31,6 @@ def N_(message: str) -> str:
 
 DRAFT_NOTICE = N_("Draft translation, not yet checked by a medical translator")
 PAGE_LABEL = N_("Page %(page)s of %(pages)s")
-
-
-#: Fonts by script (Debian's fonts-noto-core and fonts-noto-cjk). Han characters differ by
-#: region, so each CJK language names its own face first; Latin text uses Noto Sans.
-FONTS_BY_LANGUAGE = {
-    "zh": ["Noto Sans", "Noto Sans CJK SC"],
-    "ko": ["Noto Sans", "Noto Sans CJK KR"],
-    "ja": ["Noto Sans", "Noto Sans CJK JP"],
-    "ar": ["Noto Sans Arabic", "Noto Sans"],
-    "hi": ["Noto Sans", "Noto Sans Devanagari"],
-}
-DEFAULT_FONTS = ["Noto Sans", "Noto Sans Arabic", "Noto Sans Devanagari", "Noto Sans CJK SC"]
-
-
-def fonts_for(language: str) -> list[str]:
-    return FONTS_BY_LANGUAGE.get(language.split("_")[0], DEFAULT_FONTS)
 
 
 def font_family(language: str, second: str | None = None) -> str:
@@ -90,7 +75,7 @@ class HandoutDocument:
     expected: Expected | None = None
     #: the same handout with the "Get help now" box allowed to continue in the next column
     #: between its items: for the PDF stage to take when the box, kept whole, would leave a
-    #: column more than a quarter empty (generator/layout.help_gap)
+    #: column more than a quarter empty (generator/overlap.help_gap)
     alternatives: tuple[str, ...] = ()
 
 
@@ -180,6 +165,7 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         words = _help_at(words, 0) or words
     main = words[0]
     env = _environment(templates.resolve())
+    dates = formats_locale(clinic.region, tr)
     # Jinja's newstyle gettext marks a translation as safe HTML: escape it first, so that a
     # translation reaches the page as text (its %(name)s values are escaped by Jinja).
     # install_gettext_callables is added by the jinja2.ext.i18n extension
@@ -194,9 +180,11 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         clinic=clinic, logo_uri=clinic.logo.resolve().as_uri(),
         qr_svg=Markup(qr_svg(online_url)) if online_url else None, online_url=online_url,
         version=route.version, fingerprint=route.fingerprint,
-        reviewed=format_date(route.reviewed, "long", locale=tr.locale),
-        review_due=format_date(route.review_due, "long", locale=tr.locale),
-        language_name=tr.native_name, draft=tr.review.is_draft_for(route.reviewed),
+        reviewed=format_date(route.reviewed, "long", locale=dates),
+        review_due=format_date(route.review_due, "long", locale=dates),
+        crisis_notes=crisis_line_notes(clinic, tr),
+        language_name=tr.native_name,
+        draft=any(t.tr.is_draft(route.reviewed, t.used | t.tr.untranslated_shared.keys()) for t in texts),
         draft_notice=tr.gettext(DRAFT_NOTICE), draft_notice_en=DRAFT_NOTICE,
         page_label_css=Markup(page_label_css(tr.gettext(PAGE_LABEL))), help_flows=False,
         generator_version=__version__)
@@ -284,6 +272,7 @@ def _environment(templates: Path) -> Environment:
     env = Environment(loader=FileSystemLoader(templates), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, extensions=["jinja2.ext.i18n"])
     env.filters["css_string"] = css_string
+    env.filters["tel"] = lambda value: ltr(value, "tel")
     return env
 
 

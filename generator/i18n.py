@@ -7,15 +7,17 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po, write_po
 
 from . import __version__
-from .errors import UsageError
+from .content import Content, load_content
+from .errors import HandoutError, UsageError
 from .plurals import preferred
 from .project import Project
+from .review import progress, whole_language_approved
 from .translation import DOMAIN, SOURCE_LANGUAGE, available_languages, catalog_path, is_translated, read_catalog
 
 REVIEW_TEMPLATE = """\
@@ -87,6 +89,10 @@ class Stats:
     translated: int
     fuzzy: int
     untranslated: int
+    #: route -> (units the handout prints, of them not approved unit by unit); see review.py
+    to_approve: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: the whole language is approved in review.toml (as before per-unit approvals)
+    language_approved: bool = False
 
     @property
     def total(self) -> int:
@@ -103,6 +109,10 @@ def stats(project: Project) -> list[Stats]:
         template = read_po(fp)
     ids = [m.id for m in template if m.id]
     found = []
+    try:
+        content: Content | None = load_content(project.content)
+    except HandoutError:
+        content = None  # the approvals per handout are left out; 'handouts check' says why
     for language in sorted(available_languages(project.locales) - {SOURCE_LANGUAGE}):
         catalog = read_catalog(catalog_path(project.locales, language), language)
         translated = fuzzy = 0
@@ -112,5 +122,6 @@ def stats(project: Project) -> list[Stats]:
                 translated += 1
             elif message is not None and message.fuzzy:
                 fuzzy += 1
-        found.append(Stats(language, translated, fuzzy, len(ids) - translated - fuzzy))
+        found.append(Stats(language, translated, fuzzy, len(ids) - translated - fuzzy,
+                           progress(project, language, content), whole_language_approved(project, language, content)))
     return found

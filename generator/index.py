@@ -6,8 +6,6 @@ filter-as-you-type box. The page is rendered here; ``output.write_index`` writes
 """
 from __future__ import annotations
 
-import datetime as dt
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +15,10 @@ from urllib.parse import quote
 from babel import Locale
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from .content import Content
-from .errors import HandoutError, UsageError
+from .approvals import route_units
+from .content import Content, Route
+from .dates import build_date
+from .errors import HandoutError
 from .output import handout_path
 from .translation import Translators
 
@@ -76,31 +76,6 @@ class IndexEntry:
         return quote(self.path, safe="/+")  # iv.es+en.pdf stays readable
 
 
-#: the last second of 9999-12-31: later dates cannot be printed as YYYY-MM-DD
-MAX_EPOCH = 253402300799
-
-
-def source_date_epoch() -> dt.datetime | None:
-    """``SOURCE_DATE_EPOCH`` (reproducible builds: https://reproducible-builds.org/specs/
-    source-date-epoch/) as a UTC time, None when unset; the one place that reads it. A value
-    that is not whole seconds between 1970 and 9999 is a :class:`UsageError`."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if not epoch:
-        return None
-    if not (epoch.isascii() and epoch.isdigit() and len(epoch) <= 12 and int(epoch) <= MAX_EPOCH):
-        raise UsageError(f"SOURCE_DATE_EPOCH must be seconds since 1970-01-01 (like 1763683200), "
-                         f"up to {MAX_EPOCH} (the end of 9999), not {epoch[:40]!r}")
-    return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
-
-
-def build_date(path: Path) -> str:
-    """SOURCE_DATE_EPOCH when set (reproducible builds), else the file's modification date."""
-    when = source_date_epoch()
-    if when is not None:
-        return when.date().isoformat()
-    return dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
-
-
 def collect_entries(jobs: Iterable[Job], content: Content, translators: Translators,
                     out_dir: Path) -> list[IndexEntry]:
     """An entry for each job whose PDF exists in ``out_dir``, in the jobs' order."""
@@ -115,19 +90,20 @@ def collect_entries(jobs: Iterable[Job], content: Content, translators: Translat
             job.clinic.id, job.clinic.name, Language.of(job.language), route.id, route.title,
             job.edition, Language.of(job.second) if job.second else None,
             path.relative_to(out_dir).as_posix(),
-            _status([_review_status(translators, lang, route.reviewed) for lang in languages]),
+            _status([_review_status(translators, lang, route) for lang in languages]),
             route.version, build_date(path)))
     return entries
 
 
-def _review_status(translators: Translators, language: str, source_reviewed: dt.date) -> str:
+def _review_status(translators: Translators, language: str, route: Route) -> str:
     try:
         tr = translators.get(language)
     except HandoutError:
         return "draft"  # a catalog that cannot be read now: never claim its PDF is approved
     if tr.is_source:
         return "source"
-    return "draft" if tr.review.is_draft_for(source_reviewed) else "approved"
+    printed = {*route_units(route), *tr.shared_ids, *tr.untranslated_shared}
+    return "draft" if tr.is_draft(route.reviewed, printed) else "approved"
 
 
 def _status(statuses: list[str]) -> str:

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import secrets
-import subprocess
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,11 +27,12 @@ from typing import TYPE_CHECKING
 from babel.messages.pofile import denormalize
 
 from . import __version__
+from .approvals import approvals_path
 from .content import Content, Route
+from .dates import build_date
 from .environment import versions
 from .errors import HandoutError
-from .html import fonts_for
-from .index import build_date
+from .fonts import font_files, fonts_for
 from .output import handout_path, read_inside
 from .segments import units
 from .translation import SOURCE_LANGUAGE, catalog_path, from_content
@@ -258,6 +258,7 @@ class Inputs:
             sorted({self._clinic(job.clinic.path, job.clinic.logo) for job in jobs}),
             sorted({self._route(job.route)[0] for job in jobs}),
             [(lang, _file_digest(self.project.locales / lang / "review.toml"),
+              _file_digest(approvals_path(self.project.locales, lang)),
               _file_digest(catalog_path(self.project.locales, lang))) for lang in languages])
 
     def _route(self, route_id: str) -> tuple[str, list[str]]:
@@ -290,7 +291,8 @@ class Inputs:
                           if msgid is None or not content or msgid in wanted)
             missing = sorted(wanted - {msgid for msgid, _, _ in entries})
             review = _file_digest(self.project.locales / language / "review.toml")
-            self._catalogs[key] = _digest(used, missing, review)
+            approvals = _file_digest(approvals_path(self.project.locales, language))
+            self._catalogs[key] = _digest(used, missing, review, approvals)
         return self._catalogs[key]
 
     def _font(self, clinic_font: str | None, language: str) -> str:
@@ -299,7 +301,7 @@ class Inputs:
         key = f"{clinic_font}\0{language}"
         if key not in self._fonts:
             if self._font_files is None:
-                self._font_files = _font_files()
+                self._font_files = font_files()
             files = []
             for family in [*([clinic_font] if clinic_font else []), *fonts_for(language), "sans-serif"]:
                 found = self._font_files.get(family.lower(), [])
@@ -345,22 +347,3 @@ def po_entries(path: Path) -> list[tuple[str | None, bool, str]]:
         locations = [word for line in raw.splitlines() if line.startswith("#:") for word in line[2:].split()]
         entries.append((msgid, from_content(locations), raw))
     return entries
-
-
-def _font_files() -> dict[str, list[str]]:
-    """Font files by family name (lowercase), from fontconfig, as WeasyPrint finds them;
-    ``sans-serif`` is what fontconfig substitutes for it."""
-    by_family: dict[str, list[str]] = {}
-    try:
-        listing = subprocess.run(["fc-list", "--format", "%{file}\t%{family}\n"],
-                                 capture_output=True, text=True, check=True).stdout
-        fallback = subprocess.run(["fc-match", "--format", "%{file}", "sans-serif"],
-                                  capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return by_family
-    for line in listing.splitlines():
-        file, _, families = line.partition("\t")
-        for family in families.split(","):
-            by_family.setdefault(family.strip().lower(), []).append(file)
-    by_family["sans-serif"] = [fallback] if fallback else []
-    return by_family

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from babel import Locale, UnknownLocaleError
+from babel.lists import format_list
+from babel.numbers import format_decimal
+
 if TYPE_CHECKING:  # pragma: no cover
     from .config import Clinic
     from .translation import Translator
@@ -50,13 +54,37 @@ def translator_comments(text: str, names: list[str]) -> list[str]:
     return comments
 
 
-def duration(minutes: int, tr: Translator) -> str:
-    """A time phrase: whole hours as hours, anything else as minutes; the number is
-    written the language's way (Babel) and the noun takes the catalog's plural form."""
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return tr.ngettext("%(num)s hour", "%(num)s hours", hours) % {"num": tr.number(hours)}
-    return tr.ngettext("%(num)s minute", "%(num)s minutes", minutes) % {"num": tr.number(minutes)}
+def formats_locale(region: str | None, tr: Translator) -> Locale:
+    """The locale whose date and number formats a handout prints: the clinic's region
+    (``en_GB``: "21 November 2026") when the handout is in the region's language, else the
+    handout language's own (CLDR's formats for ``ar``, ``zh_Hans``, ``hi``...)."""
+    if region:
+        try:
+            local = Locale.parse(region)
+        except (ValueError, UnknownLocaleError):  # config.py accepts only locales Babel knows
+            return tr.locale
+        if local.language == tr.locale.language and (tr.locale.script or None) in (None, local.script):
+            return local
+    return tr.locale
+
+
+def duration(minutes: int, tr: Translator, locale: Locale | None = None) -> str:
+    """A time phrase as people say it: whole hours as hours ("2 hours"), under an hour as
+    minutes ("30 minutes"), anything else as both ("2 hours 30 minutes", never "150
+    minutes" or "2.5 hours"). Numbers are written the locale's way (Babel) and each noun
+    takes the catalog's plural form."""
+    locale = locale or tr.locale
+    hours, rest = divmod(minutes, 60)
+    hours_phrase = tr.ngettext("%(num)s hour", "%(num)s hours", hours) % {
+        "num": format_decimal(hours, locale=locale)}
+    minutes_phrase = tr.ngettext("%(num)s minute", "%(num)s minutes", rest) % {
+        "num": format_decimal(rest, locale=locale)}
+    if not rest:
+        return hours_phrase
+    if not hours:
+        return minutes_phrase
+    # TRANSLATORS: "2 hours" and "30 minutes" as one time phrase; join them as your language does.
+    return tr.gettext("%(hours)s %(minutes)s") % {"hours": hours_phrase, "minutes": minutes_phrase}
 
 
 def ride_home_sentence(required: bool, tr: Translator) -> str:
@@ -65,19 +93,42 @@ def ride_home_sentence(required: bool, tr: Translator) -> str:
     return tr.gettext("Plan how you will get home. Do not drive yourself.")
 
 
+def crisis_line_notes(clinic: Clinic, tr: Translator) -> tuple[str, str]:
+    """What the Get-help box says under the crisis line: how to reach it (calls, texts) and,
+    when it does not answer in the handout's language, the languages it does ("(in
+    English)"): a handout never promises a text service or a language the clinic's file
+    does not give. The text number itself is printed by the template."""
+    contact = clinic.contact
+    if not contact.crisis_line_text:
+        how = tr.gettext("Calls only")
+    elif contact.crisis_line_text == contact.crisis_line:
+        how = tr.gettext("Call or text")
+    else:
+        how = ""  # the template prints "Text %(number)s" with the number isolated
+    offered = [Locale.parse(lang.replace("-", "_")) for lang in contact.crisis_line_languages]
+    if any(lang.language == tr.locale.language for lang in offered):
+        return how, ""
+    # Babel has no names in some languages (Haitian Creole): each language's own name then
+    names = [lang.get_language_name(tr.locale) or lang.get_language_name(lang) or str(lang)
+             for lang in offered]
+    # TRANSLATORS: the languages the crisis line answers in ("English", "English and Spanish").
+    return how, tr.gettext("(in %(languages)s)") % {"languages": format_list(names, locale=tr.locale)}
+
+
 def values(clinic: Clinic, route_id: str, tr: Translator) -> dict[str, str]:
     """The value of every placeholder for one clinic, route and language."""
     protocol = clinic.protocol[route_id]
+    locale = formats_locale(clinic.region, tr)
     return {
         "clinic_name": clinic.name,
         "clinic_phone": clinic.phone,
         "after_hours_phone": clinic.after_hours_phone,
         "emergency_number": clinic.emergency_number,
         "crisis_line": clinic.crisis_line,
-        "fasting_time": duration(protocol.fasting_minutes, tr),
-        "clear_liquids_time": duration(protocol.clear_liquids_minutes, tr),
-        "stay_time": duration(protocol.stay_minutes, tr),
-        "session_time": duration(protocol.session_minutes, tr),
+        "fasting_time": duration(protocol.fasting_minutes, tr, locale),
+        "clear_liquids_time": duration(protocol.clear_liquids_minutes, tr, locale),
+        "stay_time": duration(protocol.stay_minutes, tr, locale),
+        "session_time": duration(protocol.session_minutes, tr, locale),
         "poison_control": clinic.poison_control,
         "ride_home": ride_home_sentence(protocol.driver_required, tr),
     }

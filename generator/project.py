@@ -29,9 +29,5 @@ class Project:
     def pot(self) -> Path:
         return self.locales / "messages.pot"
 
-    @property
-    def babel_cfg(self) -> Path:
-        return self.root / "babel.cfg"
-
     def clinic_files(self) -> list[Path]:
         return sorted(self.clinics.glob("*.toml"))

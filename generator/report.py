@@ -2,7 +2,6 @@
 same as JSON (``--report FILE.json``) for whatever watches scheduled builds."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -10,8 +9,6 @@ from pathlib import Path
 from . import __version__
 from .build import Result, output_key
 from .environment import versions
-from .errors import UsageError
-from .index import source_date_epoch
 
 
 def is_incomplete(result: Result) -> bool:
@@ -66,15 +63,6 @@ def summary(results: list[Result], out_dir: Path, seconds: float) -> str:
     incomplete = sum(map(is_incomplete, results))
     return (f"handouts: {count['built']} built, {count['failed']} failed, {incomplete} incomplete, "
             f"{count['unchanged']} unchanged, in {out_dir} ({seconds:.1f} s)")
-
-
-def started_at() -> str:
-    """When the build started: from SOURCE_DATE_EPOCH when set (reproducible), else the clock."""
-    try:
-        when = source_date_epoch()
-    except UsageError:  # the build refuses it before doing anything, and says so
-        when = None
-    return (when or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
 
 
 def to_json(results: list[Result], out_dir: Path | None, exit_code: int, started: str,

@@ -52,7 +52,7 @@ def clinic_toml(new: NewClinic) -> str:
 name = {_q(new.name)}
 logo = {_q(new.id + "-logo.svg")}      # SVG or PNG beside this file: replace the placeholder
 paper = {_q(new.paper)}                  # letter or a4
-# country = "US"                 # ISO 3166 code; prints text only true there (the US Spravato REMS)
+# region = "en_US"              # your country: its date format in handouts in its language
 # Babel ids; each needs locales/<id>/LC_MESSAGES/messages.po (`handouts i18n init <id>`)
 languages = [{", ".join(map(_q, new.languages))}]
 routes = [{routes}]             # iv, intranasal, im, oral
@@ -66,6 +66,10 @@ phone = {_q(new.phone)}
 after_hours_phone = {_q(new.after_hours_phone)}
 emergency_number = {_q(new.emergency_number)}
 crisis_line = {_q(new.crisis_line)}
+# crisis_line_text = "?"        # the number to text the crisis line at, if it takes texts
+# crisis_line_languages = ["en"]  # the languages it answers in; other handouts say so
+# emergency_alternative = "?"   # another number for the same emergency services (112)
+# urgent_advice = "?"           # urgent advice that is not an emergency (NHS 111)
 {poison}
 # [online]                      # where the clinic publishes each handout: a QR code to it
 # handout_url = "https://your-clinic.example/handouts/{{language}}/{{file}}"

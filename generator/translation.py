@@ -24,6 +24,7 @@ from babel.messages.pofile import PoFileError, read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
+from .approvals import approvals_path, approved_msgids, read_approvals
 from .errors import CatalogError
 from .gates import (
     Problem,
@@ -69,6 +70,8 @@ class Translator:
         self.shared_ids: set[str] = set()
         #: those of them not (fully) translated: line in the catalog by msgid
         self.untranslated_shared: dict[str, int | None] = {}
+        #: msgids whose per-unit approval (approvals.toml) still holds
+        self.approved_units: frozenset[str] = frozenset()
         if catalog is not None:
             for message in catalog:
                 if not message.id:
@@ -103,6 +106,11 @@ class Translator:
             write_mo(buffer, usable, use_fuzzy=False)
             buffer.seek(0)
             self._gnu = Translations(fp=buffer, domain=DOMAIN)
+
+    def is_draft(self, source_changed: dt.date, printed: Iterable[str]) -> bool:
+        """A handout printing ``printed`` is a draft unless the whole language is approved
+        (review.toml) or every unit it prints is approved as it is now (approvals.toml)."""
+        return self.review.is_draft_for(source_changed) and not self.approved_units.issuperset(printed)
 
     @property
     def is_source(self) -> bool:
@@ -245,6 +253,7 @@ def load_translator(locales: Path, language: str, expected: Iterable[str] = ()) 
                            "is built until it is fixed:\n" + "\n".join(f"  {p}" for p in problems), path)
     review = read_review(locales / language / "review.toml")
     translator = Translator(language, catalog, path, review, msgfmt_entries)
+    translator.approved_units = approved_msgids(catalog, read_approvals(approvals_path(locales, language)))
     for msgid in expected:
         if msgid not in catalog:
             translator.untranslated_shared[msgid] = None

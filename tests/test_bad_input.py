@@ -121,7 +121,7 @@ CASES = {
     "unknown route in a clinic's file": (
         lambda p: edit(p, CLINIC, 'routes = ["iv", ', 'routes = ["iv", "rectal", '), (), 2,
         rf"{CLINIC}:8: error: routes: unknown route 'rectal'", []),
-    "unknown route in the route manifest": (
+    "unknown route in the route table": (
         lambda p: edit(p, "content/routes.toml", "[iv]", '[rectal]\ntitle = "x"\nsubtitle = "x"\nblocks = []\n\n[iv]'),
         (), 2, r"content/routes\.toml:\d+: error: unknown route 'rectal'", []),
     "unknown route asked for": (

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from pypdf import PdfReader
 
 from generator.build import build, load_clinics, plan
 from generator.config import ClinicFileError, load_clinic
@@ -87,6 +88,15 @@ CASES = {
     "missing key": ([('crisis_line = "988"\n', "")], "[contact]",
                     "contact.crisis_line: missing; [contact] needs phone, after_hours_phone, "
                     "emergency_number and crisis_line"),
+    "region without a country": ([('region = "en_US"', 'region = "en"')], 'region = "en"',
+                                 "region: 'en' is not a locale with a country that Babel knows; write a "
+                                 'language and a country, like "en_GB" or "en_US"'),
+    "crisis line language": ([('crisis_line_languages = ["en", "es"]', 'crisis_line_languages = ["en", "Spanish"]')],
+                             "crisis_line_languages =", "contact.crisis_line_languages: 'Spanish' is not a "
+                             'language id; write Babel ids in quotes, like ["en", "es"]'),
+    "urgent advice with words": ([('emergency_number = "911"\n', 'emergency_number = "911"\nurgent_advice = "NHS 111"\n')],
+                                 "urgent_advice =", "contact.urgent_advice: 'NHS 111' is not a phone number; "
+                                 "write only the number"),
     "missing protocol": ([("[protocol.oral]", "[protocol.ora]")], 'routes = [',
                          "routes: 'oral' is offered but there is no [protocol.oral] table; add one with "
                          "session_hours or session_minutes, fasting_hours or fasting_minutes, clear_liquids_hours or clear_liquids_minutes, "
@@ -130,10 +140,13 @@ CASES = {
     "C0 control in a number": ([('emergency_number = "911"', 'emergency_number = "9\\f11"')],
                                "emergency_number", "contact.emergency_number: contains the invisible control "
                                "character U+000C"),
-    "a country that is not a code": ([('country = "US"', 'country = "USA"')], "country =",
-                                     "country: 'USA' is not a two-letter ISO 3166 country code"),
     "C1 control in a language": ([('"ht", "pt_BR"', '"ht\\u0085", "pt_BR"')], "languages =",
                                  "languages: contains the invisible control character U+0085"),
+    "website that is not https": ([('website = "https://riverside', 'website = "http://riverside')], "website",
+                                  "contact.website: 'http://riverside-clinic.example' is not a web address like "
+                                  "https://clinic.example"),
+    "website with a query": ([('clinic.example"', 'clinic.example/?a=b c"')], "website",
+                             "contact.website: 'https://riverside-clinic.example/?a=b c' is not a web address"),
 }
 
 
@@ -179,11 +192,12 @@ def test_a_wrong_language_id_still_says_what_babel_knows(clinics):
                for p in problems(path))
 
 
-def test_the_country_is_read_as_its_iso_code(clinics):
-    path, _ = write(clinics, [('country = "US"', 'country = "uk"')])
-    assert load_clinic(path, KNOWN).country == "GB"  # the common name for the United Kingdom
-    path, _ = write(clinics, [('country = "US"', '# country = "US"')])
+def test_the_country_is_the_regions(clinics):
+    path, _ = write(clinics, [('region = "en_US"', 'region = "es_US"')])
+    assert load_clinic(path, KNOWN).country == "US"
+    path, _ = write(clinics, [('region = "en_US"', '# region = "en_US"')])
     assert load_clinic(path, KNOWN).country is None
+    assert load_clinic(clinics / "thameside.toml", KNOWN).country == "GB"
 
 
 def test_a_blocks_countries_decide_which_clinics_print_it(project_copy):
@@ -221,6 +235,14 @@ def test_the_session_length_and_poison_line_are_read_and_required_where_printed(
     path, text = write(clinics, [('poison_control = "1-800-222-1222"', "")])
     assert problems(path)[0] == (f"{line(text, '[contact]')}: contact.poison_control: missing; a clinic "
                                  "offering oral must give the poison help line (1-800-222-1222 in the US)")
+
+
+def test_the_website_is_printed_beside_the_clinics_name_whole_and_linked(en_es_iv):
+    pdf = en_es_iv / "example/es/iv.pdf"
+    first_page = PdfReader(pdf).pages[0]
+    assert "Riverside Ketamine Clinic riverside-clinic.example" in re.sub(r"\s+", " ", first_page.extract_text())
+    links = [annot.get_object()["/A"].get("/URI") for annot in first_page.get("/Annots", [])]
+    assert "https://riverside-clinic.example" in links
 
 
 # --- a copied example -------------------------------------------------------------------

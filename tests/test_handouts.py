@@ -59,10 +59,10 @@ def test_clinic_numbers_appear_and_no_placeholder_survives(built, project, langu
 
 
 def test_protocol_values_reach_the_text(built):
-    # example.toml: iv fasting 6 hours, intranasal liquids 30 minutes, oral stay 90 minutes
+    # example.toml: iv fasting 6 hours, intranasal liquids 30 minutes, oral stay 90 minutes (said as 1 hour 30)
     assert "Do not eat any food for 6 hours before your session." in pdf_text(built[("en", "iv")])
     assert "for 30 minutes before your session" in pdf_text(built[("en", "intranasal")])
-    assert "at least 90 minutes after the medicine" in pdf_text(built[("en", "oral")])
+    assert "at least 1 hour 30 minutes after the medicine" in pdf_text(built[("en", "oral")])
     assert "6 horas" in pdf_text(built[("es", "iv")])
 
 

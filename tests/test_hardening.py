@@ -18,11 +18,10 @@ import pytest
 from generator import cli
 from generator.build import DIED, build, load_clinics, plan, rendering
 from generator.content import load_content
+from generator.dates import source_date_epoch, started_at
 from generator.errors import UsageError
-from generator.index import source_date_epoch
 from generator.manifest import MANIFEST_NAME, Inputs, Manifest
 from generator.output import OutputError, remove_stray_temp_files, write_atomic
-from generator.report import started_at
 
 from .conftest import BIN
 

@@ -16,6 +16,7 @@ from generator.build import build, load_clinics, output_key, plan, shard
 from generator.content import load_content
 from generator.manifest import MANIFEST_NAME, Inputs, Manifest
 from generator.output import locked
+from generator.review import approve
 
 from .conftest import BIN, pdf_text, run_cli
 
@@ -81,6 +82,7 @@ EDITS = {
     "review status": (lambda p: edit(p.locales / "es" / "review.toml", 'status = "draft"',
                                      'status = "approved"\napproved_by = "A. Translator"\n'
                                      'approved_on = 2026-12-01'), {"es/*"}),
+    "per-unit approvals (approvals.toml)": (lambda p: approve(p, "es", "A. Translator", None), {"es/*"}),
     "catalog dates only (i18n update, a translator's save)": (lambda p: redate(p.root / ES_PO), set()),
     "stylesheet": (lambda p: edit(p.templates / "handout.css", "font-size: 12pt;", "font-size: 12.5pt;"), {"*/*"}),
     "clinic's file": (lambda p: edit(p.clinics / "example.toml", "503-555-0142", "503-555-0143"), {"*/*"}),

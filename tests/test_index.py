@@ -18,8 +18,9 @@ from selenium.webdriver.common.keys import Keys
 
 from generator.build import Job, build, load_clinics, plan
 from generator.content import load_content
+from generator.dates import build_date
 from generator.errors import UsageError
-from generator.index import IndexEntry, Language, build_date, collect_entries, group, render_index
+from generator.index import IndexEntry, Language, collect_entries, group, render_index
 from generator.output import write_index
 from generator.translation import Translators
 

@@ -1,69 +1,45 @@
-"""Layout checks on real renderings (issue 15 §1, issue 12 §3): text printed over other text
-is reported, long numbers do not run into each other, the "Get help now" box leaves no
-half-empty column before it."""
-from __future__ import annotations
+"""The overflow check: plain geometry in generator/layout.py, read from WeasyPrint's laid-out
+pages by generator/pdf.py through one private attribute (Page._page_box)."""
+from weasyprint import HTML
 
-import io
-import re
-
-import pytest
-from pypdf import PdfReader
-
-from generator.build import build, compose_job, load_clinics, plan
-from generator.content import load_content
-from generator.html import HandoutDocument
-from generator.layout import GAP_LIMIT
-from generator.pdf import render_pdf
-from generator.translation import Translators
-
-from .conftest import pdf_text
+from generator import layout, pdf
 
 
-def document(project, body: str) -> HandoutDocument:
-    return HandoutDocument(html=f'<!DOCTYPE html><html lang="en"><body style="font: 12pt Noto Sans">{body}</body></html>',
-                           language="en", base_url=project.templates, asset_roots=(project.templates,))
+def test_weasyprint_still_has_the_private_page_box_the_overflow_check_reads():
+    page = HTML(string="<p>x</p>").render().pages[0]
+    assert hasattr(page, "_page_box"), (
+        "WeasyPrint's Page no longer has _page_box: generator/pdf.py (_page_box) reads it to find "
+        "text that runs out of its box; find the laid-out page box in this WeasyPrint and update "
+        "_page_box, or no handout will build")
 
 
-def test_text_printed_over_other_text_is_reported(project):
-    # the second line set 1 em higher than it belongs: over the lower half of the first
-    overlapping = document(project, '<p style="margin: 0">First line of text</p>'
-                                    '<p style="margin: -1em 0 0 3em">Second line here</p>')
-    found = render_pdf(overlapping).overflows
-    assert found == ("page 1: text overlaps other text: 'First line of text' and 'Second line here'",), found
-    apart = document(project, '<p style="margin: 0">First line of text</p><p style="margin: 0 0 0 3em">Second line here</p>')
-    assert render_pdf(apart).overflows == ()
+def test_text_that_cannot_wrap_is_found_in_a_real_layout():
+    document = HTML(string='<style>@page { size: 200px 200px; margin: 20px }</style>'
+                           '<div style="width: 60px; display: flex"><span style="white-space: nowrap">'
+                           + "5" * 40 + "</span></div>").render()
+    areas = pdf.page_areas(document)
+    assert [area.number for area in areas] == [1]
+    assert any(isinstance(item, layout.Line) for item in areas[0].items)
+    assert layout.overflows(areas) == [f"page 1: a box runs off the page: '{'5' * 40}'"]
 
 
-def test_very_long_numbers_take_the_whole_width_without_overlapping(project_copy, tmp_path):
-    clinic = project_copy.clinics / "thameside.toml"
-    numbers = {"020 7946 0321": "+44 20 7946 0321 ext. 4567", "020 7946 0877": "+44 (0)20 7946 0877 5566",
-               '"116 123"': '"+44 116 123 0000 1111"'}
-    text = clinic.read_text()
-    for old, new in numbers.items():
-        text = text.replace(old, new)
-    clinic.write_text(text)
-    [result] = build(project_copy, plan(load_clinics(project_copy, ["thameside"]), ["en"], ["im"],
-                                        ["standard"]), tmp_path)
-    assert result.ok, result.message
-    assert not [w for w in result.warnings if "overlaps" in w or "runs out" in w], result.warnings
-    printed = pdf_text(result.path)
-    for number in ("+44 20 7946 0321 ext. 4567", "+44 (0)20 7946 0877 5566", "+44 116 123 0000 1111"):
-        assert number in printed
+def test_text_that_fits_is_not_reported():
+    document = HTML(string='<div style="width: 200px">Call us.</div>').render()
+    assert layout.overflows(pdf.page_areas(document)) == []
 
 
-@pytest.mark.parametrize("language, route", [("en", "iv"), ("ru", "iv")])
-def test_the_get_help_box_leaves_no_half_empty_column(project, language, route):
-    # both had a column more than half empty before the box (kept whole, it jumped on to the
-    # next column or page); now the box continues in the next column between two items
-    content, translators = load_content(project.content), Translators(project.locales)
-    [job] = plan(load_clinics(project, ["example"]), [language], [route], ["standard"])
-    doc = compose_job(job, content, translators, project.templates)
-    pdf = render_pdf(doc)
-    assert pdf.help_gap <= GAP_LIMIT and pdf.pages <= 4
-    assert not [line for line in pdf.overflows if "overlaps" in line], pdf.overflows
-    text = pdf_text_of(pdf.data)
-    assert text.count(job.clinic.emergency_number) >= 2  # masthead and the box
+def area(*items: layout.Line | layout.Block) -> layout.PageArea:
+    return layout.PageArea(2, left=10, top=10, right=110, bottom=210, items=items)
 
 
-def pdf_text_of(data: bytes) -> str:
-    return re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages))
+def test_a_run_past_its_line_by_more_than_half_a_letter_is_reported_once():
+    line = layout.Line(x=10, width=50, runs=(layout.Run("ok", 10, 20, 12), layout.Run(" ", 30, 40, 12),
+                                             layout.Run("wide", 30, 40, 12)))
+    rounding = layout.Line(x=10, width=50, runs=(layout.Run("near", 10, 55, 12),))
+    assert layout.overflows([area(line, line, rounding)]) == ["page 2: text runs out of its box: 'wide'"]
+
+
+def test_a_block_off_the_printable_area_is_reported_with_its_text():
+    inside = layout.Block(10, 10, 100, 200, text=lambda: "inside")
+    below = layout.Block(10, 100, 100, 111, text=lambda: "x" * 100)
+    assert layout.overflows([area(inside, below)]) == [f"page 2: a box runs off the page: '{'x' * 60}'"]

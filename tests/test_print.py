@@ -165,12 +165,12 @@ def test_second_clinic_is_a4_with_its_own_numbers(editions):
     for number in ("999", "116 123", "020 7946 0321", "020 7946 0877"):
         assert number in text
     assert "911" not in text and "988" not in text
-    assert "2 heures 30 minutes" in text or "150 minutes" in text  # its own stay time
+    assert "2 heures 30 minutes" in text and "150 minutes" not in text  # its own stay time (150 minutes)
     assert result.pages <= result.job.clinic.page_budget["standard"]
 
 
 def test_us_only_content_is_printed_for_us_clinics_only(built, editions):
-    # the Spravato REMS is a US programme: the UK clinic (country = "GB") does not print it
+    # the Spravato REMS is a US programme: the UK clinic (region = "en_GB") does not print it
     assert "Spravato REMS" in pdf_text(built["en", "intranasal"])
     assert "Estados Unidos" in pdf_text(built["es", "intranasal"])
     for name in ("thameside/fr/intranasal", "thameside/ar/intranasal"):

@@ -124,7 +124,7 @@ def test_safety_marks_cover_a_headings_section(project):
     block = dataclasses.replace(block, safety=("Call {emergency_number}", "Thoughts of suicide or harming yourself"))
     marked = safety_units(block)
     assert {"Call {emergency_number}", "Trouble breathing.", "A very bad headache.",
-            "Call or text {crisis_line}. Someone is there day and night."} <= marked
+            "Call {crisis_line}. Someone is there day and night."} <= marked
     assert "Any questions or worries about your treatment." not in marked
 
 

@@ -1,0 +1,202 @@
+"""The medical translator's review (issue 16): per-unit approvals, the review packet, XLIFF.
+
+Everything runs in process on a copy of the real project: real catalogs, real approvals
+files, the real HTML of the handouts and one real (small) packet PDF read back by poppler.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import shutil
+import subprocess
+
+import pytest
+from babel.messages.pofile import read_po, write_po
+
+from generator import cli
+from generator.approvals import approvals_path, read_approvals
+from generator.build import compose_job, load_clinics, plan
+from generator.content import load_content
+from generator.errors import CatalogError
+from generator.html import DRAFT_NOTICE
+from generator.index import collect_entries
+from generator.review import approve, build_packet, progress, write_packet
+from generator.translation import Translators, catalog_path
+from generator.xliff import export, import_file
+
+REVIEWER = "A. Translator, CMI"
+DAY = dt.date(2026, 12, 1)
+#: printed only in the oral handout (content/oral/after.md), safety-critical
+ORAL_ONLY = "If you miss a dose, call {clinic_phone}. **Never take two doses to make up for one.**"
+#: printed only in the IV handout (content/iv/expect.md), not safety-critical
+IV_ONLY = ("In this treatment, ketamine drips slowly into a vein. It goes through a small tube called an IV "
+           "line. You get it at the clinic, and staff stay with you. The whole visit takes about {session_time}.")
+
+
+def _retranslate(project, language: str, msgid: str, new: str | None = None) -> str:
+    """Change one translation in the catalog (a few words), as a translator would; returns it."""
+    path = catalog_path(project.locales, language)
+    with path.open("rb") as fp:
+        catalog = read_po(fp, locale=language)
+    message = catalog[msgid]
+    message.string = new if new is not None else message.string.replace(".", " ;", 1)
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=76)
+    path.write_bytes(buffer.getvalue())
+    return str(message.string)
+
+
+def _draft(project, language: str, route: str) -> bool:
+    """Whether the composed handout (the HTML the PDF is made from) carries the draft notice."""
+    job = plan(load_clinics(project, ["example"]), [language], [route], ["standard"])[0]
+    doc = compose_job(job, load_content(project.content), Translators(project.locales), project.templates)
+    return DRAFT_NOTICE in doc.html
+
+
+@pytest.fixture
+def approved_es(project_copy):
+    """Every Spanish unit approved unit by unit (review.toml stays a draft)."""
+    assert IV_ONLY in (project_copy.content / "iv/expect.md").read_text()
+    result = approve(project_copy, "es", REVIEWER, None, DAY)
+    assert len(result.approved) > 100 and not result.changed
+    return project_copy
+
+
+def test_a_unit_changed_after_approval_makes_exactly_the_handouts_that_print_it_drafts(approved_es, en_es_iv):
+    project = approved_es
+    assert not _draft(project, "es", "iv") and not _draft(project, "es", "oral")
+    assert all(left == 0 for _, left in progress(project, "es").values())
+
+    _retranslate(project, "es", ORAL_ONLY)
+    assert _draft(project, "es", "oral") and not _draft(project, "es", "iv")
+    assert {route: left for route, (_, left) in progress(project, "es").items()} == \
+        {"iv": 0, "intranasal": 0, "im": 0, "oral": 1}
+
+    # the staff index says the same of the IV handout, then of it as a draft
+    out = project.root / "handouts"
+    shutil.copytree(en_es_iv, out)
+    jobs = plan(load_clinics(project, ["example"]), ["es"], ["iv"], ["standard"])
+    content = load_content(project.content)
+    [entry] = collect_entries(jobs, content, Translators(project.locales), out)
+    assert entry.status == "approved"
+    _retranslate(project, "es", IV_ONLY)
+    [entry] = collect_entries(jobs, content, Translators(project.locales), out)
+    assert entry.status == "draft" and _draft(project, "es", "iv")
+
+
+def test_approvals_survive_rewrapping_and_reordering(approved_es):
+    path = catalog_path(approved_es.locales, "es")
+    with path.open("rb") as fp:
+        catalog = read_po(fp, locale="es")
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=50, sort_output=True)  # every line moves
+    assert buffer.getvalue() != path.read_bytes()
+    path.write_bytes(buffer.getvalue())
+    assert not _draft(approved_es, "es", "iv")
+
+
+def test_i18n_update_keeps_approvals_and_a_changed_source_is_a_draft_with_its_old_text(approved_es):
+    project = approved_es
+    block = project.content / "iv/expect.md"
+    block.write_text(block.read_text().replace(IV_ONLY, IV_ONLY.replace("drips slowly", "drips")))
+    assert cli.main(["--project", str(project.root), "i18n", "extract"]) == 0
+    assert cli.main(["--project", str(project.root), "i18n", "update"]) == 0
+    assert progress(project, "es")["iv"][1] == 1 and progress(project, "es")["oral"][1] == 0
+    [unit] = build_packet(project, "es").units
+    assert unit.old_source == IV_ONLY and unit.state.previous is not None and unit.state.message.fuzzy
+
+
+def test_approving_from_an_outdated_packet_approves_nothing_that_changed(project_copy, capsys):
+    project = project_copy
+    _, [html] = write_packet(project, "es", project.root / "review", pdf=False)
+    changed = _retranslate(project, "es", ORAL_ONLY)
+    code = cli.main(["--project", str(project.root), "i18n", "approve", "es", "--reviewer", REVIEWER,
+                     "--from-packet", str(html)])
+    out = capsys.readouterr().out
+    assert code == 1 and "changed since the packet was written, not approved" in out, out
+    records = read_approvals(approvals_path(project.locales, "es"))
+    assert ORAL_ONLY not in {r.msgid for r in records.values()} and len(records) > 100
+    assert _draft(project, "es", "oral") and not _draft(project, "es", "iv")
+    # a new packet shows the unit as it is now; approving from it records that text
+    packet, [html] = write_packet(project, "es", project.root / "review", pdf=False)
+    assert [u.state.msgid for u in packet.units] == [ORAL_ONLY] and packet.units[0].translation == changed
+    assert cli.main(["--project", str(project.root), "i18n", "approve", "es", "--reviewer", REVIEWER,
+                     "--from-packet", str(html)]) == 0
+    assert not _draft(project, "es", "oral")
+
+
+def test_the_packet_lists_safety_units_first_and_shows_the_previous_approved_text(approved_es):
+    project = approved_es
+    before = read_approvals(approvals_path(project.locales, "es"))
+    _retranslate(project, "es", IV_ONLY)        # earlier in the catalog, not safety-critical
+    _retranslate(project, "es", ORAL_ONLY)      # safety-critical
+    packet, (html, pdf) = write_packet(project, "es", project.root / "review")
+    assert [(u.state.msgid, u.safety) for u in packet.units] == [(ORAL_ONLY, True), (IV_ONLY, False)]
+    previous = next(r.text for r in before.values() if r.msgid == ORAL_ONLY)
+    text = " ".join(subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
+                                   check=True).stdout.decode().split())
+    assert text.index("SAFETY") < text.index("Safety-critical units") < text.index("If you miss a dose") \
+        < text.index("In this treatment, ketamine drips")
+    assert "Approved before" in text and " ".join(previous.split()) in text
+    assert "oral: 1" not in text and re.search(r"oral 137 1\b", text), text[:600]
+    assert "<del>" in html.read_text() and "<ins>" in html.read_text()
+
+
+def test_xliff_round_trip_is_byte_identical_and_import_refuses_a_gate_failure(project_copy, tmp_path):
+    project = project_copy
+    po = catalog_path(project.locales, "es")
+    original = po.read_bytes()
+    xlf = tmp_path / "es.xlf"
+    assert export(project, "es", xlf) > 100
+    text = xlf.read_text("utf-8")
+    assert "SAFETY-CRITICAL" in text and "is a time phrase" in text  # safety marks, placeholder notes
+    assert import_file(project, "es", xlf) == 0 and po.read_bytes() == original
+
+    target = re.search(r"<target[^>]*>(Si se le olvida una dosis[^<]*)</target>", text)
+    assert target is not None
+    broken = tmp_path / "broken.xlf"
+    broken.write_text(text.replace(target.group(1), target.group(1).replace("{clinic_phone}", "{telefono}")))
+    with pytest.raises(CatalogError, match="placeholder missing from the translation: {clinic_phone}"):
+        import_file(project, "es", broken)
+    assert po.read_bytes() == original
+    boxed = tmp_path / "boxed.xlf"  # a private-use character: no installed font prints it
+    boxed.write_text(text.replace(target.group(1), target.group(1).replace("dosis", "dosis \ue000")))
+    with pytest.raises(CatalogError, match="no font covers U\\+E000"):
+        import_file(project, "es", boxed)
+    assert po.read_bytes() == original
+
+    edited = tmp_path / "edited.xlf"
+    edited.write_text(text.replace(target.group(1), target.group(1).replace("reponer", "compensar")))
+    assert import_file(project, "es", edited) == 1
+    changed = [line for line in po.read_text().splitlines() if line not in original.decode().splitlines()]
+    assert changed and all("compensar" in line or "dosis" in line for line in changed), changed
+
+
+def test_a_damaged_approvals_file_names_its_line_and_stops_only_that_language(approved_es, capsys):
+    path = approvals_path(approved_es.locales, "es")
+    path.write_text(path.read_text().replace('approved_on = 2026-12-01', 'approved_on = "yesterday"', 1))
+    translators = Translators(approved_es.locales)
+    with pytest.raises(CatalogError) as caught:
+        translators.get("es")
+    assert re.match(r".*approvals\.toml:\d+: error: \[unit\.[0-9a-f]{16}\] approved_on: missing or not a date",
+                    str(caught.value)), caught.value
+    assert translators.get("fr").approved_units == frozenset()
+    assert cli.main(["--project", str(approved_es.root), "i18n", "review", "es", "--no-pdf"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_the_diff_marks_words_and_single_han_characters():
+    from generator.review import word_diff
+    assert word_diff("llame al número", "llame pronto al número") == "llame<ins> pronto</ins> al número"
+    assert word_diff("在药效消退期间。", "在药效消退期间，您") == "在药效消退期间<del>。</del><ins>，您</ins>"
+    assert word_diff("अगर खुराक छूट", "अगर कोई खुराक छूट") == "अगर<ins> कोई</ins> खुराक छूट"
+
+
+@pytest.mark.parametrize("language", ["ar", "zh_Hans"])  # six plural forms and right to left; one form
+def test_xliff_round_trip_keeps_every_plural_form(project_copy, tmp_path, language):
+    po = catalog_path(project_copy.locales, language)
+    original = po.read_bytes()
+    xlf = tmp_path / f"{language}.xlf"
+    assert export(project_copy, language, xlf) > 100 and "x-gettext-plurals" in xlf.read_text("utf-8")
+    assert import_file(project_copy, language, xlf) == 0 and po.read_bytes() == original
