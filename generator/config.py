@@ -177,6 +177,9 @@ class Clinic:
     #: ``path:line: warning: ...`` lines (values that look copied from the example clinic)
     warnings: tuple[str, ...] = ()
 
+    #: the region's ISO 3166 country ("US", "GB"): a content block with ``countries`` is
+    #: printed only for clinics there; None (no region) prints none of them
+    country = property(lambda self: Locale.parse(self.region).territory if self.region else None)
     name = property(lambda self: self.branding.name)
     logo = property(lambda self: self.branding.logo)
     paper = property(lambda self: self.branding.paper)

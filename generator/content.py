@@ -37,6 +37,10 @@ BLOCK_KEYS = {"id": str, "title": str, "version": str, "reviewed": dt.date,
 #: Optional: units whose printing is checked in every PDF (generator/verify.py), each given by
 #: its source text; a heading marks itself and everything under it up to the next heading.
 SAFETY_KEY = "safety"
+#: Optional: the block is true only in these countries (ISO 3166 codes, ["US"]) and is printed
+#: only for clinics whose ``region`` is in one of them (config.Clinic.country).
+COUNTRIES_KEY = "countries"
+COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 #: C0 and C1 control characters and DEL; tab and newline are what Markdown needs
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -67,6 +71,12 @@ class Block:
     body: str
     body_line: int  # line number in the file of the body's first line
     safety: tuple[str, ...] = ()  # safety-critical units (their source text)
+    countries: tuple[str, ...] = ()  # empty: printed everywhere
+
+    def prints_for(self, country: str | None) -> bool:
+        """Whether a clinic in ``country`` prints this block (one without a country prints
+        only the blocks that are true everywhere)."""
+        return not self.countries or country in self.countries
 
 
 @dataclass(frozen=True)
@@ -160,7 +170,7 @@ def _check_front_matter(parts: BlockText, path: Path, root: Path) -> None:
             raise ContentError(f"front matter '{key}' must be a {kind.__name__}", path, key_line(key))
     for key in ("id", "title", "version", "reviewer"):  # TOML's escapes ("\f") included
         check_controls(meta[key], path, key_line(key), f"front matter '{key}': ")
-    for key in sorted(meta.keys() - BLOCK_KEYS.keys() - {SAFETY_KEY}):
+    for key in sorted(meta.keys() - BLOCK_KEYS.keys() - {SAFETY_KEY, COUNTRIES_KEY}):
         raise ContentError(f"unknown front matter key '{key}'", path, key_line(key))
     expected_id = path.relative_to(root).with_suffix("").as_posix()
     if meta["id"] != expected_id:
@@ -197,6 +207,17 @@ def safety_units(block: Block) -> set[str]:
     return marked
 
 
+def _countries(parts: BlockText, path: Path) -> tuple[str, ...]:
+    """The block's ``countries`` list: two-letter ISO 3166 codes, in capitals."""
+    countries = parts.meta.get(COUNTRIES_KEY, [])
+    if not isinstance(countries, list) or not countries and COUNTRIES_KEY in parts.meta or \
+            not all(isinstance(c, str) and COUNTRY_RE.match(c) for c in countries):
+        raise ContentError(f"{COUNTRIES_KEY} must be a list of two-letter country codes in capitals, "
+                           'such as ["US"] (leave it out for a block true everywhere)',
+                           path, parts.key_lines.get(COUNTRIES_KEY, 1))
+    return tuple(countries)
+
+
 def load_block(path: Path, root: Path) -> Block:
     """Read one block file; every mistake names the file and line."""
     try:
@@ -217,10 +238,11 @@ def load_block(path: Path, root: Path) -> Block:
             raise ContentError(f"link to {target!r} refused: links may only use "
                                f"{', '.join(s + ':' for s in LINK_SCHEMES)}", path, line)
     safety = _safety_marks(parts, path)
+    countries = _countries(parts, path)
     return Block(id=meta["id"], path=path, title=meta["title"], title_line=parts.key_lines.get("title", 1),
                  version=meta["version"], reviewed=meta["reviewed"], reviewer=meta["reviewer"],
                  review_due=meta["review_due"], body=parts.body, body_line=parts.body_line,
-                 safety=tuple(safety))
+                 safety=tuple(safety), countries=countries)
 
 
 def load_content(root: Path) -> Content:

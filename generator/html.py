@@ -5,7 +5,7 @@ import functools
 import html as html_lib
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import segno
@@ -73,6 +73,10 @@ class HandoutDocument:
     fallbacks: tuple[str, ...] = ()
     #: what the PDF must print (checked by generator/verify.py)
     expected: Expected | None = None
+    #: the same handout with the "Get help now" box allowed to continue in the next column
+    #: between its items: for the PDF stage to take when the box, kept whole, would leave a
+    #: column more than a quarter empty (generator/overlap.help_gap)
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ class _RouteText:
         #: the safety-critical units as printed (plain text), and where each comes from
         self.safety: list[tuple[str, str]] = []
         sections = []
-        for block in route.blocks:
+        for block in (b for b in route.blocks if b.prints_for(clinic.country)):
             critical = safety_units(block)
             translate = lambda unit, b=block, c=critical: self.translate(  # noqa: E731
                 unit.text, b.path, unit.line, unit.text in c)
@@ -156,7 +160,10 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         raise CatalogError(f"{len(missing)} unit(s) of route '{route.id}' are untranslated or fuzzy "
                            f"in '{tr.language}'; translate them or build with --allow-incomplete:\n"
                            f"{listing}", tr.path)
-    main = texts[0].text
+    words = [t.text for t in texts]
+    if edition == "large":  # the numbers to call and when, on the first two pages
+        words = _help_at(words, 0) or words
+    main = words[0]
     env = _environment(templates.resolve())
     dates = formats_locale(clinic.region, tr)
     # Jinja's newstyle gettext marks a translation as safe HTML: escape it first, so that a
@@ -168,7 +175,7 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         newstyle=True)
     fields = dict(
         lang=tr.html_lang, dir=tr.direction, page_title=f"{main.title} – {clinic.name}",
-        edition=edition, texts=[t.text for t in texts], main=main,
+        edition=edition, texts=words, main=main,
         font_family=Markup(font_family(tr.language, second.language if second else None)),
         clinic=clinic, logo_uri=clinic.logo.resolve().as_uri(),
         qr_svg=Markup(qr_svg(online_url)) if online_url else None, online_url=online_url,
@@ -179,23 +186,53 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
         language_name=tr.native_name,
         draft=any(t.tr.is_draft(route.reviewed, t.used | t.tr.untranslated_shared.keys()) for t in texts),
         draft_notice=tr.gettext(DRAFT_NOTICE), draft_notice_en=DRAFT_NOTICE,
-        page_label_css=Markup(page_label_css(tr.gettext(PAGE_LABEL))),
+        page_label_css=Markup(page_label_css(tr.gettext(PAGE_LABEL))), help_flows=False,
         generator_version=__version__)
+    html = _render(env, fields, tr)
+    alternatives = (_render(env, {**fields, "help_flows": True}, tr),) if edition == "standard" else ()
+    leftover = PLACEHOLDER_RE.search(html)
+    if leftover:  # every placeholder was checked above, so this is a bug in a template
+        raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
+    return HandoutDocument(html=html, language=tr.html_lang, alternatives=alternatives,
+                           fallbacks=tuple(m.describe("printed in English: ") for m in missing),
+                           expected=expectations(clinic, html, main, texts, allow_incomplete,
+                                                 furniture=_furniture(fields, tr)),
+                           base_url=templates, asset_roots=(templates.resolve(), clinic.logo.resolve()))
+
+
+def _render(env: Environment, fields: dict, tr: Translator) -> str:
     try:
         html = env.get_template("handout.html").render(**fields)
     except (ValueError, TypeError, KeyError) as exc:  # the gates stop these first
         raise CatalogError(f"a translated template string of '{tr.language}' cannot be filled "
                            f"in ({type(exc).__name__}: {exc}); run 'handouts check'", tr.path) from None
     body = html.find("<body")
-    html = html[:body] + isolate_numbers(html[body:])
-    leftover = PLACEHOLDER_RE.search(html)
-    if leftover:  # every placeholder was checked above, so this is a bug in a template
-        raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
-    return HandoutDocument(html=html, language=tr.html_lang,
-                           fallbacks=tuple(m.describe("printed in English: ") for m in missing),
-                           expected=expectations(clinic, html, main, texts, allow_incomplete,
-                                                 furniture=_furniture(fields, tr)),
-                           base_url=templates, asset_roots=(templates.resolve(), clinic.logo.resolve()))
+    return html[:body] + isolate_numbers(html[body:])
+
+
+def _groups(sections: tuple[Section, ...]) -> tuple[list[list[int]], int | None]:
+    """The sections' indexes grouped (a titled section with the untitled ones that continue
+    it), and which group is the "Get help now" section."""
+    starts = [i for i, s in enumerate(sections) if s.title or s.css_class == HELP_SECTION_CLASS]
+    groups = [list(range(a, b)) for a, b in zip(starts, [*starts[1:], len(sections)], strict=True)]
+    if starts and starts[0]:
+        groups[0][:0] = range(starts[0])
+    at = next((i for i, g in enumerate(groups) if sections[g[0]].css_class == HELP_SECTION_CLASS), None)
+    return groups, at
+
+
+def _help_at(texts: list[Text], place: int) -> list[Text] | None:
+    """The texts with the "Get help now" section moved to group ``place``; None if it cannot go
+    there (it has no such section, or there is no such place, or it would follow the disclaimer)."""
+    sections = texts[0].sections
+    groups, at = _groups(sections)
+    if at is None or not 0 <= place < len(groups) or place == at or \
+            "disclaimer" in sections[groups[place][0]].css_class and place > at:
+        return None
+    moved = [g for i, g in enumerate(groups) if i != at]
+    moved.insert(place, groups[at])
+    order = [i for g in moved for i in g]
+    return [replace(t, sections=tuple(t.sections[i] for i in order)) for t in texts]
 
 
 def _furniture(fields: dict, tr: Translator) -> tuple[str, ...]:

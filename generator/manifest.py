@@ -264,7 +264,7 @@ class Inputs:
     def _route(self, route_id: str) -> tuple[str, list[str]]:
         if route_id not in self._routes:
             route = self.content.routes[route_id]
-            blocks = [(b.id, b.title, b.version, b.reviewed, b.reviewer, b.review_due, b.body)
+            blocks = [(b.id, b.title, b.version, b.reviewed, b.reviewer, b.review_due, b.body, b.countries)
                       for b in route.blocks]
             self._routes[route_id] = (_digest(route.id, route.title, route.subtitle, blocks),
                                       route_msgids(route))

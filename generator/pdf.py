@@ -19,7 +19,7 @@ from weasyprint import __version__ as _weasyprint_version
 from weasyprint.formatting_structure import boxes
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from . import layout, timelimit
+from . import layout, overlap, timelimit
 from .assets import read_asset
 from .config import DEFAULT_TIME_LIMIT, MAX_IMAGE_BYTES
 from .errors import RenderError
@@ -34,8 +34,10 @@ class RenderedPDF:
     data: bytes
     pages: int
     warnings: tuple[str, ...]
-    #: text that runs out of its box or off the page, one line each
+    #: text that runs out of its box or off the page, or over other text, one line each
     overflows: tuple[str, ...] = ()
+    #: share of a column left empty before the "Get help now" box (overlap.help_gap)
+    help_gap: float = 0.0
 
 
 #: Tagged PDF for assistive technology: structure tree, /Lang, title, bookmarks from headings.
@@ -114,13 +116,11 @@ def render_pdf(doc: HandoutDocument, time_limit: float | None = DEFAULT_TIME_LIM
     fetcher = AssetFetcher(doc.asset_roots)
     try:
         with timelimit.time_limit(time_limit) as expired:
-            html = HTML(string=doc.html, base_url=doc.base_url.resolve().as_uri() + "/",
-                        url_fetcher=fetcher)
-            document = html.render(pdf_variant=PDF_VARIANT)
+            document, gap = _balanced(doc, fetcher)
             _refuse_attachments_and_links(document)
             data = document.write_pdf(pdf_variant=PDF_VARIANT,
                                       finisher=compact_cid_fonts if compact_fonts else None)
-            overflowing = tuple(layout.overflows(page_areas(document)))
+            overflowing = (*layout.overflows(page_areas(document)), *overlap.overlaps(document))
         if expired:  # the alarm went off inside code that swallowed it
             raise timelimit.OutOfTime
     except timelimit.OutOfTime:
@@ -143,7 +143,22 @@ def render_pdf(doc: HandoutDocument, time_limit: float | None = DEFAULT_TIME_LIM
                           "(printed as empty boxes); install a font for the script, e.g. Debian's "
                           "fonts-noto-core or fonts-noto-cjk, or fix the character in the catalog")
     return RenderedPDF(data=data, pages=len(document.pages), warnings=tuple(collect.messages),
-                       overflows=overflowing)
+                       overflows=overflowing, help_gap=gap)
+
+
+def _balanced(doc: HandoutDocument, fetcher: AssetFetcher):
+    """Lay the handout out; when the "Get help now" box, kept whole, leaves more than
+    GAP_LIMIT of a column empty before it, lay out the handout again with the box allowed to
+    continue in the next column (doc.alternatives) and take that if it is no longer."""
+    base_url = doc.base_url.resolve().as_uri() + "/"
+    document = HTML(string=doc.html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT)
+    best = (len(document.pages), overlap.help_gap(document))
+    for html in doc.alternatives if best[1] > overlap.GAP_LIMIT else ():
+        other = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT)
+        score = (len(other.pages), overlap.help_gap(other))
+        if score < best:
+            document, best = other, score
+    return document, best[1]
 
 
 def page_areas(document) -> list[layout.PageArea]:

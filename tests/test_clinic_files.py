@@ -23,8 +23,9 @@ from pypdf import PdfReader
 
 from generator.build import build, load_clinics, plan
 from generator.config import ClinicFileError, load_clinic
+from generator.content import load_content
 from generator.doctor import locked_versions, package_checks, tool_checks
-from generator.errors import ConfigError, UsageError
+from generator.errors import ConfigError, ContentError, UsageError
 from generator.logo import PRINT_PIXELS, LogoError, printable_png
 from generator.scaffold import NewClinic, new_clinic
 from generator.translation import available_languages
@@ -189,6 +190,25 @@ def test_a_wrong_language_id_still_says_what_babel_knows(clinics):
     path, _ = write(clinics, [('"hi"]\nroutes', '"hi", "xx"]\nroutes')])
     assert any("languages: 'xx' is not a language id Babel knows (use ids like es, zh_Hans, pt_BR)" in p
                for p in problems(path))
+
+
+def test_the_country_is_the_regions(clinics):
+    path, _ = write(clinics, [('region = "en_US"', 'region = "es_US"')])
+    assert load_clinic(path, KNOWN).country == "US"
+    path, _ = write(clinics, [('region = "en_US"', '# region = "en_US"')])
+    assert load_clinic(path, KNOWN).country is None
+    assert load_clinic(clinics / "thameside.toml", KNOWN).country == "GB"
+
+
+def test_a_blocks_countries_decide_which_clinics_print_it(project_copy):
+    rems = load_content(project_copy.content).blocks["intranasal/us-rems"]
+    assert rems.prints_for("US") and not rems.prints_for("GB") and not rems.prints_for(None)
+    path = project_copy.content / "intranasal/us-rems.md"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace('countries = ["US"]', 'countries = ["USA"]'), "utf-8")
+    with pytest.raises(ContentError, match=r"countries must be a list of two-letter country codes") as info:
+        load_content(project_copy.content)
+    assert info.value.line == line(text, "countries =")
 
 
 @pytest.mark.parametrize("name", ["manifest.json.toml", "index.html.toml", ".lock.toml", "..toml",

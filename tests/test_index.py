@@ -264,7 +264,35 @@ def test_chromium_filter_by_language_name(page, typed, language):
     type_filter(page, typed)
     shown = visible_languages(page)
     assert shown == [language] * len(ROUTES)
-    assert page.find_element(By.ID, "shown").text == f"{len(shown)} of {len(rows(page))} shown"
+    handouts = sum(len(r.find_elements(By.CSS_SELECTOR, "a[href]")) for r in rows(page) if r.is_displayed())
+    assert handouts > len(shown)  # two editions (standard, large print) per row: handouts, not rows
+    total = len(page.find_elements(By.CSS_SELECTOR, "a[href]"))
+    assert page.find_element(By.ID, "shown").text == f"{handouts} of {total} handouts shown"
+
+
+def test_chromium_language_names_fit_a_narrow_window(project, tmp_path):
+    # at 400 px (a phone, a narrow side panel) each language is two lines: its own name, then
+    # its English name with its id; never three ("Kreyòl Ayisyen", "中文 (简体)" took three or four)
+    languages = load_clinics(project, ["example"])[0].languages
+    index = tmp_path / "index.html"
+    index.write_text(render_index([entry(language=Language.of(lang), path=f"example/{lang}/iv.pdf")
+                                   for lang in languages], project.templates), "utf-8")
+    driver = chromium()
+    try:
+        driver.set_window_size(400, 900)
+        driver.get(index.as_uri())
+        assert len(rows(driver)) == len(languages)
+        for row in rows(driver):
+            native, english, code = (row.find_element(By.CSS_SELECTOR, f".language .{c}")
+                                     for c in ("native", "english", "code"))
+            lines = driver.execute_script(
+                "var s = getComputedStyle(arguments[0]);"
+                "return arguments[0].getBoundingClientRect().height / parseFloat(s.lineHeight);", native)
+            assert lines < 1.5, (native.text, lines)
+            assert driver.execute_script("return arguments[0].getClientRects().length", english) == 1, english.text
+            assert abs(english.rect["y"] - code.rect["y"]) < english.rect["height"], english.text
+    finally:
+        driver.quit()
 
 
 def test_chromium_filter_by_route_hides_other_routes(page):

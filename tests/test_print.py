@@ -52,7 +52,8 @@ def test_every_standard_handout_fits_two_sheets(built):
 
 def test_no_standard_handout_overflows_or_exceeds_its_budget(built_results):
     layout = [f"{r.job.name}: {w}" for r in built_results for w in r.warnings
-              if "runs out of its box" in w or "runs off the page" in w or "budget" in w]
+              if "runs out of its box" in w or "runs off the page" in w or "budget" in w
+              or "overlaps other text" in w]
     assert not layout, "\n".join(layout)
 
 
@@ -166,6 +167,15 @@ def test_second_clinic_is_a4_with_its_own_numbers(editions):
     assert "911" not in text and "988" not in text
     assert "2 heures 30 minutes" in text and "150 minutes" not in text  # its own stay time (150 minutes)
     assert result.pages <= result.job.clinic.page_budget["standard"]
+
+
+def test_us_only_content_is_printed_for_us_clinics_only(built, editions):
+    # the Spravato REMS is a US programme: the UK clinic (region = "en_GB") does not print it
+    assert "Spravato REMS" in pdf_text(built["en", "intranasal"])
+    assert "Estados Unidos" in pdf_text(built["es", "intranasal"])
+    for name in ("thameside/fr/intranasal", "thameside/ar/intranasal"):
+        text = pdf_text(editions[name].path)
+        assert "REMS" not in text and "États-Unis" not in text and "Spravato" in text, name
 
 
 def test_contrast_ratio_matches_wcag():

@@ -1,0 +1,113 @@
+"""Two more layout checks on a laid-out WeasyPrint document (issue 15 §1, issue 12 §3),
+beside ``generator/layout.py``'s overflow check.
+
+This module reads the boxes WeasyPrint made (pages, line boxes, text boxes) by their
+attributes only; it does not import WeasyPrint (``generator/pdf.py`` does, and passes the
+document in). Each check is one small function:
+
+- :func:`overlaps`: two pieces of text printed over each other (a long number running into
+  the number beside it, a footer running into the page label);
+- :func:`help_gap`: how much of a column is left empty before the "Get help now" box, which
+  is kept whole and so jumps to the next column when it does not fit.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+#: The section that holds the numbers to call (html.HELP_SECTION_CLASS).
+HELP_CLASS = "block-get-help"
+#: The most of a column the Get-help box may leave empty before it (pdf._balanced).
+GAP_LIMIT = 0.25
+#: Below this much overlap, in CSS px each way, two glyph runs only touch (rounding, kerning).
+TOUCH = 1.5
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of text as printed: its text and the box around its glyphs' core (from a little
+    above the x-height to a little below the baseline, so that lines set close together, whose
+    ascenders and descenders may share space, do not count as overlapping)."""
+    text: str
+    left: float
+    top: float
+    right: float
+    bottom: float
+    line: int  # id of its line box: runs of one line are laid side by side by the line itself
+
+    def overlap(self, other: Run) -> bool:
+        width = min(self.right, other.right) - max(self.left, other.left)
+        height = min(self.bottom, other.bottom) - max(self.top, other.top)
+        return width > TOUCH and height > TOUCH
+
+
+def _descendants(box) -> Iterator:
+    yield box
+    for child in getattr(box, "children", ()) or ():
+        yield from _descendants(child)
+
+
+def _runs(page_box) -> list[Run]:
+    """Every visible text run of a page, its margin boxes (footer, page label) included, each
+    once with its innermost line (an inline-block's lines sit inside the line around it)."""
+    texts = {}
+    for line in (b for b in _descendants(page_box) if type(b).__name__ == "LineBox"):
+        for box in _descendants(line):
+            text = getattr(box, "text", None)
+            if type(box).__name__ == "TextBox" and text and text.strip():
+                texts[id(box)] = (box, id(line))  # outer lines come first: the inner one wins
+    runs = []
+    for box, line in texts.values():
+        size = box.style["font_size"]
+        baseline = box.position_y + box.baseline
+        runs.append(Run(box.text.strip(), box.position_x, baseline - 0.55 * size,
+                        box.position_x + box.width, baseline + 0.15 * size, line))
+    return runs
+
+
+def overlaps(document, name: str = "") -> list[str]:
+    """Text printed over other text: ``page N: 'a' overlaps 'b'``, one line per pair of
+    lines that touch (runs of the same line are the line's own business)."""
+    found: list[str] = []
+    prefix = f"{name}: " if name else ""
+    for number, page in enumerate(document.pages, 1):
+        runs = sorted(_runs(page._page_box), key=lambda r: r.top)
+        for i, run in enumerate(runs):
+            for other in runs[i + 1:]:
+                if other.top >= run.bottom:
+                    break  # sorted by top: nothing further down reaches this run
+                if other.line != run.line and run.overlap(other):
+                    found.append(f"{prefix}page {number}: text overlaps other text: "
+                                 f"{run.text[:60]!r} and {other.text[:60]!r}")
+    return list(dict.fromkeys(found))
+
+
+def _sections(document) -> list[tuple[int, Any]]:
+    """Every fragment of a ``<section>`` (one per column or page it spans), in flow order,
+    with the index of its page."""
+    return [(number, box) for number, page in enumerate(document.pages)
+            for box in _descendants(page._page_box) if getattr(box, "element_tag", "") == "section"]
+
+
+def _is_help(box) -> bool:
+    return HELP_CLASS in (box.element.get("class") or "").split()
+
+
+def help_gap(document) -> float:
+    """The share (0 to 1) of a column's height left empty before the "Get help now" box:
+    the box is kept whole, so when it does not fit below the content before it, it starts
+    the next column or page and leaves the rest of that column blank."""
+    fragments = _sections(document)
+    first = next((i for i, (_, box) in enumerate(fragments) if _is_help(box)), None)
+    if not first:
+        return 0.0
+    page, box = fragments[first]
+    before_page, before = fragments[first - 1]
+    if before_page == page and abs(before.position_x - box.position_x) < 1:
+        return 0.0  # right below the content before it
+    page_box = document.pages[before_page]._page_box
+    bottom = page_box.content_box_y() + page_box.height
+    end = before.position_y + before.margin_height()
+    return max(0.0, (bottom - end) / page_box.height)
+
