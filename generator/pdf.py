@@ -192,7 +192,8 @@ def render_pdf(doc: HandoutDocument, time_limit: float | None = DEFAULT_TIME_LIM
         with _time_limit(time_limit) as expired:
             html = HTML(string=doc.html, base_url=doc.base_url.resolve().as_uri() + "/",
                         url_fetcher=fetcher)
-            document = html.render(pdf_variant=PDF_VARIANT)
+            # pdf_forms: the fill-in lines (<input>) are form fields staff can type into
+            document = html.render(pdf_variant=PDF_VARIANT, pdf_forms=True)
             _refuse_attachments_and_links(document)
             data = document.write_pdf(pdf_variant=PDF_VARIANT,
                                       finisher=compact_cid_fonts if compact_fonts else None)
