@@ -279,18 +279,26 @@ def added_number_warning(msgid: str, msgstr: str, language: str) -> list[str]:
             for word, value in dict(added).items()]
 
 
-#: A translator's flag (as Weblate's) for a translation meant to be the same as its source.
+#: A translator's mark (Weblate's flag name) for a translation meant to be the same as its
+#: source: a translator comment line ``# ignore-same`` above the entry. GNU msgmerge and msgcat
+#: keep translator comments but drop flags they do not know, so a ``#, ignore-same`` flag (as
+#: Weblate writes it) counts too but is lost at the next ``i18n update``.
 SAME_FLAG = "ignore-same"
+
+
+def marks(message: Message) -> set[str]:
+    """The translator's marks of an entry: its flags and its translator comment lines."""
+    return set(message.flags) | {line.strip() for line in message.user_comments}
 
 
 def unchanged_warning(msgid: str, msgstr: str, flags: set[str]) -> list[str]:
     """A translation identical to its English source (with letters in it) is likely left
-    untranslated; ``#, ignore-same`` above the entry says it is meant."""
+    untranslated; ``# ignore-same`` above the entry says it is meant."""
     words = PERCENT_FIELD_RE.sub("", BRACE_FIELD_RE.sub("", msgid))
     if msgstr != msgid or SAME_FLAG in flags or not re.search(r"[^\W\d_]{2}", words):
         return []
     return [f"the translation is the same as the English source; translate it, or add "
-            f"'#, {SAME_FLAG}' above the entry if it is meant"]
+            f"the comment line '# {SAME_FLAG}' above the entry if it is meant"]
 
 
 def reordered_warning(msgid: str, msgstr: str) -> list[str]:
@@ -412,7 +420,7 @@ def glossary_terms(cat: CheckedCatalog, message: Message) -> None:
 
 def unchanged(cat: CheckedCatalog, message: Message) -> None:
     if not message.pluralizable:
-        for text in unchanged_warning(msgid_of(message), str(message.string), set(message.flags)):
+        for text in unchanged_warning(msgid_of(message), str(message.string), marks(message)):
             cat.report(message, text, "warning")
 
 
@@ -422,13 +430,13 @@ def reordered(cat: CheckedCatalog, message: Message) -> None:
             cat.report(message, text, "warning")
 
 
-#: A translator's flag for a translation whose number words are meant ("more than one" as
-#: "two or more").
+#: A translator's mark (a comment line, as SAME_FLAG) for a translation whose number words are
+#: meant ("more than one" as "two or more").
 NUMBERS_FLAG = "ignore-number-words"
 
 
 def added_numbers(cat: CheckedCatalog, message: Message) -> None:
-    if not message.pluralizable and NUMBERS_FLAG not in message.flags:
+    if not message.pluralizable and NUMBERS_FLAG not in marks(message):
         for text in added_number_warning(msgid_of(message), str(message.string), cat.language):
             cat.report(message, text, "warning")
 

@@ -151,10 +151,16 @@ def _balanced(doc: HandoutDocument, fetcher: AssetFetcher):
     GAP_LIMIT of a column empty before it, lay out the handout again with the box allowed to
     continue in the next column (doc.alternatives) and take that if it is no longer."""
     base_url = doc.base_url.resolve().as_uri() + "/"
-    document = HTML(string=doc.html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT)
+
+    def lay_out(html: str):
+        # pdf_forms: the fill-in lines (<input>) become form fields staff can type into
+        return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+            pdf_variant=PDF_VARIANT, pdf_forms=True)
+
+    document = lay_out(doc.html)
     best = (len(document.pages), overlap.help_gap(document))
     for html in doc.alternatives if best[1] > overlap.GAP_LIMIT else ():
-        other = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT)
+        other = lay_out(html)
         score = (len(other.pages), overlap.help_gap(other))
         if score < best:
             document, best = other, score

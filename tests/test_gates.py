@@ -275,7 +275,7 @@ def test_a_translation_identical_to_english_is_a_warning_unless_flagged(project_
     warnings = [str(w) for w in entry_warnings(po, catalog)]
     assert any(re.search(rf"messages\.po:{line}: warning: the translation is the same as the English "
                          r"source.*\(msgid 'Chest pain\.'\)", w) for w in warnings), warnings
-    po.write_text(po.read_text("utf-8").replace('msgid "Chest pain."', '#, ignore-same\nmsgid "Chest pain."'),
+    po.write_text(po.read_text("utf-8").replace('msgid "Chest pain."', '# ignore-same\nmsgid "Chest pain."'),
                   "utf-8")
     assert not any("Chest pain." in str(w) for w in entry_warnings(po, read_po(po.open("rb"))))
 

@@ -25,14 +25,26 @@ def lines(page):
     return [rows[top] for top in sorted(rows)]
 
 
+#: the example clinic's primary colour (#1d5b79), which section headings are printed in
+PRIMARY = (0x1d / 255, 0x5b / 255, 0x79 / 255)
+
+
+def body_top(page) -> float:
+    """Where the two columns start on page 1: the first section heading, below the masthead
+    and the key points box."""
+    return min(c["top"] for c in page.chars if len(c["non_stroking_color"] or ()) == 3
+               and all(abs(a - b) < 0.01 for a, b in zip(c["non_stroking_color"], PRIMARY, strict=True)))
+
+
 def edges(path):
-    """(left, right) edges of the body text lines of page 1, below the masthead, in each of
-    the two columns."""
+    """(left, right) edges of the body text lines of page 1, below the masthead and the key
+    points box, in each of the two columns."""
     with pdfplumber.open(path) as pdf:
         page = pdf.pages[0]
         columns = []
+        top = body_top(page)
         for x0, x1 in ((0, page.width / 2), (page.width / 2, page.width)):
-            column = page.crop((x0, 150, x1, page.height - 60))
+            column = page.crop((x0, top, x1, page.height - 60))
             body = [line for line in lines(column) if len(line) > 10]
             columns.append([(min(c["x0"] for c in line), max(c["x1"] for c in line)) for line in body])
         return columns

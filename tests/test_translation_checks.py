@@ -221,3 +221,17 @@ def test_an_arabic_form_for_many_numbers_must_keep_the_number(project_copy):
     problems = [str(p) for p in load_translator(project_copy.locales, "ar").problems["%(num)s hour"]]
     assert any(re.search(rf"messages\.po:{line}: error: format field missing from the translation: %\(num\)s "
                          r"\(msgid '%\(num\)s hour'\)", p) for p in problems), problems
+
+
+def test_a_translators_mark_survives_i18n_update(project_copy):
+    """`# ignore-same` and `# ignore-number-words` are translator comments, which GNU msgmerge
+    keeps (it drops flags it does not know, such as `#, ignore-same`)."""
+    from generator import i18n
+
+    i18n.update(project_copy)
+    fr = load_translator(project_copy.locales, "fr")
+    ko = load_translator(project_copy.locales, "ko")
+    assert not any("same as the English" in str(w) for w in fr.warnings)
+    assert not any("number word" in str(w) for w in ko.warnings)
+    text = catalog_path(project_copy.locales, "fr").read_text("utf-8")
+    assert text.count("# ignore-same\n") == 2
