@@ -8,45 +8,26 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import DEFAULT_TIME_LIMIT, Clinic, ClinicFileError, load_clinic
+from .config import DEFAULT_TIME_LIMIT
 from .content import Content, load_content
 from .errors import ConfigError, HandoutError, LayoutError, UsageError
 from .html import HandoutDocument, compose
 from .index import collect_entries, render_index
+from .jobs import Edition, Job, load_clinics, output_key, plan, shard
 from .manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Entry, Inputs, Manifest, ManifestError
-from .output import INDEX_NAME, handout_path, locked, read_inside, remove_stray_temp_files, write_index, write_inside
+from .output import INDEX_NAME, locked, read_inside, remove_stray_temp_files, write_index, write_inside
 from .project import Project
-from .translation import Translators, available_languages
+from .translation import Translators
 from .verify import check_pdf
 
-
-@dataclass(frozen=True)
-class Job:
-    clinic: Clinic
-    language: str
-    route: str
-    edition: str = "standard"
-    #: the second language of a bilingual edition
-    second: str | None = None
-
-    @property
-    def filename(self) -> str:
-        """iv.pdf, iv.large.pdf or iv.es+en.pdf"""
-        if self.edition == "large":
-            return f"{self.route}.large.pdf"
-        if self.edition == "bilingual":
-            return f"{self.route}.{self.language}+{self.second}.pdf"
-        return f"{self.route}.pdf"
-
-    @property
-    def name(self) -> str:
-        return f"{self.clinic.id}/{self.language}/{self.filename.removesuffix('.pdf')}"
+#: the plan's names, re-exported for callers that import them from here
+__all__ = ["Edition", "Job", "load_clinics", "output_key", "plan", "shard", "build", "merge", "compose_job"]
 
 
 @dataclass
@@ -60,75 +41,6 @@ class Result:
     #: "built", "unchanged" (up to date, not rendered) or "failed"
     status: str = "built"
     seconds: float = 0.0
-
-
-def load_clinics(project: Project, only: Iterable[str] = (),
-                 broken: list[ConfigError] | None = None) -> list[Clinic]:
-    """The clinics (those in ``only``, else all). A clinic whose file is wrong raises its
-    :class:`ConfigError`; given a ``broken`` list, it goes there and the others are still
-    loaded, unless none of them could be (then one error lists them all)."""
-    known = available_languages(project.locales)
-    files = project.clinic_files()
-    wanted = set(only)
-    unknown = wanted - {f.stem for f in files}
-    if unknown:
-        raise UsageError(f"unknown clinic {', '.join(sorted(unknown))} (have: "
-                         f"{', '.join(f.stem for f in files) or 'none'})", project.clinics)
-    clinics, errors = [], []
-    for path in files:
-        if not wanted or path.stem in wanted:
-            try:
-                clinics.append(load_clinic(path, known))
-            except ConfigError as exc:
-                errors.append(exc)
-    if errors and broken is None:
-        raise errors[0]
-    if errors and not clinics:  # nothing to build: every problem of every file at once
-        raise ClinicFileError(errors[0].path, [p for e in errors for p in getattr(e, "problems", (e,))])
-    if broken is not None:
-        broken += errors
-    return clinics
-
-
-def plan(clinics: list[Clinic], languages: Iterable[str] = (), routes: Iterable[str] = (),
-         editions: Iterable[str] = ()) -> list[Job]:
-    """Every (clinic, language, route) the clinics offer, narrowed by the given filters."""
-    languages, routes, editions = set(languages), set(routes), set(editions)
-    offered_langs = {lang for c in clinics for lang in c.languages}
-    offered_routes = {r for c in clinics for r in c.routes}
-    if languages - offered_langs:
-        raise UsageError(f"no clinic offers language {', '.join(sorted(languages - offered_langs))} "
-                         f"(offered: {', '.join(sorted(offered_langs))})")
-    if routes - offered_routes:
-        raise UsageError(f"no clinic offers route {', '.join(sorted(routes - offered_routes))} "
-                         f"(offered: {', '.join(sorted(offered_routes))})")
-    return [job for c in clinics for lang in c.languages for route in c.routes
-            if (not languages or lang in languages) and (not routes or route in routes)
-            for job in _editions(c, lang, route) if not editions or job.edition in editions]
-
-
-def _editions(clinic: Clinic, language: str, route: str) -> list[Job]:
-    """The standard edition, and the large-print and bilingual ones where the clinic wants them."""
-    jobs = [Job(clinic, language, route)]
-    if clinic.large_print:
-        jobs.append(Job(clinic, language, route, "large"))
-    if language in clinic.bilingual and language != clinic.bilingual_second:
-        jobs.append(Job(clinic, language, route, "bilingual", clinic.bilingual_second))
-    return jobs
-
-
-def shard(jobs: list[Job], index: int, count: int) -> list[Job]:
-    """Shard ``index`` of ``count`` (1-based): every count-th job in name order, so N
-    machines given the same plan split it without overlap and about evenly."""
-    if not 1 <= index <= count:
-        raise UsageError(f"--shard {index}/{count}: K must be between 1 and N")
-    ordered = sorted(jobs, key=lambda job: job.name)
-    return [job for i, job in enumerate(ordered) if i % count == index - 1]
-
-
-def output_key(job: Job) -> str:
-    """The output's path relative to the output folder: its name in the manifest."""
-    return handout_path(Path(), job.clinic.id, job.language, job.filename).as_posix()
 
 
 Progress = Callable[[Result, int, int], None]

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from babel import Locale
@@ -19,11 +18,8 @@ from .approvals import route_units
 from .content import Content, Route
 from .dates import build_date
 from .errors import HandoutError
-from .output import handout_path
+from .jobs import Job, output_key
 from .translation import Translators
-
-if TYPE_CHECKING:
-    from .build import Job
 
 TEMPLATE = "index.html"
 #: the everyday words front-desk staff may type for each route
@@ -81,7 +77,7 @@ def collect_entries(jobs: Iterable[Job], content: Content, translators: Translat
     """An entry for each job whose PDF exists in ``out_dir``, in the jobs' order."""
     entries = []
     for job in jobs:
-        path = handout_path(out_dir, job.clinic.id, job.language, job.filename)
+        path = out_dir / output_key(job)
         if not path.is_file():
             continue
         route = content.routes[job.route]

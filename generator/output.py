@@ -36,10 +36,6 @@ class UnsafePath(OutputError):
     but a regular file."""
 
 
-def handout_path(out_dir: Path, clinic: str, language: str, filename: str) -> Path:
-    return out_dir / clinic / language / filename
-
-
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .build import Result, output_key
+from .build import Result
 from .environment import versions
+from .jobs import output_key
 
 
 def is_incomplete(result: Result) -> bool:
