@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from .config import DEFAULT_TIME_LIMIT
@@ -27,42 +28,93 @@ from .translation import Translators
 from .verify import check_pdf
 
 #: the plan's names, re-exported for callers that import them from here
-__all__ = ["Edition", "Job", "load_clinics", "output_key", "plan", "shard", "build", "merge", "compose_job"]
+__all__ = ["BuildOptions", "Edition", "Failed", "Job", "Rendered", "Result", "Status", "build", "compose_job",
+           "load_clinics", "merge", "output_key", "plan", "shard"]
+
+
+class Status(StrEnum):
+    """What became of one handout in a build."""
+
+    BUILT = "built"
+    UNCHANGED = "unchanged"  # up to date: not rendered
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build: everything ``handouts build``'s options change, as one value."""
+
+    #: build even where units are untranslated (they print in English)
+    allow_incomplete: bool = False
+    #: a handout over its page budget or with overflowing text fails
+    strict: bool = False
+    #: seconds one handout may take, from loading its catalogs to its verified PDF
+    time_limit: float | None = DEFAULT_TIME_LIMIT
+    #: render every handout, changed or not
+    force: bool = False
+    #: render processes (None: one per CPU)
+    workers: int | None = 1
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What a render process sends back for a handout it made."""
+
+    data: bytes
+    pages: int
+    #: units printed in English because their translation is missing (--allow-incomplete)
+    fallbacks: tuple[str, ...] = ()
+    #: WeasyPrint's warnings
+    warnings: tuple[str, ...] = ()
+    #: text overflowing its box, pages over the edition's budget (failures with --strict)
+    layout: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Why a handout could not be made: ``path:line: error: message``."""
+
+    message: str
+
+
+Outcome = Rendered | Failed
 
 
 @dataclass
 class Result:
     job: Job
     path: Path
-    ok: bool
+    status: Status
     message: str = ""
     pages: int = 0
+    #: layout problems and WeasyPrint's warnings (not failures without --strict)
     warnings: list[str] = field(default_factory=list)
-    #: "built", "unchanged" (up to date, not rendered) or "failed"
-    status: str = "built"
+    #: units printed in English for a missing translation (--allow-incomplete)
+    fallbacks: list[str] = field(default_factory=list)
     seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status != Status.FAILED
 
 
 Progress = Callable[[Result, int, int], None]
 
 
-def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | None = None,
-          allow_incomplete: bool = False, strict: bool = False,
-          time_limit: float | None = DEFAULT_TIME_LIMIT, progress: Progress | None = None,
-          force: bool = False, workers: int | None = 1) -> list[Result]:
+def build(project: Project, jobs: list[Job], out_dir: Path, options: BuildOptions = BuildOptions(),
+          content: Content | None = None, progress: Progress | None = None) -> list[Result]:
     """Build the jobs whose inputs changed since the last build (all of them with ``force``).
 
-    Renders in ``workers`` processes (None: one per CPU). A failing handout is reported, its
-    previous PDF and manifest entry are kept, and the others still build. With ``strict``, a
-    handout over its page budget or with overflowing text fails. Then the staff index page is
-    brought up to date. Raises :class:`BuildLocked` if another build is writing into ``out_dir``.
-    """
+    Renders in ``options.workers`` processes. A failing handout is reported, its previous PDF
+    and manifest entry are kept, and the others still build. With ``strict``, a handout over
+    its page budget or with overflowing text fails. Then the staff index page is brought up
+    to date. Raises :class:`BuildLocked` if another build is writing into ``out_dir``."""
     content = content or load_content(project.content)
     with locked(out_dir):
         remove_stray_temp_files(out_dir, map(output_key, jobs))
         manifest = Manifest.load(out_dir / MANIFEST_NAME)
         recorded = manifest.to_bytes()
-        inputs = Inputs(project, content, allow_incomplete, strict)
+        inputs = Inputs(project, content, options.allow_incomplete, options.strict)
         done: dict[str, Result] = {}
         todo: dict[str, str] = {}  # output key -> hash of its inputs
 
@@ -73,28 +125,19 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
 
         for job in jobs:
             key, digest = output_key(job), inputs.of(job)
-            path = out_dir / key
-            if not force and manifest.is_current(key, digest, path):
-                report(Result(job, path, True, status="unchanged",
-                              pages=manifest.entries[key].pages))
+            if not options.force and manifest.is_current(key, digest, out_dir / key):
+                report(Result(job, out_dir / key, Status.UNCHANGED, pages=manifest.entries[key].pages))
             else:
                 todo[key] = digest
         try:
             stale = [job for job in jobs if output_key(job) in todo]
-            for job, outcome, seconds in _render_all(project, content, stale, workers,
-                                                     (allow_incomplete, time_limit)):
+            for job, outcome, seconds in _render_all(project, content, stale, options):
                 key = output_key(job)
-                path = out_dir / key
-                if isinstance(outcome, tuple) and outcome[3] and strict:
-                    outcome = str(LayoutError("; ".join(outcome[3]), path))
-                if isinstance(outcome, str):
-                    report(Result(job, path, False, outcome, status="failed", seconds=seconds))
-                    continue
-                data, pages, warnings, problems = outcome
-                warnings = [*warnings, *problems]  # not failures without --strict
-                write_inside(out_dir, key, data)
-                manifest.record(key, job.name, todo[key], data, pages)
-                report(Result(job, path, True, pages=pages, warnings=warnings, seconds=seconds))
+                result = _take(job, outcome, out_dir / key, options.strict, seconds)
+                if result.status == Status.BUILT and isinstance(outcome, Rendered):
+                    result.path = write_inside(out_dir, key, outcome.data)
+                    manifest.record(key, job.name, todo[key], outcome.data, outcome.pages)
+                report(result)
             if jobs:
                 _update_index(project, content, out_dir, manifest, inputs)
         except BaseException:  # what was written is recorded, even if the build is interrupted
@@ -102,6 +145,17 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
             raise
         _save_manifest(out_dir, manifest, recorded)
     return [done[output_key(job)] for job in jobs]
+
+
+def _take(job: Job, outcome: Outcome, path: Path, strict: bool, seconds: float) -> Result:
+    """The result of one rendered handout, before it is written (with ``strict``, a layout
+    problem fails it)."""
+    if isinstance(outcome, Rendered) and outcome.layout and strict:
+        outcome = Failed(str(LayoutError("; ".join(outcome.layout), path)))
+    if isinstance(outcome, Failed):
+        return Result(job, path, Status.FAILED, outcome.message, seconds=seconds)
+    return Result(job, path, Status.BUILT, pages=outcome.pages, seconds=seconds,
+                  warnings=[*outcome.warnings, *outcome.layout], fallbacks=list(outcome.fallbacks))
 
 
 def _save_manifest(out_dir: Path, manifest: Manifest, recorded: bytes, failing: bool = False) -> None:
@@ -121,9 +175,6 @@ def _save_manifest(out_dir: Path, manifest: Manifest, recorded: bytes, failing: 
 #: by about 15 MB per 48 handouts (benchmarks/README.md), so recycling keeps the peak flat.
 TASKS_PER_WORKER = 50
 
-#: A rendered handout (PDF bytes, pages, warnings, layout problems), or why it failed.
-Outcome = tuple[bytes, int, list[str], list[str]] | str
-
 #: What a render process keeps between handouts (set by _start_worker).
 _worker: dict = {}
 
@@ -135,10 +186,9 @@ DIED = ("its render process ended abruptly (killed by a signal, out of memory or
         "were rendered in new processes")
 
 
-def _start_worker(project: Project, content: Content, options: tuple[bool, float | None],
+def _start_worker(project: Project, content: Content, options: BuildOptions,
                   tracker: _Tracker | None = None) -> None:
-    """Run once in each render process: import WeasyPrint, load fonts, keep the catalogs.
-    ``options``: allow_incomplete and time_limit."""
+    """Run once in each render process: import WeasyPrint, load fonts, keep the catalogs."""
     if tracker is not None:
         tracker.join()
         _watch_parent(tracker.parent)
@@ -209,16 +259,16 @@ def rendering() -> dict[int, str]:
 def _render_job(job: Job) -> tuple[Outcome, float]:
     from .pdf import render_pdf  # here, so that a build with nothing to do never imports WeasyPrint
     start = time.perf_counter()
-    allow_incomplete, time_limit = _worker["options"]
+    options: BuildOptions = _worker["options"]
     try:
         doc = compose_job(job, _worker["content"], _worker["translators"], _worker["project"].templates,
-                          allow_incomplete)
-        pdf = render_pdf(doc, time_limit)
+                          options.allow_incomplete)
+        pdf = render_pdf(doc, options.time_limit)
         check_pdf(pdf.data, doc.expected, job.name, pdf.overflows)  # stage 6: as meant?
-        outcome: Outcome = (pdf.data, pdf.pages, [*doc.fallbacks, *pdf.warnings],
-                            [*pdf.overflows, *_over_budget(job, pdf.pages)])
+        outcome: Outcome = Rendered(pdf.data, pdf.pages, tuple(doc.fallbacks), tuple(pdf.warnings),
+                                    (*pdf.overflows, *_over_budget(job, pdf.pages)))
     except HandoutError as exc:
-        outcome = str(exc)  # path:line: error: message (exceptions lose path and line in a pickle)
+        outcome = Failed(str(exc))  # path:line: error: message (a pickle loses path and line)
     return outcome, time.perf_counter() - start
 
 
@@ -240,25 +290,25 @@ def _contained(job: Job) -> tuple[Outcome, float]:
     start = time.perf_counter()
     try:
         outcome, seconds = _render_job(job)
-        if isinstance(outcome, tuple):  # the PDF stage refuses these already: a second,
-            unsafe = pdf_problems(outcome[0])  # independent look, on the bytes themselves
+        if isinstance(outcome, Rendered):  # the PDF stage refuses these already: a second,
+            unsafe = pdf_problems(outcome.data)  # independent look, on the bytes themselves
             if unsafe:
-                outcome = f"{job.name}: error: the PDF is refused: {'; '.join(unsafe)}"
+                outcome = Failed(f"{job.name}: error: the PDF is refused: {'; '.join(unsafe)}")
         return outcome, seconds
     except Exception as exc:  # noqa: BLE001 -- reported with the handout, never ends the build
-        return (f"{job.name}: error: unexpected {type(exc).__name__} while rendering: {exc}"[:2000],
+        return (Failed(f"{job.name}: error: unexpected {type(exc).__name__} while rendering: {exc}"[:2000]),
                 time.perf_counter() - start)
 
 
-def _render_all(project: Project, content: Content, jobs: list[Job], workers: int | None,
-                options: tuple[bool, float | None]) -> Iterator[tuple[Job, Outcome, float]]:
+def _render_all(project: Project, content: Content, jobs: list[Job],
+                options: BuildOptions) -> Iterator[tuple[Job, Outcome, float]]:
     """Render each job, yielding results as they come: in this process when one worker has
     little to do, else in pools of processes that each import WeasyPrint once.
 
     A render process that dies (killed, out of memory, a crash in a library) takes only its
     handout with it: the pool is replaced, the handouts that were in the dead pool's hands are
     tried again one at a time, each alone in a fresh process, and the rest go on as before."""
-    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    workers = min(options.workers or os.cpu_count() or 1, len(jobs))
     if workers <= 1 and len(jobs) <= TASKS_PER_WORKER:
         if jobs:
             _start_worker(project, content, options)
@@ -274,14 +324,14 @@ def _render_all(project: Project, content: Content, jobs: list[Job], workers: in
             job = suspects.pop(0)
             broken = yield from _pool(project, content, [job], 1, options)
             if broken:
-                yield job, f"{job.name}: error: {_stuck(options) if broken[2] else DIED}", 0.0
+                yield job, Failed(f"{job.name}: error: {_stuck(options) if broken[2] else DIED}"), 0.0
             continue
         batch, pending = pending[:TASKS_PER_WORKER * workers], pending[TASKS_PER_WORKER * workers:]
         broken = yield from _pool(project, content, batch, workers, options)
         if broken:
             unfinished, in_hand, stuck = broken
             for job in stuck:  # not tried again: it would hang again
-                yield job, f"{job.name}: error: {_stuck(options)}", 0.0
+                yield job, Failed(f"{job.name}: error: {_stuck(options)}"), 0.0
             # none in hand: a process died before it took one (while starting up); then
             # every handout left is tried alone, so that the build always moves on
             suspects = [job for job in in_hand if job not in stuck] or \
@@ -289,8 +339,8 @@ def _render_all(project: Project, content: Content, jobs: list[Job], workers: in
             pending = [job for job in unfinished if job not in suspects and job not in stuck] + pending
 
 
-def _stuck(options: tuple[bool, float | None]) -> str:
-    return (f"rendering went on {STUCK_GRACE:g} s past the time limit of {options[1]:g} s "
+def _stuck(options: BuildOptions) -> str:
+    return (f"rendering went on {STUCK_GRACE:g} s past the time limit of {options.time_limit:g} s "
             "without stopping (stuck in a library); its render process was ended. Shorten the "
             "text or raise the limit with --time-limit")
 
@@ -303,7 +353,7 @@ WATCH_SECONDS = 0.5
 
 
 def _pool(project: Project, content: Content, jobs: list[Job], workers: int,
-          options: tuple[bool, float | None]):
+          options: BuildOptions):
     """Render ``jobs`` in a pool of ``workers`` processes, yielding results as they come.
 
     A process still rendering a handout STUCK_GRACE seconds after the time limit is killed.
@@ -315,7 +365,7 @@ def _pool(project: Project, content: Content, jobs: list[Job], workers: int,
     tracker = _Tracker(ctx, workers)
     done: set[int] = set()
     stuck: set[int] = set()
-    limit = options[1]
+    limit = options.time_limit
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start_worker,
                              initargs=(project, content, options, tracker)) as pool:
         futures = {pool.submit(_render_tracked, i, job): i for i, job in enumerate(jobs)}
@@ -346,7 +396,7 @@ def _result(future: Future, job: Job) -> tuple[Outcome, float]:
     exc = future.exception()
     if exc is None:
         return future.result()
-    return f"{job.name}: error: unexpected {type(exc).__name__} from the render process: {exc}", 0.0
+    return Failed(f"{job.name}: error: unexpected {type(exc).__name__} from the render process: {exc}"), 0.0
 
 
 def _end_stuck(tracker: _Tracker, seconds: float) -> set[int]:

@@ -1,10 +1,6 @@
 """The ``handouts`` command.
 
-Exit codes: 0 all well; 1 a handout failed (the others were still built and the failed
-one's previous PDF is kept) or ``check`` found errors; 2 usage, configuration or content
-errors (nothing was built); 3 another build holds the output folder's lock (this one did
-nothing; try again later); 4 the output folder (or the report) cannot be written: read-only,
-full or not this user's (every file there is a whole one, the previous or the new).
+Exit codes: :class:`report.ExitCode` (the one map from outcomes to codes; README lists it).
 """
 from __future__ import annotations
 
@@ -15,15 +11,18 @@ import time
 from pathlib import Path
 
 from . import __version__, i18n, report, review
-from .build import build, load_clinics, merge, plan, shard
+from .build import BuildOptions, build, merge
 from .config import DEFAULT_TIME_LIMIT, EDITIONS
 from .content import ROUTE_IDS
 from .dates import source_date_epoch, started_at
-from .errors import BuildLocked, ConfigError, HandoutError, UsageError
+from .errors import ConfigError, HandoutError, UsageError
+from .jobs import load_clinics, plan, shard
 from .output import OutputError, write_atomic
 from .project import Project
+from .report import ExitCode, exit_code
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_OUTPUT = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_OUTPUT = (
+    ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE, ExitCode.LOCKED, ExitCode.OUTPUT)
 
 #: --time-limit: at least 10 ms, at most a day
 MIN_SECONDS, MAX_SECONDS = 0.01, 86400.0
@@ -38,12 +37,6 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"{text[:40]!r} is not a number of seconds from {MIN_SECONDS:g} to {MAX_SECONDS:g}")
     return value
-
-
-def _exit_code(exc: HandoutError) -> int:
-    if isinstance(exc, BuildLocked):
-        return EXIT_LOCKED
-    return EXIT_OUTPUT if isinstance(exc, OutputError) else EXIT_USAGE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -178,7 +171,7 @@ def _main(argv: list[str] | None) -> int:
             return EXIT_OK
     except HandoutError as exc:
         print(exc, file=sys.stderr)
-        return _exit_code(exc)
+        return exit_code(error=exc)
     return EXIT_USAGE
 
 
@@ -190,7 +183,7 @@ def _build(project, args) -> int:
     try:
         results, code = _run_build(project, args, out_dir)
     except HandoutError as exc:
-        error, code = str(exc), _exit_code(exc)
+        error, code = str(exc), exit_code(error=exc)
         print(exc, file=sys.stderr)
     if args.report:
         try:
@@ -214,17 +207,17 @@ def _run_build(project, args, out_dir: Path):
         jobs = shard(jobs, *args.shard)
     progress = report.Progress(len(jobs))
     try:
-        results = build(project, jobs, out_dir, allow_incomplete=args.allow_incomplete,
-                        strict=args.strict, time_limit=args.time_limit, progress=progress,
-                        force=args.force, workers=args.jobs)
+        options = BuildOptions(allow_incomplete=args.allow_incomplete, strict=args.strict,
+                               time_limit=args.time_limit, force=args.force, workers=args.jobs)
+        results = build(project, jobs, out_dir, options, progress=progress)
     finally:
         progress.close()
     failed = [r for r in results if not r.ok]
     for result in filter(report.is_incomplete, results):
         print(f"\n{result.job.name}: built with English standing in for missing translations:",
               file=sys.stderr)
-        for warning in result.warnings:
-            print(f"  {warning}", file=sys.stderr)
+        for fallback in result.fallbacks:
+            print(f"  {fallback}", file=sys.stderr)
     for result in failed:
         print(f"\n{result.job.name}: not built; the previous PDF, if any, is unchanged\n{result.message}",
               file=sys.stderr)
@@ -232,7 +225,7 @@ def _run_build(project, args, out_dir: Path):
     if broken:
         print(f"not built: the handouts of {', '.join(e.path.stem for e in broken if e.path)} "
               "(errors in the clinic's file, above)", file=sys.stderr)
-    return results, EXIT_USAGE if broken else EXIT_FAILED if failed else EXIT_OK
+    return results, exit_code(results, broken=bool(broken))
 
 
 def _doctor(project: Project) -> int:

@@ -3,18 +3,50 @@ same as JSON (``--report FILE.json``) for whatever watches scheduled builds."""
 from __future__ import annotations
 
 import json
+import signal
 import sys
+from collections.abc import Iterable
+from enum import IntEnum
 from pathlib import Path
 
 from . import __version__
-from .build import Result
+from .build import Result, Status
 from .environment import versions
+from .errors import BuildLocked
 from .jobs import output_key
+from .output import OutputError
 
 
 def is_incomplete(result: Result) -> bool:
     """Built with English standing in for missing translations (--allow-incomplete)."""
-    return result.ok and any("printed in English" in w for w in result.warnings)
+    return result.ok and bool(result.fallbacks)
+
+
+class ExitCode(IntEnum):
+    """What ``handouts`` exits with: the one map from outcomes to codes (README, docs/scheduling.md)."""
+
+    OK = 0            # all well
+    FAILED = 1        # a handout failed (the others were built), or check/verify found errors
+    USAGE = 2         # usage, configuration or content errors: nothing was built
+    LOCKED = 3        # another build holds the output folder: this one did nothing
+    OUTPUT = 4        # the output folder or the report cannot be written
+    INTERRUPTED = 130  # stopped by SIGINT (Ctrl-C), as the shell reports 128 + 2
+    TERMINATED = 143  # stopped by SIGTERM (systemd, Kubernetes, kill), as the shell reports 128 + 15
+
+
+def exit_code(results: Iterable[Result] = (), error: BaseException | None = None,
+              broken: bool = False, signum: int | None = None) -> ExitCode:
+    """The exit code of a command: a stopping signal first, then an error that stopped it
+    (locked, output not writable, usage), then a clinic file with errors, then a failed handout."""
+    if signum is not None:
+        return ExitCode.TERMINATED if signum == signal.SIGTERM else ExitCode.INTERRUPTED
+    if isinstance(error, BuildLocked):
+        return ExitCode.LOCKED
+    if isinstance(error, OutputError):
+        return ExitCode.OUTPUT
+    if error is not None or broken:
+        return ExitCode.USAGE
+    return ExitCode.FAILED if any(r.status == Status.FAILED for r in results) else ExitCode.OK
 
 
 class Progress:
@@ -36,7 +68,7 @@ class Progress:
             for warning in result.warnings:
                 self.bar.write(f"{result.job.name}: warning: {warning}", file=self.stream)
             return
-        if result.status == "unchanged":
+        if result.status == Status.UNCHANGED:
             status = f"unchanged {result.path}"
         elif result.ok:
             status = f"built {result.path} ({result.pages} pages, {result.seconds:.1f} s)"
@@ -51,7 +83,7 @@ class Progress:
             self.bar.close()
 
 
-STATUSES = ("built", "unchanged", "failed")
+STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
 
 
 def counts(results: list[Result]) -> dict[str, int]:
@@ -70,10 +102,11 @@ def to_json(results: list[Result], out_dir: Path | None, exit_code: int, started
             seconds: float, error: str | None = None) -> bytes:
     def item(result: Result) -> dict:
         data: dict[str, object] = {"output": output_key(result.job), "job": result.job.name}
-        if result.status == "built":
+        if result.status == Status.BUILT:
             data.update(pages=result.pages, seconds=round(result.seconds, 3),
-                        incomplete=is_incomplete(result), warnings=result.warnings)
-        elif result.status == "failed":
+                        incomplete=is_incomplete(result), fallbacks=result.fallbacks,
+                        warnings=result.warnings)
+        elif result.status == Status.FAILED:
             data["reason"] = result.message
         return data
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from generator import cli
-from generator.build import DIED, build, load_clinics, plan, rendering
+from generator.build import DIED, BuildOptions, build, load_clinics, plan, rendering
 from generator.content import load_content
 from generator.dates import source_date_epoch, started_at
 from generator.errors import UsageError
@@ -64,7 +64,7 @@ def test_a_killed_render_process_fails_only_its_handout(project, tmp_path):
     thread = threading.Thread(target=killer)
     thread.start()
     try:
-        results = build(project, jobs, tmp_path / "out", workers=2)
+        results = build(project, jobs, tmp_path / "out", BuildOptions(workers=2))
     finally:
         stop.set()
         thread.join()
@@ -97,7 +97,7 @@ def test_a_render_stuck_past_its_time_limit_is_ended_and_fails_alone(project, tm
     thread.start()
     start = time.monotonic()
     try:
-        results = build(project, jobs, tmp_path / "out", workers=2, time_limit=8)
+        results = build(project, jobs, tmp_path / "out", BuildOptions(workers=2, time_limit=8))
     finally:
         stop.set()
         thread.join()
@@ -314,7 +314,7 @@ def test_output_into_a_folder_with_other_files_keeps_them(project, baseline, tmp
             out / "example" / "es" / "old.pdf": b"%PDF-1.7 an older handout"}
     for path, data in keep.items():
         path.write_bytes(data)
-    results = build(project, jobs_for(project, ("es",)), out, force=True)
+    results = build(project, jobs_for(project, ("es",)), out, BuildOptions(force=True))
     assert [r.status for r in results] == ["built"]
     assert {path: path.read_bytes() for path in keep} == keep
 
