@@ -11,13 +11,14 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
 from .config import DEFAULT_TIME_LIMIT
 from .content import Content, load_content
-from .errors import ConfigError, HandoutError, LayoutError, UsageError
+from .errors import ConfigError, HandoutError, LayoutError, RenderError, UsageError
 from .html import HandoutDocument, compose
 from .index import collect_entries, render_index
 from .jobs import Edition, Job, load_clinics, output_key, plan, shard
@@ -135,7 +136,11 @@ def build(project: Project, jobs: list[Job], out_dir: Path, options: BuildOption
                 key = output_key(job)
                 result = _take(job, outcome, out_dir / key, options.strict, seconds)
                 if result.status == Status.BUILT and isinstance(outcome, Rendered):
-                    result.path = write_inside(out_dir, key, outcome.data)
+                    try:
+                        result.path = write_inside(out_dir, key, outcome.data)
+                    except HandoutError as exc:  # a full disk: reported with the handout, then raised
+                        report(dataclasses.replace(result, status=Status.FAILED, message=str(exc)))
+                        raise
                     manifest.record(key, job.name, todo[key], outcome.data, outcome.pages)
                 report(result)
             if jobs:
@@ -188,25 +193,37 @@ DIED = ("its render process ended abruptly (killed by a signal, out of memory or
 
 def _start_worker(project: Project, content: Content, options: BuildOptions,
                   tracker: _Tracker | None = None) -> None:
-    """Run once in each render process: import WeasyPrint, load fonts, keep the catalogs."""
+    """Run once in each render process: WeasyPrint imported and fonts loaded (by the fork
+    server already, see :mod:`warm`), keep the catalogs."""
     if tracker is not None:
         tracker.join()
-        _watch_parent(tracker.parent)
-    from . import pdf
-    pdf.warm_up()
+        _watch_parent(tracker.build)
+    from . import warm  # noqa: F401
     _worker.update(project=project, content=content, options=options,
                    translators=Translators(project.locales), tracker=tracker)
 
 
-def _watch_parent(parent: int) -> None:
+def _watch_parent(build: int) -> None:
     """End this render process when the build that started it is gone (killed with -9): a
     render process waits on a queue it holds both ends of, so it would otherwise wait forever,
-    keeping the build's output pipe open for whatever waits on it."""
+    keeping the build's output pipe open (and the fork server, which lives while a render
+    process holds its pipe) for whatever waits on it."""
     def watch() -> None:
-        while os.getppid() == parent:
+        while _alive(build):
             time.sleep(PARENT_CHECK_SECONDS)
         os._exit(1)
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+    if not _alive(build):  # started after the build died
+        os._exit(1)
+    threading.Thread(target=watch, name="watch-build", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (not gone, not a zombie waiting to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 class _Tracker:
@@ -218,7 +235,7 @@ class _Tracker:
         self.slots = ctx.Array("q", [0, -1, 0] * workers)
         self.count = ctx.Value("i", 0)
         self.slot = -1
-        self.parent = os.getpid()  # the build: a render process started after it died ends at once
+        self.build = os.getpid()  # a render process ends when this process is gone
 
     def join(self) -> None:  # in the render process, once
         with self.count.get_lock():
@@ -257,13 +274,21 @@ def rendering() -> dict[int, str]:
 
 
 def _render_job(job: Job) -> tuple[Outcome, float]:
+    """Stages 1 to 6 of one handout, all within the time limit: reading its catalogs and
+    composing it under an alarm, rendering in the time left (the PDF stage's own alarm)."""
     from .pdf import render_pdf  # here, so that a build with nothing to do never imports WeasyPrint
     start = time.perf_counter()
     options: BuildOptions = _worker["options"]
+    limit = options.time_limit
     try:
-        doc = compose_job(job, _worker["content"], _worker["translators"], _worker["project"].templates,
-                          options.allow_incomplete)
-        pdf = render_pdf(doc, options.time_limit)
+        with _alarm(limit) as rang:
+            doc = compose_job(job, _worker["content"], _worker["translators"], _worker["project"].templates,
+                              options.allow_incomplete)
+        left = None if limit is None else limit - (time.perf_counter() - start)
+        if rang or (left is not None and left <= 0):
+            raise RenderError(f"reading its catalogs and composing it took longer than the time limit "
+                              f"of {limit:g} s; raise the limit with --time-limit", job.name)
+        pdf = render_pdf(doc, left)
         check_pdf(pdf.data, doc.expected, job.name, pdf.overflows)  # stage 6: as meant?
         outcome: Outcome = Rendered(pdf.data, pdf.pages, tuple(doc.fallbacks), tuple(pdf.warnings),
                                     (*pdf.overflows, *_over_budget(job, pdf.pages)))
@@ -302,19 +327,14 @@ def _contained(job: Job) -> tuple[Outcome, float]:
 
 def _render_all(project: Project, content: Content, jobs: list[Job],
                 options: BuildOptions) -> Iterator[tuple[Job, Outcome, float]]:
-    """Render each job, yielding results as they come: in this process when one worker has
-    little to do, else in pools of processes that each import WeasyPrint once.
+    """Render each job, yielding results as they come, always in render processes (also
+    with ``--jobs 1``: a crash or a hang in a library never takes the build with it), forked
+    from a fork server that has imported WeasyPrint and loaded the fonts once.
 
     A render process that dies (killed, out of memory, a crash in a library) takes only its
     handout with it: the pool is replaced, the handouts that were in the dead pool's hands are
     tried again one at a time, each alone in a fresh process, and the rest go on as before."""
-    workers = min(options.workers or os.cpu_count() or 1, len(jobs))
-    if workers <= 1 and len(jobs) <= TASKS_PER_WORKER:
-        if jobs:
-            _start_worker(project, content, options)
-        for job in jobs:
-            yield job, *_contained(job)
-        return
+    workers = max(1, min(options.workers or os.cpu_count() or 1, len(jobs)))
     # A fresh pool for every TASKS_PER_WORKER handouts per process keeps memory flat over long
     # runs (ProcessPoolExecutor's own max_tasks_per_child deadlocks in Python 3.11 to 3.13:
     # https://github.com/python/cpython/issues/115634).
@@ -345,6 +365,43 @@ def _stuck(options: BuildOptions) -> str:
             "text or raise the limit with --time-limit")
 
 
+def _context():
+    """Render processes are forked from multiprocessing's fork server, a clean process started
+    once (no lock file, no threads, nothing of the build's state) that imports WeasyPrint and
+    loads the fonts before it forks any (:mod:`warm`): starting one takes milliseconds."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([f"{__package__}.warm"])
+    return ctx
+
+
+class _TimeUp(Exception):
+    pass
+
+
+@contextmanager
+def _alarm(seconds: float | None) -> Iterator[list[bool]]:
+    """Interrupt the block after ``seconds`` (SIGALRM, so only on the main thread, as in a
+    render process); the list yielded holds True if the alarm rang, even if swallowed."""
+    rang: list[bool] = []
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield rang
+        return
+
+    def ring(signum, frame):
+        rang.append(True)
+        raise _TimeUp
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield rang
+    except _TimeUp:
+        pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 #: A handout still rendering this long after its time limit did not stop at the limit (stuck in
 #: a library, where the alarm cannot reach it): the build ends its render process.
 STUCK_GRACE = 5.0
@@ -360,8 +417,7 @@ def _pool(project: Project, content: Content, jobs: list[Job], workers: int,
     Returns None, or if a process died: (the jobs not done, those of them that were being
     rendered, those of them whose process was killed for being stuck)."""
     global _current
-    # spawn: workers share nothing with this process (no lock file, no threads)
-    ctx = multiprocessing.get_context("spawn")
+    ctx = _context()
     tracker = _Tracker(ctx, workers)
     done: set[int] = set()
     stuck: set[int] = set()

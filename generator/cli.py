@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--allow-incomplete", action="store_true",
                    help="build even where units are untranslated (they print in English)")
     b.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
-                   help="fail a handout that takes longer than this to render "
+                   help="fail a handout that takes longer than this to make, catalogs included "
                         f"(default: {DEFAULT_TIME_LIMIT:g})")
     b.add_argument("--force", action="store_true",
                    help="rebuild every handout, not only those whose inputs changed")
@@ -180,10 +180,12 @@ def _build(project, args) -> int:
     started, start = started_at(), time.perf_counter()
     out_dir = args.output or project.root / "handouts"
     results, error = [], None
+    progress = report.Progress(0)
     try:
-        results, code = _run_build(project, args, out_dir)
+        results, code = _run_build(project, args, out_dir, progress)
     except HandoutError as exc:
-        error, code = str(exc), exit_code(error=exc)
+        error, code = str(exc), exit_code(progress.results, error=exc)
+        results = progress.results  # what was done before it stopped (a full disk) is reported
         print(exc, file=sys.stderr)
     if args.report:
         try:
@@ -195,7 +197,7 @@ def _build(project, args) -> int:
     return code
 
 
-def _run_build(project, args, out_dir: Path):
+def _run_build(project, args, out_dir: Path, progress: report.Progress):
     start = time.perf_counter()
     source_date_epoch()  # refused before anything is built
     broken: list[ConfigError] = []  # clinic files with errors: the other clinics still build
@@ -205,7 +207,7 @@ def _run_build(project, args, out_dir: Path):
     jobs = plan(clinics, args.language, args.route, args.edition)
     if args.shard:
         jobs = shard(jobs, *args.shard)
-    progress = report.Progress(len(jobs))
+    progress.start(len(jobs))
     try:
         options = BuildOptions(allow_incomplete=args.allow_incomplete, strict=args.strict,
                                time_limit=args.time_limit, force=args.force, workers=args.jobs)

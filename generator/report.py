@@ -54,12 +54,19 @@ class Progress:
 
     def __init__(self, total: int, stream=sys.stderr) -> None:
         self.stream = stream
+        #: every result so far: the report keeps them when the build stops midway
+        self.results: list[Result] = []
         self.bar = None
-        if total and stream.isatty():
+        self.start(total)
+
+    def start(self, total: int) -> None:
+        """Show a bar for ``total`` handouts (on a terminal), once the plan is known."""
+        if total and self.stream.isatty() and self.bar is None:
             from tqdm import tqdm
-            self.bar = tqdm(total=total, file=stream, unit="handout", dynamic_ncols=True)
+            self.bar = tqdm(total=total, file=self.stream, unit="handout", dynamic_ncols=True)
 
     def __call__(self, result: Result, index: int, total: int) -> None:
+        self.results.append(result)
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix_str(result.job.name, refresh=False)
