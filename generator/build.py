@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -69,6 +69,8 @@ class Rendered:
     warnings: tuple[str, ...] = ()
     #: text overflowing its box, pages over the edition's budget (failures with --strict)
     layout: tuple[str, ...] = ()
+    #: printed from a draft translation (not yet approved by a medical translator)
+    draft: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class Result:
     #: units printed in English for a missing translation (--allow-incomplete)
     fallbacks: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: built from a draft translation
+    draft: bool = False
 
     @property
     def ok(self) -> bool:
@@ -159,7 +163,7 @@ def _take(job: Job, outcome: Outcome, path: Path, strict: bool, seconds: float) 
         outcome = Failed(str(LayoutError("; ".join(outcome.layout), path)))
     if isinstance(outcome, Failed):
         return Result(job, path, Status.FAILED, outcome.message, seconds=seconds)
-    return Result(job, path, Status.BUILT, pages=outcome.pages, seconds=seconds,
+    return Result(job, path, Status.BUILT, pages=outcome.pages, seconds=seconds, draft=outcome.draft,
                   warnings=[*outcome.warnings, *outcome.layout], fallbacks=list(outcome.fallbacks))
 
 
@@ -240,6 +244,12 @@ class _Tracker:
     def join(self) -> None:  # in the render process, once
         with self.count.get_lock():
             self.slot, self.count.value = self.count.value, self.count.value + 1
+        if 0 <= self.slot < len(self.slots) // 3:
+            self.slots[3 * self.slot] = os.getpid()
+
+    def pids(self) -> list[int]:
+        """Every render process of the pool that has started."""
+        return [pid for pid in self.slots[::3] if pid]
 
     def begin(self, index: int) -> None:
         if 0 <= self.slot < len(self.slots) // 3:
@@ -291,10 +301,17 @@ def _render_job(job: Job) -> tuple[Outcome, float]:
         pdf = render_pdf(doc, left)
         check_pdf(pdf.data, doc.expected, job.name, pdf.overflows)  # stage 6: as meant?
         outcome: Outcome = Rendered(pdf.data, pdf.pages, tuple(doc.fallbacks), tuple(pdf.warnings),
-                                    (*pdf.overflows, *_over_budget(job, pdf.pages)))
+                                    (*pdf.overflows, *_over_budget(job, pdf.pages)), _draft(job))
     except HandoutError as exc:
         outcome = Failed(str(exc))  # path:line: error: message (a pickle loses path and line)
     return outcome, time.perf_counter() - start
+
+
+def _draft(job: Job) -> bool:
+    """Whether the handout prints a draft translation (any of its languages)."""
+    reviewed = _worker["content"].routes[job.route].reviewed
+    return any(_worker["translators"].get(lang).review.is_draft_for(reviewed)
+               for lang in (job.language, job.second) if lang)
 
 
 def _render_tracked(index: int, job: Job) -> tuple[Outcome, float]:
@@ -440,6 +457,9 @@ def _pool(project: Project, content: Content, jobs: list[Job], workers: int,
                     yield jobs[index], *_result(future, jobs[index])
                 if limit:
                     stuck |= _end_stuck(tracker, limit + STUCK_GRACE)
+        except BaseException:  # interrupted (SIGTERM, SIGINT): the render processes stop now
+            _stop(tracker.pids())
+            raise
         finally:
             _current = None
             for future in futures:
@@ -453,6 +473,13 @@ def _result(future: Future, job: Job) -> tuple[Outcome, float]:
     if exc is None:
         return future.result()
     return Failed(f"{job.name}: error: unexpected {type(exc).__name__} from the render process: {exc}"), 0.0
+
+
+def _stop(pids: list[int]) -> None:
+    """End render processes at once (their handouts are not written: no temporary file)."""
+    for pid in pids:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _end_stuck(tracker: _Tracker, seconds: float) -> set[int]:

@@ -148,7 +148,8 @@ def test_failing_handout_keeps_its_pdf_and_manifest_entry_and_is_reported(projec
         assert (out / "example/es/iv.pdf").read_bytes() == old_pdf
         assert Manifest.load(out / MANIFEST_NAME).entries["example/es/iv.pdf"] == old_entry
         data = json.loads(report.read_text())
-        assert data["exit_code"] == 1 and data["counts"] == {"built": 0, "unchanged": 1, "failed": 1}
+        assert data["exit_code"] == 1 and data["counts"] == {"built": 0, "unchanged": 1, "failed": 1,
+                                                            "incomplete": 0, "drafts": 0}
         [failed] = data["failed"]
         assert failed["output"] == "example/es/iv.pdf"
         assert "raw HTML in the translation" in failed["reason"]
