@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
@@ -134,9 +134,10 @@ def build(project: Project, jobs: list[Job], out_dir: Path, options: BuildOption
                 report(Result(job, out_dir / key, Status.UNCHANGED, pages=manifest.entries[key].pages))
             else:
                 todo[key] = digest
+        stale = [job for job in jobs if output_key(job) in todo]
+        rendered = _render_all(project, content, stale, options)  # a generator: runs when iterated
         try:
-            stale = [job for job in jobs if output_key(job) in todo]
-            for job, outcome, seconds in _render_all(project, content, stale, options):
+            for job, outcome, seconds in rendered:
                 key = output_key(job)
                 result = _take(job, outcome, out_dir / key, options.strict, seconds)
                 if result.status == Status.BUILT and isinstance(outcome, Rendered):
@@ -150,6 +151,7 @@ def build(project: Project, jobs: list[Job], out_dir: Path, options: BuildOption
             if jobs:
                 _update_index(project, content, out_dir, manifest, inputs)
         except BaseException:  # what was written is recorded, even if the build is interrupted
+            rendered.close()  # interrupted here: its render processes end now, not when collected
             _save_manifest(out_dir, manifest, recorded, failing=True)
             raise
         _save_manifest(out_dir, manifest, recorded)
@@ -343,7 +345,7 @@ def _contained(job: Job) -> tuple[Outcome, float]:
 
 
 def _render_all(project: Project, content: Content, jobs: list[Job],
-                options: BuildOptions) -> Iterator[tuple[Job, Outcome, float]]:
+                options: BuildOptions) -> Generator[tuple[Job, Outcome, float], None, None]:
     """Render each job, yielding results as they come, always in render processes (also
     with ``--jobs 1``: a crash or a hang in a library never takes the build with it), forked
     from a fork server that has imported WeasyPrint and loaded the fonts once.
@@ -419,6 +421,60 @@ def _alarm(seconds: float | None) -> Iterator[list[bool]]:
         signal.signal(signal.SIGALRM, previous)
 
 
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT arrived (see :func:`stoppable`): the build stops, cleaning up as it
+    unwinds (render processes ended, temporary files removed, what was written recorded)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+#: "shield": how deep in a part that must not be cut short; "pending": a signal held back
+_stopping: dict[str, int | None] = {"shield": 0, "pending": None}
+
+
+@contextmanager
+def stoppable() -> Iterator[None]:
+    """Turn SIGTERM and SIGINT into :class:`Interrupted` in the block, once (a second signal
+    while the build cleans up is ignored, so that the clean-up finishes). A signal that
+    arrives while render processes are being started is held until they are all known."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        if _stopping["shield"]:
+            _stopping["pending"] = signum
+            return
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        _stopping["pending"] = None
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def _shielded() -> Iterator[None]:
+    """Hold back a stop signal while the block runs; raise it when the block ends."""
+    _stopping["shield"] = (_stopping["shield"] or 0) + 1
+    try:
+        yield
+    finally:
+        _stopping["shield"] = (_stopping["shield"] or 1) - 1
+        pending = _stopping["pending"]
+        if pending is not None and not _stopping["shield"]:
+            _stopping["pending"] = None
+            raise Interrupted(pending)
+
+
 #: A handout still rendering this long after its time limit did not stop at the limit (stuck in
 #: a library, where the alarm cannot reach it): the build ends its render process.
 STUCK_GRACE = 5.0
@@ -441,10 +497,12 @@ def _pool(project: Project, content: Content, jobs: list[Job], workers: int,
     limit = options.time_limit
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start_worker,
                              initargs=(project, content, options, tracker)) as pool:
-        futures = {pool.submit(_render_tracked, i, job): i for i, job in enumerate(jobs)}
-        _current = (tracker, jobs)
-        waiting = set(futures)
+        futures: dict[Future, int] = {}
         try:
+            with _shielded():  # every process started is in the pool's list before a stop
+                futures = {pool.submit(_render_tracked, i, job): i for i, job in enumerate(jobs)}
+            _current = (tracker, jobs)
+            waiting = set(futures)
             while waiting:
                 finished, waiting = wait(waiting, WATCH_SECONDS, FIRST_COMPLETED)
                 for future in sorted(finished, key=lambda f: isinstance(f.exception(), BrokenProcessPool)):
@@ -457,8 +515,9 @@ def _pool(project: Project, content: Content, jobs: list[Job], workers: int,
                     yield jobs[index], *_result(future, jobs[index])
                 if limit:
                     stuck |= _end_stuck(tracker, limit + STUCK_GRACE)
-        except BaseException:  # interrupted (SIGTERM, SIGINT): the render processes stop now
-            _stop(tracker.pids())
+        except BaseException:  # interrupted (SIGTERM, SIGINT): the render processes stop now,
+            # those still starting too (the pool's own list: they have not joined the tracker)
+            _stop([*tracker.pids(), *(getattr(pool, "_processes", None) or {})])
             raise
         finally:
             _current = None

@@ -11,14 +11,11 @@ import os
 import signal
 import socket
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__, i18n, report, review
-from .build import BuildOptions, build, merge
+from .build import BuildOptions, Interrupted, build, merge, stoppable
 from .config import DEFAULT_TIME_LIMIT, EDITIONS
 from .content import ROUTE_IDS
 from .dates import source_date_epoch, started_at
@@ -236,7 +233,7 @@ def _build(project, args) -> int:
     progress = report.Progress(0, bar=args.log_format == "text" and not args.quiet)
     error = stopped = None
     try:
-        with _stoppable():
+        with stoppable():
             results, code = _run_build(project, args, out_dir, progress)
     except HandoutError as exc:
         results, error, code = progress.results, str(exc), exit_code(progress.results, error=exc)
@@ -252,38 +249,6 @@ def _build(project, args) -> int:
         code = _heartbeat(out_dir, started, results)
     data = report.to_json(results, out_dir, code, started, time.perf_counter() - start, error, stopped)
     return _write_reports(args, data, code)
-
-
-class Interrupted(BaseException):
-    """SIGTERM or SIGINT arrived: the build stops, cleaning up as it unwinds."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-
-@contextmanager
-def _stoppable() -> Iterator[None]:
-    """Turn SIGTERM and SIGINT into :class:`Interrupted` in the block (once: a second signal
-    while the build cleans up is ignored, so the clean-up finishes)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum, frame):
-        for sig in STOP_SIGNALS:
-            signal.signal(sig, signal.SIG_IGN)
-        raise Interrupted(signum)
-
-    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def _summary(args, text: str) -> None:
