@@ -175,7 +175,7 @@ def locked(out_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BuildLocked(f"another build ({_holder(fd)}) is writing into this output folder; "
+            raise BuildLocked(f"another build is writing into this output folder ({_holder(fd)}); "
                               "this one did nothing. Run it again when the other has finished",
                               path) from None
         _claim(fd)

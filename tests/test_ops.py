@@ -144,7 +144,8 @@ def test_lock_contention_is_reported_and_names_the_holder(project, tmp_path, cap
                          "--report", str(tmp_path / "r.json")])
     assert code == ExitCode.LOCKED
     err = capsys.readouterr().err
-    assert f"another build (pid {os.getpid()} on {socket.gethostname()}, started 20" in err
+    assert f"another build is writing into this output folder (pid {os.getpid()} on {socket.gethostname()}, " \
+           "started 20" in err
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["exit_code"] == 3 and data["outcome"] == "locked" and f"pid {os.getpid()}" in data["error"]
     assert not (out / ".last-success").exists()
