@@ -20,7 +20,7 @@ from .config import DEFAULT_TIME_LIMIT
 from .content import Content, load_content
 from .errors import ConfigError, HandoutError, LayoutError, RenderError, UsageError
 from .html import HandoutDocument, compose
-from .index import collect_entries, render_index
+from .index import collect_entries, handout_status, render_index
 from .jobs import Edition, Job, load_clinics, output_key, plan, shard
 from .manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Entry, Inputs, Manifest, ManifestError
 from .output import INDEX_NAME, locked, read_inside, remove_stray_temp_files, write_index, write_inside
@@ -310,10 +310,9 @@ def _render_job(job: Job) -> tuple[Outcome, float]:
 
 
 def _draft(job: Job) -> bool:
-    """Whether the handout prints a draft translation (any of its languages)."""
-    reviewed = _worker["content"].routes[job.route].reviewed
-    return any(_worker["translators"].get(lang).review.is_draft_for(reviewed)
-               for lang in (job.language, job.second) if lang)
+    """Whether the handout prints a draft translation (as the staff index says)."""
+    languages = [lang for lang in (job.language, job.second) if lang]
+    return handout_status(_worker["translators"], languages, _worker["content"].routes[job.route]) == "draft"
 
 
 def _render_tracked(index: int, job: Job) -> tuple[Outcome, float]:

@@ -86,9 +86,14 @@ def collect_entries(jobs: Iterable[Job], content: Content, translators: Translat
             job.clinic.id, job.clinic.name, Language.of(job.language), route.id, route.title,
             job.edition, Language.of(job.second) if job.second else None,
             path.relative_to(out_dir).as_posix(),
-            _status([_review_status(translators, lang, route) for lang in languages]),
-            route.version, build_date(path)))
+            handout_status(translators, languages, route), route.version, build_date(path)))
     return entries
+
+
+def handout_status(translators: Translators, languages: Iterable[str], route: Route) -> str:
+    """"draft", "approved" or "source" (English alone) for a handout printing ``languages``:
+    what the index shows and the build's report counts."""
+    return _status([_review_status(translators, lang, route) for lang in languages])
 
 
 def _review_status(translators: Translators, language: str, route: Route) -> str:
