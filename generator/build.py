@@ -25,6 +25,7 @@ from .jobs import Edition, Job, load_clinics, output_key, plan, shard
 from .manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Entry, Inputs, Manifest, ManifestError
 from .output import INDEX_NAME, locked, read_inside, remove_stray_temp_files, write_index, write_inside
 from .project import Project
+from .timelimit import OutOfTime, time_limit
 from .translation import Translators
 from .verify import check_pdf
 
@@ -293,9 +294,13 @@ def _render_job(job: Job) -> tuple[Outcome, float]:
     options: BuildOptions = _worker["options"]
     limit = options.time_limit
     try:
-        with _alarm(limit) as rang:
-            doc = compose_job(job, _worker["content"], _worker["translators"], _worker["project"].templates,
-                              options.allow_incomplete)
+        rang: list[bool] = []
+        try:
+            with time_limit(limit) as rang:  # the PDF stage's own limit, for the first part
+                doc = compose_job(job, _worker["content"], _worker["translators"],
+                                  _worker["project"].templates, options.allow_incomplete)
+        except OutOfTime:
+            rang = [True]
         left = None if limit is None else limit - (time.perf_counter() - start)
         if rang or (left is not None and left <= 0):
             raise RenderError(f"reading its catalogs and composing it took longer than the time limit "
@@ -390,34 +395,6 @@ def _context():
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([f"{__package__}.warm"])
     return ctx
-
-
-class _TimeUp(Exception):
-    pass
-
-
-@contextmanager
-def _alarm(seconds: float | None) -> Iterator[list[bool]]:
-    """Interrupt the block after ``seconds`` (SIGALRM, so only on the main thread, as in a
-    render process); the list yielded holds True if the alarm rang, even if swallowed."""
-    rang: list[bool] = []
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield rang
-        return
-
-    def ring(signum, frame):
-        rang.append(True)
-        raise _TimeUp
-
-    previous = signal.signal(signal.SIGALRM, ring)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield rang
-    except _TimeUp:
-        pass
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 class Interrupted(BaseException):
