@@ -8,149 +8,119 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
-from .config import DEFAULT_TIME_LIMIT, Clinic, ClinicFileError, load_clinic
+from .config import DEFAULT_TIME_LIMIT
 from .content import Content, load_content
-from .errors import ConfigError, HandoutError, LayoutError, UsageError
+from .errors import ConfigError, HandoutError, LayoutError, RenderError, UsageError
 from .html import HandoutDocument, compose
-from .index import collect_entries, render_index
+from .index import collect_entries, handout_status, render_index
+from .jobs import Edition, Job, load_clinics, output_key, plan, shard
 from .manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Entry, Inputs, Manifest, ManifestError
-from .output import INDEX_NAME, handout_path, locked, read_inside, remove_stray_temp_files, write_index, write_inside
+from .output import INDEX_NAME, locked, read_inside, remove_stray_temp_files, write_index, write_inside
 from .project import Project
-from .translation import Translators, available_languages
+from .timelimit import OutOfTime, time_limit
+from .translation import Translators
 from .verify import check_pdf
+
+#: the plan's names, re-exported for callers that import them from here
+__all__ = ["BuildOptions", "Edition", "Failed", "Job", "Rendered", "Result", "Status", "build", "compose_job",
+           "load_clinics", "merge", "output_key", "plan", "shard"]
+
+
+class Status(StrEnum):
+    """What became of one handout in a build."""
+
+    BUILT = "built"
+    UNCHANGED = "unchanged"  # up to date: not rendered
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
-class Job:
-    clinic: Clinic
-    language: str
-    route: str
-    edition: str = "standard"
-    #: the second language of a bilingual edition
-    second: str | None = None
+class BuildOptions:
+    """How to build: everything ``handouts build``'s options change, as one value."""
 
-    @property
-    def filename(self) -> str:
-        """iv.pdf, iv.large.pdf or iv.es+en.pdf"""
-        if self.edition == "large":
-            return f"{self.route}.large.pdf"
-        if self.edition == "bilingual":
-            return f"{self.route}.{self.language}+{self.second}.pdf"
-        return f"{self.route}.pdf"
+    #: build even where units are untranslated (they print in English)
+    allow_incomplete: bool = False
+    #: a handout over its page budget or with overflowing text fails
+    strict: bool = False
+    #: seconds one handout may take, from loading its catalogs to its verified PDF
+    time_limit: float | None = DEFAULT_TIME_LIMIT
+    #: render every handout, changed or not
+    force: bool = False
+    #: render processes (None: one per CPU)
+    workers: int | None = 1
 
-    @property
-    def name(self) -> str:
-        return f"{self.clinic.id}/{self.language}/{self.filename.removesuffix('.pdf')}"
+
+@dataclass(frozen=True)
+class Rendered:
+    """What a render process sends back for a handout it made."""
+
+    data: bytes
+    pages: int
+    #: units printed in English because their translation is missing (--allow-incomplete)
+    fallbacks: tuple[str, ...] = ()
+    #: WeasyPrint's warnings
+    warnings: tuple[str, ...] = ()
+    #: text overflowing its box, pages over the edition's budget (failures with --strict)
+    layout: tuple[str, ...] = ()
+    #: printed from a draft translation (not yet approved by a medical translator)
+    draft: bool = False
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Why a handout could not be made: ``path:line: error: message``."""
+
+    message: str
+
+
+Outcome = Rendered | Failed
 
 
 @dataclass
 class Result:
     job: Job
     path: Path
-    ok: bool
+    status: Status
     message: str = ""
     pages: int = 0
+    #: layout problems and WeasyPrint's warnings (not failures without --strict)
     warnings: list[str] = field(default_factory=list)
-    #: "built", "unchanged" (up to date, not rendered) or "failed"
-    status: str = "built"
+    #: units printed in English for a missing translation (--allow-incomplete)
+    fallbacks: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: built from a draft translation
+    draft: bool = False
 
-
-def load_clinics(project: Project, only: Iterable[str] = (),
-                 broken: list[ConfigError] | None = None) -> list[Clinic]:
-    """The clinics (those in ``only``, else all). A clinic whose file is wrong raises its
-    :class:`ConfigError`; given a ``broken`` list, it goes there and the others are still
-    loaded, unless none of them could be (then one error lists them all)."""
-    known = available_languages(project.locales)
-    files = project.clinic_files()
-    wanted = set(only)
-    unknown = wanted - {f.stem for f in files}
-    if unknown:
-        raise UsageError(f"unknown clinic {', '.join(sorted(unknown))} (have: "
-                         f"{', '.join(f.stem for f in files) or 'none'})", project.clinics)
-    clinics, errors = [], []
-    for path in files:
-        if not wanted or path.stem in wanted:
-            try:
-                clinics.append(load_clinic(path, known))
-            except ConfigError as exc:
-                errors.append(exc)
-    if errors and broken is None:
-        raise errors[0]
-    if errors and not clinics:  # nothing to build: every problem of every file at once
-        raise ClinicFileError(errors[0].path, [p for e in errors for p in getattr(e, "problems", (e,))])
-    if broken is not None:
-        broken += errors
-    return clinics
-
-
-def plan(clinics: list[Clinic], languages: Iterable[str] = (), routes: Iterable[str] = (),
-         editions: Iterable[str] = ()) -> list[Job]:
-    """Every (clinic, language, route) the clinics offer, narrowed by the given filters."""
-    languages, routes, editions = set(languages), set(routes), set(editions)
-    offered_langs = {lang for c in clinics for lang in c.languages}
-    offered_routes = {r for c in clinics for r in c.routes}
-    if languages - offered_langs:
-        raise UsageError(f"no clinic offers language {', '.join(sorted(languages - offered_langs))} "
-                         f"(offered: {', '.join(sorted(offered_langs))})")
-    if routes - offered_routes:
-        raise UsageError(f"no clinic offers route {', '.join(sorted(routes - offered_routes))} "
-                         f"(offered: {', '.join(sorted(offered_routes))})")
-    return [job for c in clinics for lang in c.languages for route in c.routes
-            if (not languages or lang in languages) and (not routes or route in routes)
-            for job in _editions(c, lang, route) if not editions or job.edition in editions]
-
-
-def _editions(clinic: Clinic, language: str, route: str) -> list[Job]:
-    """The standard edition, and the large-print and bilingual ones where the clinic wants them."""
-    jobs = [Job(clinic, language, route)]
-    if clinic.large_print:
-        jobs.append(Job(clinic, language, route, "large"))
-    if language in clinic.bilingual and language != clinic.bilingual_second:
-        jobs.append(Job(clinic, language, route, "bilingual", clinic.bilingual_second))
-    return jobs
-
-
-def shard(jobs: list[Job], index: int, count: int) -> list[Job]:
-    """Shard ``index`` of ``count`` (1-based): every count-th job in name order, so N
-    machines given the same plan split it without overlap and about evenly."""
-    if not 1 <= index <= count:
-        raise UsageError(f"--shard {index}/{count}: K must be between 1 and N")
-    ordered = sorted(jobs, key=lambda job: job.name)
-    return [job for i, job in enumerate(ordered) if i % count == index - 1]
-
-
-def output_key(job: Job) -> str:
-    """The output's path relative to the output folder: its name in the manifest."""
-    return handout_path(Path(), job.clinic.id, job.language, job.filename).as_posix()
+    @property
+    def ok(self) -> bool:
+        return self.status != Status.FAILED
 
 
 Progress = Callable[[Result, int, int], None]
 
 
-def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | None = None,
-          allow_incomplete: bool = False, strict: bool = False,
-          time_limit: float | None = DEFAULT_TIME_LIMIT, progress: Progress | None = None,
-          force: bool = False, workers: int | None = 1) -> list[Result]:
+def build(project: Project, jobs: list[Job], out_dir: Path, options: BuildOptions = BuildOptions(),
+          content: Content | None = None, progress: Progress | None = None) -> list[Result]:
     """Build the jobs whose inputs changed since the last build (all of them with ``force``).
 
-    Renders in ``workers`` processes (None: one per CPU). A failing handout is reported, its
-    previous PDF and manifest entry are kept, and the others still build. With ``strict``, a
-    handout over its page budget or with overflowing text fails. Then the staff index page is
-    brought up to date. Raises :class:`BuildLocked` if another build is writing into ``out_dir``.
-    """
+    Renders in ``options.workers`` processes. A failing handout is reported, its previous PDF
+    and manifest entry are kept, and the others still build. With ``strict``, a handout over
+    its page budget or with overflowing text fails. Then the staff index page is brought up
+    to date. Raises :class:`BuildLocked` if another build is writing into ``out_dir``."""
     content = content or load_content(project.content)
     with locked(out_dir):
         remove_stray_temp_files(out_dir, map(output_key, jobs))
         manifest = Manifest.load(out_dir / MANIFEST_NAME)
         recorded = manifest.to_bytes()
-        inputs = Inputs(project, content, allow_incomplete, strict)
+        inputs = Inputs(project, content, options.allow_incomplete, options.strict)
         done: dict[str, Result] = {}
         todo: dict[str, str] = {}  # output key -> hash of its inputs
 
@@ -161,35 +131,43 @@ def build(project: Project, jobs: list[Job], out_dir: Path, content: Content | N
 
         for job in jobs:
             key, digest = output_key(job), inputs.of(job)
-            path = out_dir / key
-            if not force and manifest.is_current(key, digest, path):
-                report(Result(job, path, True, status="unchanged",
-                              pages=manifest.entries[key].pages))
+            if not options.force and manifest.is_current(key, digest, out_dir / key):
+                report(Result(job, out_dir / key, Status.UNCHANGED, pages=manifest.entries[key].pages))
             else:
                 todo[key] = digest
+        stale = [job for job in jobs if output_key(job) in todo]
+        rendered = _render_all(project, content, stale, options)  # a generator: runs when iterated
         try:
-            stale = [job for job in jobs if output_key(job) in todo]
-            for job, outcome, seconds in _render_all(project, content, stale, workers,
-                                                     (allow_incomplete, time_limit)):
+            for job, outcome, seconds in rendered:
                 key = output_key(job)
-                path = out_dir / key
-                if isinstance(outcome, tuple) and outcome[3] and strict:
-                    outcome = str(LayoutError("; ".join(outcome[3]), path))
-                if isinstance(outcome, str):
-                    report(Result(job, path, False, outcome, status="failed", seconds=seconds))
-                    continue
-                data, pages, warnings, problems = outcome
-                warnings = [*warnings, *problems]  # not failures without --strict
-                write_inside(out_dir, key, data)
-                manifest.record(key, job.name, todo[key], data, pages)
-                report(Result(job, path, True, pages=pages, warnings=warnings, seconds=seconds))
+                result = _take(job, outcome, out_dir / key, options.strict, seconds)
+                if result.status == Status.BUILT and isinstance(outcome, Rendered):
+                    try:
+                        result.path = write_inside(out_dir, key, outcome.data)
+                    except HandoutError as exc:  # a full disk: reported with the handout, then raised
+                        report(dataclasses.replace(result, status=Status.FAILED, message=str(exc)))
+                        raise
+                    manifest.record(key, job.name, todo[key], outcome.data, outcome.pages)
+                report(result)
             if jobs:
                 _update_index(project, content, out_dir, manifest, inputs)
         except BaseException:  # what was written is recorded, even if the build is interrupted
+            rendered.close()  # interrupted here: its render processes end now, not when collected
             _save_manifest(out_dir, manifest, recorded, failing=True)
             raise
         _save_manifest(out_dir, manifest, recorded)
     return [done[output_key(job)] for job in jobs]
+
+
+def _take(job: Job, outcome: Outcome, path: Path, strict: bool, seconds: float) -> Result:
+    """The result of one rendered handout, before it is written (with ``strict``, a layout
+    problem fails it)."""
+    if isinstance(outcome, Rendered) and outcome.layout and strict:
+        outcome = Failed(str(LayoutError("; ".join(outcome.layout), path)))
+    if isinstance(outcome, Failed):
+        return Result(job, path, Status.FAILED, outcome.message, seconds=seconds)
+    return Result(job, path, Status.BUILT, pages=outcome.pages, seconds=seconds, draft=outcome.draft,
+                  warnings=[*outcome.warnings, *outcome.layout], fallbacks=list(outcome.fallbacks))
 
 
 def _save_manifest(out_dir: Path, manifest: Manifest, recorded: bytes, failing: bool = False) -> None:
@@ -209,9 +187,6 @@ def _save_manifest(out_dir: Path, manifest: Manifest, recorded: bytes, failing: 
 #: by about 15 MB per 48 handouts (benchmarks/README.md), so recycling keeps the peak flat.
 TASKS_PER_WORKER = 50
 
-#: A rendered handout (PDF bytes, pages, warnings, layout problems), or why it failed.
-Outcome = tuple[bytes, int, list[str], list[str]] | str
-
 #: What a render process keeps between handouts (set by _start_worker).
 _worker: dict = {}
 
@@ -223,28 +198,39 @@ DIED = ("its render process ended abruptly (killed by a signal, out of memory or
         "were rendered in new processes")
 
 
-def _start_worker(project: Project, content: Content, options: tuple[bool, float | None],
+def _start_worker(project: Project, content: Content, options: BuildOptions,
                   tracker: _Tracker | None = None) -> None:
-    """Run once in each render process: import WeasyPrint, load fonts, keep the catalogs.
-    ``options``: allow_incomplete and time_limit."""
+    """Run once in each render process: WeasyPrint imported and fonts loaded (by the fork
+    server already, see :mod:`warm`), keep the catalogs."""
     if tracker is not None:
         tracker.join()
-        _watch_parent(tracker.parent)
-    from . import pdf
-    pdf.warm_up()
+        _watch_parent(tracker.build)
+    from . import warm  # noqa: F401
     _worker.update(project=project, content=content, options=options,
                    translators=Translators(project.locales), tracker=tracker)
 
 
-def _watch_parent(parent: int) -> None:
+def _watch_parent(build: int) -> None:
     """End this render process when the build that started it is gone (killed with -9): a
     render process waits on a queue it holds both ends of, so it would otherwise wait forever,
-    keeping the build's output pipe open for whatever waits on it."""
+    keeping the build's output pipe open (and the fork server, which lives while a render
+    process holds its pipe) for whatever waits on it."""
     def watch() -> None:
-        while os.getppid() == parent:
+        while _alive(build):
             time.sleep(PARENT_CHECK_SECONDS)
         os._exit(1)
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+    if not _alive(build):  # started after the build died
+        os._exit(1)
+    threading.Thread(target=watch, name="watch-build", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (not gone, not a zombie waiting to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 class _Tracker:
@@ -256,11 +242,17 @@ class _Tracker:
         self.slots = ctx.Array("q", [0, -1, 0] * workers)
         self.count = ctx.Value("i", 0)
         self.slot = -1
-        self.parent = os.getpid()  # the build: a render process started after it died ends at once
+        self.build = os.getpid()  # a render process ends when this process is gone
 
     def join(self) -> None:  # in the render process, once
         with self.count.get_lock():
             self.slot, self.count.value = self.count.value, self.count.value + 1
+        if 0 <= self.slot < len(self.slots) // 3:
+            self.slots[3 * self.slot] = os.getpid()
+
+    def pids(self) -> list[int]:
+        """Every render process of the pool that has started."""
+        return [pid for pid in self.slots[::3] if pid]
 
     def begin(self, index: int) -> None:
         if 0 <= self.slot < len(self.slots) // 3:
@@ -295,19 +287,37 @@ def rendering() -> dict[int, str]:
 
 
 def _render_job(job: Job) -> tuple[Outcome, float]:
+    """Stages 1 to 6 of one handout, all within the time limit: reading its catalogs and
+    composing it under an alarm, rendering in the time left (the PDF stage's own alarm)."""
     from .pdf import render_pdf  # here, so that a build with nothing to do never imports WeasyPrint
     start = time.perf_counter()
-    allow_incomplete, time_limit = _worker["options"]
+    options: BuildOptions = _worker["options"]
+    limit = options.time_limit
     try:
-        doc = compose_job(job, _worker["content"], _worker["translators"], _worker["project"].templates,
-                          allow_incomplete)
-        pdf = render_pdf(doc, time_limit)
+        rang: list[bool] = []
+        try:
+            with time_limit(limit) as rang:  # the PDF stage's own limit, for the first part
+                doc = compose_job(job, _worker["content"], _worker["translators"],
+                                  _worker["project"].templates, options.allow_incomplete)
+        except OutOfTime:
+            rang = [True]
+        left = None if limit is None else limit - (time.perf_counter() - start)
+        if rang or (left is not None and left <= 0):
+            raise RenderError(f"reading its catalogs and composing it took longer than the time limit "
+                              f"of {limit:g} s; raise the limit with --time-limit", job.name)
+        pdf = render_pdf(doc, left)
         check_pdf(pdf.data, doc.expected, job.name, pdf.overflows)  # stage 6: as meant?
-        outcome: Outcome = (pdf.data, pdf.pages, [*doc.fallbacks, *pdf.warnings],
-                            [*pdf.overflows, *_over_budget(job, pdf.pages)])
+        outcome: Outcome = Rendered(pdf.data, pdf.pages, tuple(doc.fallbacks), tuple(pdf.warnings),
+                                    (*pdf.overflows, *_over_budget(job, pdf.pages)), _draft(job))
     except HandoutError as exc:
-        outcome = str(exc)  # path:line: error: message (exceptions lose path and line in a pickle)
+        outcome = Failed(str(exc))  # path:line: error: message (a pickle loses path and line)
     return outcome, time.perf_counter() - start
+
+
+def _draft(job: Job) -> bool:
+    """Whether the handout prints a draft translation (as the staff index says)."""
+    languages = [lang for lang in (job.language, job.second) if lang]
+    return handout_status(_worker["translators"], languages, _worker["content"].routes[job.route]) == "draft"
 
 
 def _render_tracked(index: int, job: Job) -> tuple[Outcome, float]:
@@ -328,31 +338,26 @@ def _contained(job: Job) -> tuple[Outcome, float]:
     start = time.perf_counter()
     try:
         outcome, seconds = _render_job(job)
-        if isinstance(outcome, tuple):  # the PDF stage refuses these already: a second,
-            unsafe = pdf_problems(outcome[0])  # independent look, on the bytes themselves
+        if isinstance(outcome, Rendered):  # the PDF stage refuses these already: a second,
+            unsafe = pdf_problems(outcome.data)  # independent look, on the bytes themselves
             if unsafe:
-                outcome = f"{job.name}: error: the PDF is refused: {'; '.join(unsafe)}"
+                outcome = Failed(f"{job.name}: error: the PDF is refused: {'; '.join(unsafe)}")
         return outcome, seconds
     except Exception as exc:  # noqa: BLE001 -- reported with the handout, never ends the build
-        return (f"{job.name}: error: unexpected {type(exc).__name__} while rendering: {exc}"[:2000],
+        return (Failed(f"{job.name}: error: unexpected {type(exc).__name__} while rendering: {exc}"[:2000]),
                 time.perf_counter() - start)
 
 
-def _render_all(project: Project, content: Content, jobs: list[Job], workers: int | None,
-                options: tuple[bool, float | None]) -> Iterator[tuple[Job, Outcome, float]]:
-    """Render each job, yielding results as they come: in this process when one worker has
-    little to do, else in pools of processes that each import WeasyPrint once.
+def _render_all(project: Project, content: Content, jobs: list[Job],
+                options: BuildOptions) -> Generator[tuple[Job, Outcome, float], None, None]:
+    """Render each job, yielding results as they come, always in render processes (also
+    with ``--jobs 1``: a crash or a hang in a library never takes the build with it), forked
+    from a fork server that has imported WeasyPrint and loaded the fonts once.
 
     A render process that dies (killed, out of memory, a crash in a library) takes only its
     handout with it: the pool is replaced, the handouts that were in the dead pool's hands are
     tried again one at a time, each alone in a fresh process, and the rest go on as before."""
-    workers = min(workers or os.cpu_count() or 1, len(jobs))
-    if workers <= 1 and len(jobs) <= TASKS_PER_WORKER:
-        if jobs:
-            _start_worker(project, content, options)
-        for job in jobs:
-            yield job, *_contained(job)
-        return
+    workers = max(1, min(options.workers or os.cpu_count() or 1, len(jobs)))
     # A fresh pool for every TASKS_PER_WORKER handouts per process keeps memory flat over long
     # runs (ProcessPoolExecutor's own max_tasks_per_child deadlocks in Python 3.11 to 3.13:
     # https://github.com/python/cpython/issues/115634).
@@ -362,14 +367,14 @@ def _render_all(project: Project, content: Content, jobs: list[Job], workers: in
             job = suspects.pop(0)
             broken = yield from _pool(project, content, [job], 1, options)
             if broken:
-                yield job, f"{job.name}: error: {_stuck(options) if broken[2] else DIED}", 0.0
+                yield job, Failed(f"{job.name}: error: {_stuck(options) if broken[2] else DIED}"), 0.0
             continue
         batch, pending = pending[:TASKS_PER_WORKER * workers], pending[TASKS_PER_WORKER * workers:]
         broken = yield from _pool(project, content, batch, workers, options)
         if broken:
             unfinished, in_hand, stuck = broken
             for job in stuck:  # not tried again: it would hang again
-                yield job, f"{job.name}: error: {_stuck(options)}", 0.0
+                yield job, Failed(f"{job.name}: error: {_stuck(options)}"), 0.0
             # none in hand: a process died before it took one (while starting up); then
             # every handout left is tried alone, so that the build always moves on
             suspects = [job for job in in_hand if job not in stuck] or \
@@ -377,10 +382,73 @@ def _render_all(project: Project, content: Content, jobs: list[Job], workers: in
             pending = [job for job in unfinished if job not in suspects and job not in stuck] + pending
 
 
-def _stuck(options: tuple[bool, float | None]) -> str:
-    return (f"rendering went on {STUCK_GRACE:g} s past the time limit of {options[1]:g} s "
+def _stuck(options: BuildOptions) -> str:
+    return (f"rendering went on {STUCK_GRACE:g} s past the time limit of {options.time_limit:g} s "
             "without stopping (stuck in a library); its render process was ended. Shorten the "
             "text or raise the limit with --time-limit")
+
+
+def _context():
+    """Render processes are forked from multiprocessing's fork server, a clean process started
+    once (no lock file, no threads, nothing of the build's state) that imports WeasyPrint and
+    loads the fonts before it forks any (:mod:`warm`): starting one takes milliseconds."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([f"{__package__}.warm"])
+    return ctx
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT arrived (see :func:`stoppable`): the build stops, cleaning up as it
+    unwinds (render processes ended, temporary files removed, what was written recorded)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+#: "shield": how deep in a part that must not be cut short; "pending": a signal held back
+_stopping: dict[str, int | None] = {"shield": 0, "pending": None}
+
+
+@contextmanager
+def stoppable() -> Iterator[None]:
+    """Turn SIGTERM and SIGINT into :class:`Interrupted` in the block, once (a second signal
+    while the build cleans up is ignored, so that the clean-up finishes). A signal that
+    arrives while render processes are being started is held until they are all known."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        if _stopping["shield"]:
+            _stopping["pending"] = signum
+            return
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        _stopping["pending"] = None
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def _shielded() -> Iterator[None]:
+    """Hold back a stop signal while the block runs; raise it when the block ends."""
+    _stopping["shield"] = (_stopping["shield"] or 0) + 1
+    try:
+        yield
+    finally:
+        _stopping["shield"] = (_stopping["shield"] or 1) - 1
+        pending = _stopping["pending"]
+        if pending is not None and not _stopping["shield"]:
+            _stopping["pending"] = None
+            raise Interrupted(pending)
 
 
 #: A handout still rendering this long after its time limit did not stop at the limit (stuck in
@@ -391,25 +459,26 @@ WATCH_SECONDS = 0.5
 
 
 def _pool(project: Project, content: Content, jobs: list[Job], workers: int,
-          options: tuple[bool, float | None]):
+          options: BuildOptions):
     """Render ``jobs`` in a pool of ``workers`` processes, yielding results as they come.
 
     A process still rendering a handout STUCK_GRACE seconds after the time limit is killed.
     Returns None, or if a process died: (the jobs not done, those of them that were being
     rendered, those of them whose process was killed for being stuck)."""
     global _current
-    # spawn: workers share nothing with this process (no lock file, no threads)
-    ctx = multiprocessing.get_context("spawn")
+    ctx = _context()
     tracker = _Tracker(ctx, workers)
     done: set[int] = set()
     stuck: set[int] = set()
-    limit = options[1]
+    limit = options.time_limit
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start_worker,
                              initargs=(project, content, options, tracker)) as pool:
-        futures = {pool.submit(_render_tracked, i, job): i for i, job in enumerate(jobs)}
-        _current = (tracker, jobs)
-        waiting = set(futures)
+        futures: dict[Future, int] = {}
         try:
+            with _shielded():  # every process started is in the pool's list before a stop
+                futures = {pool.submit(_render_tracked, i, job): i for i, job in enumerate(jobs)}
+            _current = (tracker, jobs)
+            waiting = set(futures)
             while waiting:
                 finished, waiting = wait(waiting, WATCH_SECONDS, FIRST_COMPLETED)
                 for future in sorted(finished, key=lambda f: isinstance(f.exception(), BrokenProcessPool)):
@@ -422,6 +491,10 @@ def _pool(project: Project, content: Content, jobs: list[Job], workers: int,
                     yield jobs[index], *_result(future, jobs[index])
                 if limit:
                     stuck |= _end_stuck(tracker, limit + STUCK_GRACE)
+        except BaseException:  # interrupted (SIGTERM, SIGINT): the render processes stop now,
+            # those still starting too (the pool's own list: they have not joined the tracker)
+            _stop([*tracker.pids(), *(getattr(pool, "_processes", None) or {})])
+            raise
         finally:
             _current = None
             for future in futures:
@@ -434,7 +507,14 @@ def _result(future: Future, job: Job) -> tuple[Outcome, float]:
     exc = future.exception()
     if exc is None:
         return future.result()
-    return f"{job.name}: error: unexpected {type(exc).__name__} from the render process: {exc}", 0.0
+    return Failed(f"{job.name}: error: unexpected {type(exc).__name__} from the render process: {exc}"), 0.0
+
+
+def _stop(pids: list[int]) -> None:
+    """End render processes at once (their handouts are not written: no temporary file)."""
+    for pid in pids:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _end_stuck(tracker: _Tracker, seconds: float) -> set[int]:

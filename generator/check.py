@@ -5,11 +5,12 @@ import re
 import warnings
 from dataclasses import dataclass
 
-from .build import compose_job, load_clinics, plan
+from .build import compose_job
 from .content import Block, Content, load_content
 from .errors import BrokenTranslation, CatalogError, ConfigError, HandoutError, format_diagnostic
 from .fonts import fonts_for, printable
 from .gates import msgid_of
+from .jobs import load_clinics, plan
 from .project import Project
 from .segments import PLACEHOLDER_RE, units
 from .translation import Translator, Translators, available_languages

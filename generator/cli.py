@@ -1,29 +1,32 @@
 """The ``handouts`` command.
 
-Exit codes: 0 all well; 1 a handout failed (the others were still built and the failed
-one's previous PDF is kept) or ``check`` found errors; 2 usage, configuration or content
-errors (nothing was built); 3 another build holds the output folder's lock (this one did
-nothing; try again later); 4 the output folder (or the report) cannot be written: read-only,
-full or not this user's (every file there is a whole one, the previous or the new).
+Exit codes: :class:`report.ExitCode` (the one map from outcomes to codes; README lists it).
 """
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import os
+import signal
+import socket
 import sys
 import time
 from pathlib import Path
 
 from . import __version__, i18n, report, review
-from .build import build, load_clinics, merge, plan, shard
+from .build import BuildOptions, Interrupted, build, merge, stoppable
 from .config import DEFAULT_TIME_LIMIT, EDITIONS
 from .content import ROUTE_IDS
 from .dates import source_date_epoch, started_at
-from .errors import BuildLocked, ConfigError, HandoutError, UsageError
-from .output import OutputError, write_atomic
+from .errors import ConfigError, HandoutError, UsageError
+from .jobs import load_clinics, plan, shard
+from .output import OutputError, write_atomic, write_heartbeat, write_new
 from .project import Project
+from .report import ExitCode, exit_code
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_OUTPUT = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_OUTPUT = (
+    ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE, ExitCode.LOCKED, ExitCode.OUTPUT)
 
 #: --time-limit: at least 10 ms, at most a day
 MIN_SECONDS, MAX_SECONDS = 0.01, 86400.0
@@ -40,14 +43,37 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _exit_code(exc: HandoutError) -> int:
-    if isinstance(exc, BuildLocked):
-        return EXIT_LOCKED
-    return EXIT_OUTPUT if isinstance(exc, OutputError) else EXIT_USAGE
+class _Parser(argparse.ArgumentParser):
+    """Keeps the last refusal's message, for the report of a build refused at the command line."""
+
+    refused = ""
+
+    def error(self, message: str):  # type: ignore[override]
+        _Parser.refused = f"{self.prog}: error: {message}"
+        super().error(message)
+
+
+def _report_refused(argv: list[str]) -> None:
+    """A ``build`` whose command line was refused (exit 2) still writes its ``--report`` and
+    ``--report-dir`` report, if those options can be read."""
+    if "build" not in argv:
+        return
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--report", type=Path)
+    pre.add_argument("--report-dir", type=Path)
+    pre.add_argument("--log-format", default="text")
+    pre.add_argument("--output", type=Path)
+    try:
+        known, _ = pre.parse_known_args(argv)
+    except SystemExit:
+        return
+    data = report.to_json([], known.output, EXIT_USAGE, report.now(), 0.0, _Parser.refused or "usage error")
+    known.log_format = "text"
+    _write_reports(known, data, EXIT_USAGE)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="handouts", description=(
+    parser = _Parser(prog="handouts", description=(
         "Build printed, translated patient handouts for ketamine therapy."))
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--project", type=Path, default=Path("."), metavar="DIR",
@@ -68,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--allow-incomplete", action="store_true",
                    help="build even where units are untranslated (they print in English)")
     b.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
-                   help="fail a handout that takes longer than this to render "
+                   help="fail a handout that takes longer than this to make, catalogs included "
                         f"(default: {DEFAULT_TIME_LIMIT:g})")
     b.add_argument("--force", action="store_true",
                    help="rebuild every handout, not only those whose inputs changed")
@@ -78,7 +104,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="build only the K-th of N equal parts of the handouts (K from 1), for "
                         "N machines; put the outputs together with 'handouts merge'")
     b.add_argument("--report", type=Path, metavar="FILE.json",
-                   help="also write what was built, unchanged and failed as JSON")
+                   help="also write what was built, unchanged and failed as JSON (replaced each run)")
+    b.add_argument("--report-dir", type=Path, metavar="DIR",
+                   help="also write the JSON report as a new file in DIR, report-<UTC time>-<pid>.json "
+                        "(never replacing one)")
+    b.add_argument("--quiet", "-q", action="store_true", help="log errors and the summary only")
+    b.add_argument("--log-format", choices=("text", "json"), default="text",
+                   help="text: timestamped lines with levels (default); json: one JSON object per event "
+                        "(time, level, event, handout, message), for log collectors")
 
     m = sub.add_parser("merge", help="put the output folders of sharded builds into one")
     m.add_argument("folders", nargs="+", type=Path, metavar="DIR",
@@ -146,7 +179,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:
+        if exc.code == EXIT_USAGE:  # refused: the report says so all the same
+            _report_refused(sys.argv[1:] if argv is None else argv)
+        raise
     project = Project(args.project)
     try:
         if args.command == "build":
@@ -163,76 +201,125 @@ def _main(argv: list[str] | None) -> int:
         if args.command == "verify":
             return _verify(project, args.pdfs, args.allow_incomplete)
         if args.command == "i18n":
-            if args.i18n_command == "extract":
-                i18n.extract(project)
-            elif args.i18n_command == "update":
-                i18n.update(project)
-            elif args.i18n_command == "compile":
-                i18n.compile_catalogs(project)
-            elif args.i18n_command == "init":
-                print(i18n.init(project, args.language))
-            elif args.i18n_command == "stats":
-                return _stats(project, args.min)
-            elif args.i18n_command in review.COMMANDS:
-                return review.run_command(project, args)
-            return EXIT_OK
+            return _i18n(project, args)
     except HandoutError as exc:
         print(exc, file=sys.stderr)
-        return _exit_code(exc)
+        return exit_code(error=exc)
     return EXIT_USAGE
 
 
+def _i18n(project: Project, args) -> int:
+    if args.i18n_command == "extract":
+        i18n.extract(project)
+    elif args.i18n_command == "update":
+        i18n.update(project)
+    elif args.i18n_command == "compile":
+        i18n.compile_catalogs(project)
+    elif args.i18n_command == "init":
+        print(i18n.init(project, args.language))
+    elif args.i18n_command == "stats":
+        return _stats(project, args.min)
+    elif args.i18n_command in review.COMMANDS:
+        return review.run_command(project, args)
+    return EXIT_OK
+
+
 def _build(project, args) -> int:
-    """Build, print a summary, write the JSON report (also when nothing could be built)."""
+    """Build, log each handout and a summary, write the JSON report (also when nothing could
+    be built, and when stopped by SIGTERM or SIGINT), and the heartbeat after a clean build."""
+    report.setup_logging(args.log_format, args.quiet)
     started, start = started_at(), time.perf_counter()
     out_dir = args.output or project.root / "handouts"
-    results, error = [], None
+    progress = report.Progress(0, bar=args.log_format == "text" and not args.quiet)
+    error = stopped = None
     try:
-        results, code = _run_build(project, args, out_dir)
+        with stoppable():
+            results, code = _run_build(project, args, out_dir, progress)
     except HandoutError as exc:
-        error, code = str(exc), _exit_code(exc)
-        print(exc, file=sys.stderr)
-    if args.report:
-        try:
-            write_atomic(args.report, report.to_json(results, out_dir, code, started,
-                                                      time.perf_counter() - start, error))
-        except OutputError as exc:
-            print(exc, file=sys.stderr)
-            return max(code, EXIT_OUTPUT)
+        results, error, code = progress.results, str(exc), exit_code(progress.results, error=exc)
+        report.event(logging.ERROR, "error", str(exc))  # what was done before it stopped is reported
+    except Interrupted as stop:
+        progress.close()
+        results, code = progress.results, exit_code(signum=stop.signum)
+        stopped = f"stopped by {signal.Signals(stop.signum).name}"
+        report.event(logging.ERROR, "interrupted", f"interrupted: {stopped}; render processes ended, "
+                     "temporary files removed, the lock released; the PDFs written so far are recorded")
+        _summary(args, report.summary(results, out_dir, time.perf_counter() - start, interrupted=True))
+    if code == EXIT_OK:
+        code = _heartbeat(out_dir, started, results)
+    data = report.to_json(results, out_dir, code, started, time.perf_counter() - start, error, stopped)
+    return _write_reports(args, data, code)
+
+
+def _summary(args, text: str) -> None:
+    """The closing line: on stdout (text logs), or a ``summary`` event (JSON logs)."""
+    if args.log_format == "json":
+        report.event(logging.INFO, "summary", text)
+    else:
+        print(text, flush=True)
+
+
+def _heartbeat(out_dir: Path, started: str, results) -> int:
+    """``<output>/.last-success``: when the last build that exited 0 finished (monitoring)."""
+    count = report.counts(results)
+    text = json.dumps({"finished": report.now(), "started": started, "host": socket.gethostname(),
+                       "pid": os.getpid(), "built": count["built"], "unchanged": count["unchanged"]})
+    try:
+        write_heartbeat(out_dir, text + "\n")
+    except OutputError as exc:
+        report.event(logging.ERROR, "error", str(exc))
+        return EXIT_OUTPUT
+    return EXIT_OK
+
+
+def _write_reports(args, data: bytes, code: int) -> int:
+    """``--report FILE`` (replaced) and ``--report-dir DIR`` (a new file per run, never replacing one)."""
+    try:
+        if args.report:
+            write_atomic(args.report, data)
+        if args.report_dir:
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            write_new(args.report_dir, f"report-{stamp}-{os.getpid()}", data)
+    except OutputError as exc:
+        report.event(logging.ERROR, "error", str(exc))
+        return max(code, EXIT_OUTPUT)
     return code
 
 
-def _run_build(project, args, out_dir: Path):
+def _run_build(project, args, out_dir: Path, progress: report.Progress):
     start = time.perf_counter()
     source_date_epoch()  # refused before anything is built
     broken: list[ConfigError] = []  # clinic files with errors: the other clinics still build
     clinics = load_clinics(project, args.clinic, broken)
-    for message in [*map(str, broken), *(w for clinic in clinics for w in clinic.warnings)]:
-        print(message, file=sys.stderr)
+    for problem in broken:
+        report.event(logging.ERROR, "clinic", str(problem))
+    for warning in (w for clinic in clinics for w in clinic.warnings):
+        report.event(logging.WARNING, "clinic", warning)
     jobs = plan(clinics, args.language, args.route, args.edition)
     if args.shard:
         jobs = shard(jobs, *args.shard)
-    progress = report.Progress(len(jobs))
+    report.event(logging.INFO, "start", f"building {len(jobs)} handouts into {out_dir} "
+                 f"(pid {os.getpid()}, {args.jobs} render processes at most)")
+    progress.start(len(jobs))
     try:
-        results = build(project, jobs, out_dir, allow_incomplete=args.allow_incomplete,
-                        strict=args.strict, time_limit=args.time_limit, progress=progress,
-                        force=args.force, workers=args.jobs)
+        options = BuildOptions(allow_incomplete=args.allow_incomplete, strict=args.strict,
+                               time_limit=args.time_limit, force=args.force, workers=args.jobs)
+        results = build(project, jobs, out_dir, options, progress=progress)
     finally:
         progress.close()
-    failed = [r for r in results if not r.ok]
     for result in filter(report.is_incomplete, results):
-        print(f"\n{result.job.name}: built with English standing in for missing translations:",
-              file=sys.stderr)
-        for warning in result.warnings:
-            print(f"  {warning}", file=sys.stderr)
-    for result in failed:
-        print(f"\n{result.job.name}: not built; the previous PDF, if any, is unchanged\n{result.message}",
-              file=sys.stderr)
-    print(report.summary(results, out_dir, time.perf_counter() - start))
+        report.event(logging.WARNING, "english", "".join(
+            [f"{result.job.name}: built with English standing in for missing translations:",
+             *(f"\n  {fallback}" for fallback in result.fallbacks)]), result.job.name)
+    if progress.bar is not None:  # the bar said FAILED only: why, here
+        for result in (r for r in results if not r.ok):
+            report.event(logging.ERROR, "failed", f"{result.job.name}: not built; the previous PDF, "
+                         f"if any, is unchanged\n{result.message}", result.job.name)
+    _summary(args, report.summary(results, out_dir, time.perf_counter() - start))
     if broken:
-        print(f"not built: the handouts of {', '.join(e.path.stem for e in broken if e.path)} "
-              "(errors in the clinic's file, above)", file=sys.stderr)
-    return results, EXIT_USAGE if broken else EXIT_FAILED if failed else EXIT_OK
+        report.event(logging.ERROR, "clinic", f"not built: the handouts of "
+                     f"{', '.join(e.path.stem for e in broken if e.path)} (errors in the clinic's file, above)")
+    return results, exit_code(results, broken=bool(broken))
 
 
 def _doctor(project: Project) -> int:

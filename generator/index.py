@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from babel import Locale
@@ -19,11 +18,8 @@ from .approvals import route_units
 from .content import Content, Route
 from .dates import build_date
 from .errors import HandoutError
-from .output import handout_path
+from .jobs import Job, output_key
 from .translation import Translators
-
-if TYPE_CHECKING:
-    from .build import Job
 
 TEMPLATE = "index.html"
 #: the everyday words front-desk staff may type for each route
@@ -81,7 +77,7 @@ def collect_entries(jobs: Iterable[Job], content: Content, translators: Translat
     """An entry for each job whose PDF exists in ``out_dir``, in the jobs' order."""
     entries = []
     for job in jobs:
-        path = handout_path(out_dir, job.clinic.id, job.language, job.filename)
+        path = out_dir / output_key(job)
         if not path.is_file():
             continue
         route = content.routes[job.route]
@@ -90,9 +86,14 @@ def collect_entries(jobs: Iterable[Job], content: Content, translators: Translat
             job.clinic.id, job.clinic.name, Language.of(job.language), route.id, route.title,
             job.edition, Language.of(job.second) if job.second else None,
             path.relative_to(out_dir).as_posix(),
-            _status([_review_status(translators, lang, route) for lang in languages]),
-            route.version, build_date(path)))
+            handout_status(translators, languages, route), route.version, build_date(path)))
     return entries
+
+
+def handout_status(translators: Translators, languages: Iterable[str], route: Route) -> str:
+    """"draft", "approved" or "source" (English alone) for a handout printing ``languages``:
+    what the index shows and the build's report counts."""
+    return _status([_review_status(translators, lang, route) for lang in languages])
 
 
 def _review_status(translators: Translators, language: str, route: Route) -> str:

@@ -33,12 +33,12 @@ from .dates import build_date
 from .environment import versions
 from .errors import HandoutError
 from .fonts import font_files, fonts_for
-from .output import handout_path, read_inside
+from .jobs import Job, output_key
+from .output import read_inside
 from .segments import units
 from .translation import SOURCE_LANGUAGE, catalog_path, from_content
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .build import Job
     from .project import Project
 
 MANIFEST_NAME = "manifest.json"
@@ -250,8 +250,7 @@ class Inputs:
         """What the staff index page shows for these jobs: the PDFs on disk and their dates,
         and the content, clinics, templates and review status they are listed with."""
         languages = sorted({lang for job in jobs for lang in (job.language, job.second) if lang})
-        paths = [(job.name, handout_path(out_dir, job.clinic.id, job.language, job.filename))
-                 for job in jobs]
+        paths = [(job.name, out_dir / output_key(job)) for job in jobs]
         on_disk = [(name, build_date(path)) for name, path in paths if path.is_file()]
         return _digest(
             self._common, on_disk,

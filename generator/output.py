@@ -8,10 +8,13 @@ killed are removed by the next one.
 """
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import errno
 import fcntl
 import os
 import re
+import socket
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -34,10 +37,6 @@ class OutputError(HandoutError):
 class UnsafePath(OutputError):
     """A path that would leave its folder, go through a symbolic link or name anything
     but a regular file."""
-
-
-def handout_path(out_dir: Path, clinic: str, language: str, filename: str) -> Path:
-    return out_dir / clinic / language / filename
 
 
 def _umask() -> int:
@@ -163,8 +162,9 @@ def write_index(out_dir: Path, html: str, clinic: str | None = None) -> Path:
 @contextmanager
 def locked(out_dir: Path) -> Iterator[None]:
     """Hold ``out_dir/.lock`` (``flock``) while the block runs; if another build holds it,
-    raise :class:`BuildLocked` at once. The kernel releases the lock when the process ends,
-    however it ends, so a lock left by a crashed build never blocks the next one."""
+    raise :class:`BuildLocked` at once, naming it (its pid, host and start, which the holder
+    writes into the file). The kernel releases the lock when the process ends, however it
+    ends, so a lock left by a crashed build never blocks the next one."""
     _mkdirs(out_dir)
     path = out_dir / LOCK_NAME
     try:
@@ -175,18 +175,79 @@ def locked(out_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BuildLocked("another build is writing into this output folder; this one did "
-                              "nothing. Run it again when the other has finished", path) from None
+            raise BuildLocked(f"another build is writing into this output folder ({_holder(fd)}); "
+                              "this one did nothing. Run it again when the other has finished",
+                              path) from None
+        _claim(fd)
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _claim(fd: int) -> None:
+    """Write who holds the lock into it: pid, host, start (UTC)."""
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    with contextlib.suppress(OSError):  # a full disk: the lock holds all the same
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid={os.getpid()} host={socket.gethostname()} started={started}\n".encode(), 0)
+
+
+def _holder(fd: int) -> str:
+    """``pid 1234 on host h, started 2026-12-01T02:30:00+00:00``, from the lock file."""
+    try:
+        text = os.pread(fd, 300, 0).decode("utf-8", "replace")
+    except OSError:
+        text = ""
+    fields = dict(part.partition("=")[::2] for part in text.split())
+    if not fields.get("pid", "").isdigit():
+        return "its process is not named in the lock file"
+    host = re.sub(r"[^\w.-]", "?", fields.get("host", "?"))[:64]
+    started = re.sub(r"[^\w:+.-]", "?", fields.get("started", "?"))[:40]
+    return f"pid {fields['pid'][:10]} on {host}, started {started}"
+
+
+#: ``handouts/.last-success``: when the last build that exited 0 finished (for monitoring)
+HEARTBEAT_NAME = ".last-success"
+
+
+def write_heartbeat(out_dir: Path, text: str) -> Path:
+    """Write ``out_dir/.last-success`` atomically (after a build that exited 0)."""
+    return write_inside(out_dir, HEARTBEAT_NAME, text.encode("utf-8"))
+
+
+def write_new(folder: Path, stem: str, data: bytes) -> Path:
+    """Write ``folder/<stem>.json`` (``<stem>-2.json``... when taken), never replacing a file:
+    written to a temporary file, flushed, then linked to its name, which fails if it exists."""
+    _mkdirs(folder)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=".tmp")
+    except OSError as exc:
+        raise output_error(exc, folder) from None
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as fp:
+            fp.write(data)
+            fp.flush()
+            os.fsync(fp.fileno())
+        for n in range(1, 1000):
+            path = folder / (f"{stem}.json" if n == 1 else f"{stem}-{n}.json")
+            try:
+                os.link(tmp, path)
+                return path
+            except FileExistsError:
+                continue
+        raise OutputError("a thousand reports of this name already exist", folder)
+    except OSError as exc:
+        raise output_error(exc, folder) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def remove_stray_temp_files(out_dir: Path, keys: Iterable[str] = ()) -> list[Path]:
     """Remove temporary files left by a build that was killed (call it holding the lock):
     only those of the files a build writes, the index page, the manifest and the outputs
     named by ``keys``, so that a folder shared with other files loses none of them."""
-    wanted: dict[Path, set[str]] = {out_dir: {INDEX_NAME, "manifest.json"}}
+    wanted: dict[Path, set[str]] = {out_dir: {INDEX_NAME, "manifest.json", HEARTBEAT_NAME}}
     for key in keys:
         parent, _, name = key.rpartition("/")
         wanted.setdefault(out_dir / parent, set()).add(name)

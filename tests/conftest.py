@@ -13,7 +13,7 @@ import pytest
 from babel.messages.pofile import write_po
 from pypdf import PdfReader
 
-from generator.build import build, load_clinics, plan
+from generator.build import BuildOptions, build, load_clinics, plan
 from generator.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +42,7 @@ def built_results(project: Project, tmp_path_factory) -> list:
     """The standard edition of every (language, route) of the example clinic, built once."""
     out = tmp_path_factory.mktemp("handouts")
     results = build(project, plan(load_clinics(project, ["example"]), editions=["standard"]), out,
-                    workers=None)
+                    BuildOptions(workers=None))
     failures = [f"{r.job.name}: {r.message}" for r in results if not r.ok]
     assert not failures, "\n".join(failures)
     return results

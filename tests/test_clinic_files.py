@@ -172,7 +172,8 @@ def test_every_problem_of_a_file_is_reported_at_once(project_copy):
     # the CLI prints them all, as path:line: error: message, and builds nothing (exit 2)
     proc = run_cli(project_copy, "build", "--clinic", "example")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if ": error: " in ln]
+    # (the build's log puts its time and level before the first: 2026-12-01T02:30:00Z ERROR)
+    lines = [re.sub(r"^\S+Z ERROR ", "", ln) for ln in proc.stderr.splitlines() if ": error: " in ln]
     assert len(lines) == 9 and all(ln.startswith("content/clinics/example.toml:") for ln in lines), \
         proc.stderr
     assert not (project_copy.root / "handouts").exists()

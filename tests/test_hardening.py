@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from generator import cli
-from generator.build import DIED, build, load_clinics, plan, rendering
+from generator.build import DIED, BuildOptions, build, load_clinics, plan, rendering
 from generator.content import load_content
 from generator.dates import source_date_epoch, started_at
 from generator.errors import UsageError
@@ -64,7 +64,7 @@ def test_a_killed_render_process_fails_only_its_handout(project, tmp_path):
     thread = threading.Thread(target=killer)
     thread.start()
     try:
-        results = build(project, jobs, tmp_path / "out", workers=2)
+        results = build(project, jobs, tmp_path / "out", BuildOptions(workers=2))
     finally:
         stop.set()
         thread.join()
@@ -97,7 +97,7 @@ def test_a_render_stuck_past_its_time_limit_is_ended_and_fails_alone(project, tm
     thread.start()
     start = time.monotonic()
     try:
-        results = build(project, jobs, tmp_path / "out", workers=2, time_limit=8)
+        results = build(project, jobs, tmp_path / "out", BuildOptions(workers=2, time_limit=8))
     finally:
         stop.set()
         thread.join()
@@ -119,6 +119,13 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _descendants(pid: int) -> set[int]:
+    found = _children(pid)
+    for child in list(found):
+        found |= _descendants(child)
+    return found
+
+
 def test_render_processes_end_when_the_build_is_killed(project_copy, tmp_path):
     proc = subprocess.Popen([str(BIN / "handouts"), "--project", str(project_copy.root), "build",
                              "--clinic", "example", "--language", "es", "--language", "fr", "--language", "vi",
@@ -127,10 +134,11 @@ def test_render_processes_end_when_the_build_is_killed(project_copy, tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     workers: set[int] = set()
-    while time.monotonic() < deadline and len(workers) < 2 and proc.poll() is None:
-        workers = _children(proc.pid)
+    # the fork server, the resource tracker and the two render processes the server forked
+    while time.monotonic() < deadline and len(workers) < 4 and proc.poll() is None:
+        workers = _descendants(proc.pid)
         time.sleep(0.05)
-    assert len(workers) >= 2, "the build started no render processes"
+    assert len(workers) >= 4, "the build started no render processes"
     proc.kill()  # the build alone, not its process group
     assert proc.wait() == -signal.SIGKILL
     deadline = time.monotonic() + 20
@@ -156,7 +164,7 @@ def tiny_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
-def test_a_full_disk_is_a_clean_exit_4_and_keeps_the_previous_pdfs(project, baseline, tiny_disk):
+def test_a_full_disk_is_a_clean_exit_4_and_keeps_the_previous_pdfs(project, baseline, tiny_disk, tmp_path):
     out = tiny_disk / "handouts"
     shutil.copytree(baseline, out)
     before = pdfs(out)
@@ -172,9 +180,13 @@ def test_a_full_disk_is_a_clean_exit_4_and_keeps_the_previous_pdfs(project, base
     os.truncate(filler, max(0, filler.stat().st_size - 8192))  # room for a lock, not a PDF
     code = cli.main(["--project", str(project.root), "build", "--force", "--clinic", "example",
                      "--language", "es", "--route", "iv", "--edition", "standard", "--jobs", "1",
-                     "--output", str(out)])
+                     "--output", str(out), "--report", str(tmp_path / "report.json")])
     assert code == cli.EXIT_OUTPUT
     assert pdfs(out) == before
+    report = json.loads((tmp_path / "report.json").read_text())  # the handout is listed, with why
+    assert report["exit_code"] == 4 and report["counts"]["failed"] == 1
+    [failed] = report["failed"]
+    assert failed["job"] == "example/es/iv" and "the disk is full" in failed["reason"]
     assert not [p for p in out.rglob("*.tmp")]
 
 
@@ -314,7 +326,7 @@ def test_output_into_a_folder_with_other_files_keeps_them(project, baseline, tmp
             out / "example" / "es" / "old.pdf": b"%PDF-1.7 an older handout"}
     for path, data in keep.items():
         path.write_bytes(data)
-    results = build(project, jobs_for(project, ("es",)), out, force=True)
+    results = build(project, jobs_for(project, ("es",)), out, BuildOptions(force=True))
     assert [r.status for r in results] == ["built"]
     assert {path: path.read_bytes() for path in keep} == keep
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from generator.build import build, load_clinics, output_key, plan, shard
+from generator.build import BuildOptions, build, load_clinics, output_key, plan, shard
 from generator.content import load_content
 from generator.manifest import MANIFEST_NAME, Inputs, Manifest
 from generator.output import locked
@@ -109,13 +109,13 @@ def test_each_input_changes_the_hash_of_exactly_the_handouts_that_use_it(project
 def test_no_change_renders_nothing_and_one_unit_renders_only_its_handouts(project_copy, tmp_path):
     out = tmp_path / "out"
     jobs = jobs_for(project_copy)
-    first = build(project_copy, jobs, out, workers=2)
+    first = build(project_copy, jobs, out, BuildOptions(workers=2))
     assert set(statuses(first).values()) == {"built"}
     assert set(statuses(build(project_copy, jobs, out)).values()) == {"unchanged"}
 
     change_iv_unit(project_copy)
     oral_before = (out / "example/es/oral.pdf").read_bytes()
-    results = build(project_copy, jobs_for(project_copy), out, workers=2)
+    results = build(project_copy, jobs_for(project_copy), out, BuildOptions(workers=2))
     assert statuses(results) == {"example/en/iv": "built", "example/es/iv": "built",
                                  "example/en/oral": "unchanged", "example/es/oral": "unchanged"}
     assert IV_UNIT_NEW in pdf_text(out / "example/en/iv.pdf")
@@ -148,7 +148,8 @@ def test_failing_handout_keeps_its_pdf_and_manifest_entry_and_is_reported(projec
         assert (out / "example/es/iv.pdf").read_bytes() == old_pdf
         assert Manifest.load(out / MANIFEST_NAME).entries["example/es/iv.pdf"] == old_entry
         data = json.loads(report.read_text())
-        assert data["exit_code"] == 1 and data["counts"] == {"built": 0, "unchanged": 1, "failed": 1}
+        assert data["exit_code"] == 1 and data["counts"] == {"built": 0, "unchanged": 1, "failed": 1,
+                                                            "incomplete": 0, "drafts": 0}
         [failed] = data["failed"]
         assert failed["output"] == "example/es/iv.pdf"
         assert "raw HTML in the translation" in failed["reason"]
@@ -204,11 +205,11 @@ def test_a_second_build_at_the_same_time_is_refused(project_copy, tmp_path):
 
 def test_two_forced_builds_give_identical_bytes(project_copy, tmp_path, monkeypatch):
     jobs = jobs_for(project_copy, ("zh_Hans", "ar"), ("iv",), editions=())  # standard, large, bilingual
-    build(project_copy, jobs, tmp_path / "a", workers=1)
+    build(project_copy, jobs, tmp_path / "a", BuildOptions(workers=1))
     first = pdfs(tmp_path / "a")
     # again in fresh render processes, replaced after each handout (as after 50 in long runs)
     monkeypatch.setattr("generator.build.TASKS_PER_WORKER", 1)
-    results = build(project_copy, jobs, tmp_path / "a", force=True, workers=2)
+    results = build(project_copy, jobs, tmp_path / "a", BuildOptions(force=True, workers=2))
     assert set(statuses(results).values()) == {"built"}
     assert pdfs(tmp_path / "a") == first and len(first) == 6
 

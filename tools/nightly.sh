@@ -12,7 +12,8 @@
 #   saying what happened and where the log is.
 # - Exits with the build's own code: 0 all well, 1 some handouts failed (the others were
 #   built), 2 usage or configuration error (nothing was built), 3 another build holds the
-#   lock, 4 the output folder cannot be written, 128+N killed by signal N. When it cannot
+#   lock, 4 the output folder cannot be written, 130/143 stopped by SIGINT/SIGTERM (cleanly),
+#   other 128+N killed by signal N. When it cannot
 #   run the build at all it exits with codes of its own, never 1 to 4: 64 a bad setting, 66 no project folder, 69 no `handouts`
 #   command, 73 the log folder or file cannot be written.
 #
@@ -61,6 +62,7 @@ case $code in
   2) outcome="usage or configuration error: nothing was built" ;;
   3) outcome="another build holds the lock: this one did nothing" ;;
   4) outcome="the output folder or the report cannot be written (read-only, full disk, permissions): every PDF there is whole" ;;
+  130 | 143) outcome="stopped by SIG$([ "$code" = 130 ] && echo INT || echo TERM): it cleaned up; the next run renders what was not done" ;;
   *) if [ "$code" -gt 128 ]; then
        outcome="killed by signal $((code - 128))"
      else
