@@ -210,7 +210,22 @@ def _render(env: Environment, fields: dict, tr: Translator) -> str:
         raise CatalogError(f"a translated template string of '{tr.language}' cannot be filled "
                            f"in ({type(exc).__name__}: {exc}); run 'handouts check'", tr.path) from None
     body = html.find("<body")
-    return html[:body] + isolate_numbers(html[body:])
+    return html[:body] + keep_break_before_inline(isolate_numbers(html[body:]))
+
+
+#: A space between text (or a closing tag) and an inline element's opening tag.
+SPACE_BEFORE_INLINE_RE = re.compile(r"(?<=[^\s]) (?=<(?:span|bdi|strong|em|a|b|i)[\s>])")
+
+
+def keep_break_before_inline(html: str) -> str:
+    """Put each space that stands right before an inline element in a span of its own.
+
+    WeasyPrint 70 (its issue #1614) breaks a line at the line's *first* break opportunity
+    when the line fits exactly up to a space followed by an inline element ("Do / not drink
+    any liquids, not even water, for <bdi>2</bdi> hours"): every number is such an element
+    here. With the space inside an element of its own it breaks at that space, as a browser
+    does. The printed text is the same."""
+    return SPACE_BEFORE_INLINE_RE.sub('<span class="sp"> </span>', html)
 
 
 def _groups(sections: tuple[Section, ...]) -> tuple[list[list[int]], int | None]:
@@ -337,8 +352,7 @@ def field_html(name: str, value: str) -> str:
     if name in PHONE_FIELDS:
         return ltr(value, "tel")
     if name in QUANTITY_FIELDS:
-        # no-break spaces rather than white-space: nowrap, after which WeasyPrint may break
-        # the line far earlier than it needs to ("Do / not drink any liquids ...")
+        # no-break spaces: the number and its unit stay on one line
         return f'<span class="quantity">{html_lib.escape(value.replace(" ", chr(0xA0)))}</span>'
     return html_lib.escape(value)  # its numbers are isolated with the rest of the page's
 

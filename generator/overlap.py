@@ -1,14 +1,16 @@
 """Two more layout checks on a laid-out WeasyPrint document (issue 15 §1, issue 12 §3),
 beside ``generator/layout.py``'s overflow check.
 
-This module reads the boxes WeasyPrint made (pages, line boxes, text boxes) by their
-attributes only; it does not import WeasyPrint (``generator/pdf.py`` does, and passes the
-document in). Each check is one small function:
+This module reads the boxes WeasyPrint made (line boxes, text boxes) by their attributes
+only; it does not import WeasyPrint, and it is given each page's box tree by
+``generator/pdf.py`` (the one place that reads it). Each check is one small function:
 
 - :func:`overlaps`: two pieces of text printed over each other (a long number running into
   the number beside it, a footer running into the page label);
 - :func:`help_gap`: how much of a column is left empty before the "Get help now" box, which
-  is kept whole and so jumps to the next column when it does not fit.
+  is kept whole and so jumps to the next column when it does not fit;
+- :func:`help_pages`: the pages the box is printed on (it may continue in the next column,
+  never on the next page: a patient must see all of it at once).
 """
 from __future__ import annotations
 
@@ -66,13 +68,13 @@ def _runs(page_box) -> list[Run]:
     return runs
 
 
-def overlaps(document, name: str = "") -> list[str]:
+def overlaps(pages: list, name: str = "") -> list[str]:
     """Text printed over other text: ``page N: 'a' overlaps 'b'``, one line per pair of
     lines that touch (runs of the same line are the line's own business)."""
     found: list[str] = []
     prefix = f"{name}: " if name else ""
-    for number, page in enumerate(document.pages, 1):
-        runs = sorted(_runs(page._page_box), key=lambda r: r.top)
+    for number, page_box in enumerate(pages, 1):
+        runs = sorted(_runs(page_box), key=lambda r: r.top)
         for i, run in enumerate(runs):
             for other in runs[i + 1:]:
                 if other.top >= run.bottom:
@@ -83,22 +85,27 @@ def overlaps(document, name: str = "") -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _sections(document) -> list[tuple[int, Any]]:
+def _sections(pages: list) -> list[tuple[int, Any]]:
     """Every fragment of a ``<section>`` (one per column or page it spans), in flow order,
     with the index of its page."""
-    return [(number, box) for number, page in enumerate(document.pages)
-            for box in _descendants(page._page_box) if getattr(box, "element_tag", "") == "section"]
+    return [(number, box) for number, page_box in enumerate(pages)
+            for box in _descendants(page_box) if getattr(box, "element_tag", "") == "section"]
 
 
 def _is_help(box) -> bool:
     return HELP_CLASS in (box.element.get("class") or "").split()
 
 
-def help_gap(document) -> float:
+def help_pages(pages: list) -> set[int]:
+    """The indexes of the pages that print a fragment of the "Get help now" box."""
+    return {number for number, box in _sections(pages) if _is_help(box)}
+
+
+def help_gap(pages: list) -> float:
     """The share (0 to 1) of a column's height left empty before the "Get help now" box:
     the box is kept whole, so when it does not fit below the content before it, it starts
     the next column or page and leaves the rest of that column blank."""
-    fragments = _sections(document)
+    fragments = _sections(pages)
     first = next((i for i, (_, box) in enumerate(fragments) if _is_help(box)), None)
     if not first:
         return 0.0
@@ -106,7 +113,7 @@ def help_gap(document) -> float:
     before_page, before = fragments[first - 1]
     if before_page == page and abs(before.position_x - box.position_x) < 1:
         return 0.0  # right below the content before it
-    page_box = document.pages[before_page]._page_box
+    page_box = pages[before_page]
     bottom = page_box.content_box_y() + page_box.height
     end = before.position_y + before.margin_height()
     return max(0.0, (bottom - end) / page_box.height)

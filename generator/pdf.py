@@ -120,7 +120,7 @@ def render_pdf(doc: HandoutDocument, time_limit: float | None = DEFAULT_TIME_LIM
             _refuse_attachments_and_links(document)
             data = document.write_pdf(pdf_variant=PDF_VARIANT,
                                       finisher=compact_cid_fonts if compact_fonts else None)
-            overflowing = (*layout.overflows(page_areas(document)), *overlap.overlaps(document))
+            overflowing = (*layout.overflows(page_areas(document)), *overlap.overlaps(page_boxes(document)))
         if expired:  # the alarm went off inside code that swallowed it
             raise timelimit.OutOfTime
     except timelimit.OutOfTime:
@@ -149,7 +149,8 @@ def render_pdf(doc: HandoutDocument, time_limit: float | None = DEFAULT_TIME_LIM
 def _balanced(doc: HandoutDocument, fetcher: AssetFetcher):
     """Lay the handout out; when the "Get help now" box, kept whole, leaves more than
     GAP_LIMIT of a column empty before it, lay out the handout again with the box allowed to
-    continue in the next column (doc.alternatives) and take that if it is no longer."""
+    continue in the next column (doc.alternatives) and take that if it is no longer and the
+    box stays on one page (a patient must see all of it at once)."""
     base_url = doc.base_url.resolve().as_uri() + "/"
 
     def lay_out(html: str):
@@ -158,18 +159,24 @@ def _balanced(doc: HandoutDocument, fetcher: AssetFetcher):
             pdf_variant=PDF_VARIANT, pdf_forms=True)
 
     document = lay_out(doc.html)
-    best = (len(document.pages), overlap.help_gap(document))
+    best = (len(document.pages), overlap.help_gap(page_boxes(document)))
     for html in doc.alternatives if best[1] > overlap.GAP_LIMIT else ():
         other = lay_out(html)
-        score = (len(other.pages), overlap.help_gap(other))
-        if score < best:
+        pages = page_boxes(other)
+        score = (len(other.pages), overlap.help_gap(pages))
+        if score < best and len(overlap.help_pages(pages)) == 1:
             document, best = other, score
     return document, best[1]
 
 
+def page_boxes(document) -> list[boxes.PageBox]:
+    """Each laid-out page's box tree (see :func:`_page_box`)."""
+    return [_page_box(page) for page in document.pages]
+
+
 def page_areas(document) -> list[layout.PageArea]:
     """Each laid-out page's printable area, lines and blocks, for :func:`layout.overflows`."""
-    return [_page_area(number, _page_box(page)) for number, page in enumerate(document.pages, 1)]
+    return [_page_area(number, page_box) for number, page_box in enumerate(page_boxes(document), 1)]
 
 
 def _page_box(page) -> boxes.PageBox:

@@ -3,6 +3,7 @@ pages by generator/pdf.py through one private attribute (Page._page_box)."""
 from weasyprint import HTML
 
 from generator import layout, pdf
+from generator.html import keep_break_before_inline
 
 
 def test_weasyprint_still_has_the_private_page_box_the_overflow_check_reads():
@@ -43,3 +44,31 @@ def test_a_block_off_the_printable_area_is_reported_with_its_text():
     inside = layout.Block(10, 10, 100, 200, text=lambda: "inside")
     below = layout.Block(10, 100, 100, 111, text=lambda: "x" * 100)
     assert layout.overflows([area(inside, below)]) == [f"page 2: a box runs off the page: '{'x' * 60}'"]
+
+
+
+def _descendants(box):
+    yield box
+    for child in getattr(box, "children", ()) or ():
+        yield from _descendants(child)
+
+
+def line_texts(html: str) -> list[str]:
+    """The text of each line of the first page, as WeasyPrint lays it out."""
+    page_box = pdf.page_boxes(HTML(string=html).render())[0]
+    lines = [b for b in _descendants(page_box) if type(b).__name__ == "LineBox"]
+    return ["".join(t.text for t in _descendants(line) if type(t).__name__ == "TextBox") for line in lines]
+
+
+def test_a_line_that_fits_up_to_a_number_breaks_before_it_not_after_its_first_word():
+    # WeasyPrint 70 laid out "Do / not drink any liquids, not even water, for 2 hours" when the
+    # line fitted exactly up to the space before the number's element (at 87 and 87.5 mm in
+    # Noto Sans 12 pt); html.keep_break_before_inline puts that space in an element of its own
+    text = ('Do not drink any liquids, not even water, for <span class="quantity">'
+            '<bdi dir="ltr">2</bdi>\u00a0hours</span> before your session.')
+    for tenths in range(860, 885, 5):
+        page = (f"<html lang=en><style>@page {{ size: 140mm 100mm; margin: 5mm }} body {{ font: 12pt "
+                f"'Noto Sans'; line-height: 1.3 }} p {{ margin: 0; width: {tenths / 10}mm }}</style>"
+                f"<p>{keep_break_before_inline(text)}</p></html>")
+        first = line_texts(page)[0]
+        assert len(first.split()) > 5, (tenths / 10, first)
