@@ -22,12 +22,12 @@ def is_incomplete(result: Result) -> bool:
 class Progress:
     """A progress bar on a terminal (tqdm); one plain line per handout otherwise (cron, CI)."""
 
-    def __init__(self, total: int, stream=sys.stderr) -> None:
-        self.stream = stream
+    def __init__(self, total: int, stream=None) -> None:
+        self.stream = stream if stream is not None else sys.stderr  # the one in use now
         self.bar = None
-        if total and stream.isatty():
+        if total and self.stream.isatty():
             from tqdm import tqdm
-            self.bar = tqdm(total=total, file=stream, unit="handout", dynamic_ncols=True)
+            self.bar = tqdm(total=total, file=self.stream, unit="handout", dynamic_ncols=True)
 
     def __call__(self, result: Result, index: int, total: int) -> None:
         if self.bar is not None:
