@@ -110,8 +110,8 @@ class Progress:
     """A progress bar on a terminal (tqdm, text logs only); one log line per handout otherwise
     (cron, CI, log collectors)."""
 
-    def __init__(self, total: int, stream=sys.stderr, bar: bool = True) -> None:
-        self.stream = stream
+    def __init__(self, total: int, stream=None, bar: bool = True) -> None:
+        self.stream = stream if stream is not None else sys.stderr  # the one in use now
         #: every result so far: the report keeps them when the build stops midway
         self.results: list[Result] = []
         self.bar = None

@@ -1,7 +1,10 @@
 """Shared fixtures: the real project, a disposable copy of it, and PDFs built once per run."""
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -14,6 +17,7 @@ from babel.messages.pofile import write_po
 from pypdf import PdfReader
 
 from generator.build import BuildOptions, build, load_clinics, plan
+from generator.cli import main
 from generator.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,21 +63,59 @@ def en_es_iv(project: Project, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def built_dir(built_results) -> Path:
+    """The output folder of ``built_results`` (its manifest, index pages and 48 PDFs); tests
+    copy it before they change anything."""
+    return built_results[0].path.parents[2]
+
+
+@pytest.fixture(scope="session")
 def built(built_results) -> dict[tuple[str, str], Path]:
     """(language, route) -> the standard edition's PDF."""
     return {(r.job.language, r.job.route): r.path for r in built_results}
 
 
 def pdf_text(path: Path) -> str:
-    """All text of a PDF, with whitespace (and hyphenation at line ends) folded."""
-    text = "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
-    text = re.sub(r"(\w)[-\u00ad\u2010]\n(\w)", r"\1\2", text)
-    return re.sub(r"\s+", " ", text)
+    """All text of a PDF, with whitespace (and hyphenation at line ends) folded. Each distinct
+    PDF is read once per run (many tests read the same session-built handouts); a file
+    rebuilt with other bytes is read again."""
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).digest()
+    if digest not in _TEXTS:
+        text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+        text = re.sub(r"(\w)[-\u00ad\u2010]\n(\w)", r"\1\2", text)
+        _TEXTS[digest] = re.sub(r"\s+", " ", text)
+    return _TEXTS[digest]
+
+
+#: pdf_text's results by the SHA-256 of the PDF's bytes
+_TEXTS: dict[bytes, str] = {}
 
 
 def run_cli(project: Project, *args: str) -> subprocess.CompletedProcess:
+    """`handouts --project ROOT ARGS` as its own process, from the project's folder: for what
+    only a separate process shows (its lock, being killed, the installed command)."""
     return subprocess.run([str(BIN / "handouts"), "--project", str(project.root), *args],
                           capture_output=True, text=True, cwd=project.root)
+
+
+def handouts(project: Project, *args: str) -> subprocess.CompletedProcess:
+    """The same command run in this process (``generator.cli.main``), from the project's
+    folder: the same parsing, messages on stdout and stderr and exit code as run_cli, without
+    starting Python and importing WeasyPrint again for every command."""
+    argv = ["--project", str(project.root), *args]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(project.root)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code = main(argv)
+            except SystemExit as exc:  # argparse refusing the arguments
+                code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    finally:
+        os.chdir(cwd)
+    return subprocess.CompletedProcess(["handouts", *argv], code, stdout.getvalue(), stderr.getvalue())
 
 
 def fold(text: str) -> str:

@@ -17,11 +17,11 @@ from pypdf import PdfReader
 from generator.content import load_content, split_block
 from generator.translation import catalog_path, read_catalog
 
-from .conftest import pdf_text, po_bytes, run_cli
+from .conftest import handouts, pdf_text, po_bytes
 
 #: the IV route's standard edition of the example clinic, in the languages added after it;
 #: --force, so that each case renders them again although the build is incremental
-IV = ("build", "--force", "--clinic", "example", "--route", "iv", "--edition", "standard", "--language")
+IV = ("build", "--force", "--jobs", "1", "--clinic", "example", "--route", "iv", "--edition", "standard", "--language")
 BUILD = (*IV, "en", "--language", "es")
 EN, ES = Path("example/en/iv.pdf"), Path("example/es/iv.pdf")
 PO = "locales/es/LC_MESSAGES/messages.po"
@@ -66,7 +66,7 @@ def run_and_check(project, args, code: int, expected: str, failed=(), built=(EN,
     ``built`` are the handouts the command makes, ``failed`` those of them that fail."""
     out = project.root / "handouts"
     before = pdfs(out)
-    proc = run_cli(project, *args)
+    proc = handouts(project, *args)
     assert proc.returncode == code, proc.stderr
     assert re.search(expected, proc.stderr), proc.stderr
     assert "Traceback" not in proc.stderr
@@ -174,7 +174,7 @@ def test_check_reports_the_same_catalog_problems(previous):
                            (latin1, rf"{PO}:\d+: error: the catalog is not UTF-8 text")):
         shutil.copy(Path(__file__).parents[1] / PO, previous.root / PO)
         make(previous)
-        proc = run_cli(previous, "check")
+        proc = handouts(previous, "check")
         assert proc.returncode == 1 and re.search(expected, proc.stderr), proc.stderr
         assert "Traceback" not in proc.stderr
 

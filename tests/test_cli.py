@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from .conftest import pdf_text, run_cli
+from .conftest import handouts, pdf_text
 
 
 def edit(path, old, new):
@@ -31,7 +31,7 @@ def test_broken_clinic_file_names_file_and_key_and_exits_2(project_copy, old, ne
     summary). That the other clinics still build is in test_clinic_files.py."""
     edit(project_copy.clinics / "example.toml", old, new)
     for command, code in ((["build", "--clinic", "example"], 2), (["check"], 1)):
-        proc = run_cli(project_copy, *command)
+        proc = handouts(project_copy, *command)
         assert proc.returncode == code, proc.stderr
         assert re.search(expected, proc.stderr), proc.stderr
         assert "Traceback" not in proc.stderr
@@ -41,14 +41,14 @@ def test_broken_clinic_file_names_file_and_key_and_exits_2(project_copy, old, ne
 
 def test_bad_front_matter_names_file_and_line(project_copy):
     edit(project_copy.content / "shared" / "disclaimer.md", 'version = "1.0.0"', 'version = 1.0.0')
-    proc = run_cli(project_copy, "build")
+    proc = handouts(project_copy, "build")
     assert proc.returncode == 2
     assert re.search(r"content/shared/disclaimer\.md:\d+: error: bad front matter", proc.stderr), proc.stderr
 
 
 def test_unknown_placeholder_in_content_names_file_and_line(project_copy):
     edit(project_copy.content / "shared" / "disclaimer.md", "ask {clinic_name}", "ask {clinic_fax}")
-    proc = run_cli(project_copy, "check")
+    proc = handouts(project_copy, "check")
     assert proc.returncode == 1
     assert re.search(r"content/shared/disclaimer\.md:10: error: unknown placeholder \{clinic_fax\}",
                      proc.stderr), proc.stderr
@@ -56,20 +56,20 @@ def test_unknown_placeholder_in_content_names_file_and_line(project_copy):
 
 def test_untranslated_unit_fails_that_handout_keeps_its_old_pdf_and_builds_the_rest(project_copy):
     out = project_copy.root / "handouts"
-    assert run_cli(project_copy, "build", "--clinic", "example", "--route", "iv", "--edition", "standard").returncode == 0
+    assert handouts(project_copy, "build", "--clinic", "example", "--route", "iv", "--edition", "standard").returncode == 0
     old_es = (out / "example/es/iv.pdf").read_bytes()
     po = project_copy.locales / "es/LC_MESSAGES/messages.po"
     text = po.read_text()
     match = re.search(r'msgid "Chest pain\."\nmsgstr "[^"]+"', text)
     po.write_text(text.replace(match.group(0), 'msgid "Chest pain."\nmsgstr ""'))
     (out / "example/en/iv.pdf").unlink()
-    proc = run_cli(project_copy, "build", "--clinic", "example", "--route", "iv", "--edition", "standard")
+    proc = handouts(project_copy, "build", "--clinic", "example", "--route", "iv", "--edition", "standard")
     assert proc.returncode == 1
     assert re.search(r"content/shared/get-help\.md:\d+: 'Chest pain\.'", proc.stderr), proc.stderr
     assert (out / "example/es/iv.pdf").read_bytes() == old_es
     assert (out / "example/en/iv.pdf").exists()
     assert "handouts: 1 built, 1 failed, 0 incomplete, 10 unchanged" in proc.stdout  # only en rebuilt
-    proc = run_cli(project_copy, "build", "--clinic", "example", "--route", "iv", "--edition", "standard", "--allow-incomplete")
+    proc = handouts(project_copy, "build", "--clinic", "example", "--route", "iv", "--edition", "standard", "--allow-incomplete")
     assert proc.returncode == 0
     assert "1 incomplete" in proc.stdout
     assert re.search(r"example/es/iv: built with English.*\n.*content/shared/get-help\.md:\d+: printed in English: "
@@ -79,7 +79,7 @@ def test_untranslated_unit_fails_that_handout_keeps_its_old_pdf_and_builds_the_r
 
 
 def test_filters_narrow_the_build(project_copy):
-    proc = run_cli(project_copy, "build", "--clinic", "example", "--language", "en", "--route", "oral",
+    proc = handouts(project_copy, "build", "--clinic", "example", "--language", "en", "--route", "oral",
                    "--route", "im", "--edition", "standard", "--edition", "large")
     assert proc.returncode == 0, proc.stderr
     built = sorted(p.relative_to(project_copy.root).as_posix()
@@ -89,20 +89,20 @@ def test_filters_narrow_the_build(project_copy):
 
 
 def test_unknown_filter_value_is_a_usage_error(project_copy):
-    proc = run_cli(project_copy, "build", "--language", "de")
+    proc = handouts(project_copy, "build", "--language", "de")
     assert proc.returncode == 2 and "no clinic offers language de" in proc.stderr
-    proc = run_cli(project_copy, "build", "--clinic", "nowhere")
+    proc = handouts(project_copy, "build", "--clinic", "nowhere")
     assert proc.returncode == 2 and "unknown clinic nowhere" in proc.stderr
 
 
 def test_check_passes_on_the_project_and_reports_reading_grades(project_copy):
-    proc = run_cli(project_copy, "check")
+    proc = handouts(project_copy, "check")
     assert proc.returncode == 0, proc.stderr
     assert "0 error(s)" in proc.stdout
     assert re.search(r"^content/iv/expect\.md: note: block 'iv/expect' reads at grade \d+\.\d$", proc.stdout, re.M)
     hard = ("Pharmacological antagonism of N-methyl-D-aspartate receptors notwithstanding, "
             "comprehensive psychopharmacological evaluation necessitates interdisciplinary deliberation.")
     edit(project_copy.content / "shared" / "disclaimer.md", "This handout gives general facts.", hard)
-    proc = run_cli(project_copy, "check")
+    proc = handouts(project_copy, "check")
     assert re.search(r"content/shared/disclaimer\.md: warning: block 'shared/disclaimer' reads at "
                      r"grade \d+\.\d, above 8", proc.stderr), proc.stderr

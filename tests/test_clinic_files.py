@@ -30,7 +30,7 @@ from generator.logo import PRINT_PIXELS, LogoError, printable_png
 from generator.scaffold import NewClinic, new_clinic
 from generator.translation import available_languages
 
-from .conftest import ROOT, run_cli
+from .conftest import ROOT, handouts, run_cli
 
 EXAMPLE = (ROOT / "content/clinics/example.toml").read_text("utf-8")
 KNOWN = available_languages(ROOT / "locales")
@@ -170,7 +170,7 @@ def test_every_problem_of_a_file_is_reported_at_once(project_copy):
     assert len(found) == 9, found  # the misspelt emergency_number is also missing
     assert [int(p.split(":")[0]) for p in found] == sorted(int(p.split(":")[0]) for p in found)
     # the CLI prints them all, as path:line: error: message, and builds nothing (exit 2)
-    proc = run_cli(project_copy, "build", "--clinic", "example")
+    proc = handouts(project_copy, "build", "--clinic", "example")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     # (the build's log puts its time and level before the first: 2026-12-01T02:30:00Z ERROR)
     lines = [re.sub(r"^\S+Z ERROR ", "", ln) for ln in proc.stderr.splitlines() if ": error: " in ln]
@@ -416,7 +416,7 @@ def test_a_broken_clinic_fails_alone_with_exit_2_and_check_goes_on(project_copy)
              "unknown key 'emergancy_number'")
     copied = (f"content/clinics/berlin.toml:{line(EXAMPLE, 'phone = ')}: warning: contact.phone: "
               "'503-555-0142'")
-    proc = run_cli(project_copy, "build", "--language", "fr", "--route", "iv", "--edition", "standard",
+    proc = handouts(project_copy, "build", "--language", "fr", "--route", "iv", "--edition", "standard",
                    "--jobs", "1")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert where in proc.stderr and copied in proc.stderr
@@ -425,7 +425,7 @@ def test_a_broken_clinic_fails_alone_with_exit_2_and_check_goes_on(project_copy)
     assert (project_copy.root / "handouts/berlin/fr/iv.pdf").is_file()
     assert not (project_copy.root / "handouts/example").exists()
 
-    proc = run_cli(project_copy, "check")
+    proc = handouts(project_copy, "check")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert where in proc.stderr and copied in proc.stderr
     assert re.search(r"handouts check: [1-9]\d* error\(s\), \d+ warning\(s\)", proc.stdout), proc.stdout
@@ -518,11 +518,11 @@ def test_new_clinic_writes_a_file_that_needs_only_the_protocol(tmp_path):
 
 
 def test_new_clinic_on_the_command_line(project_copy):
-    proc = run_cli(project_copy, "new-clinic", "berlin", "--name", "Praxis Berlin")
+    proc = handouts(project_copy, "new-clinic", "berlin", "--name", "Praxis Berlin")
     assert proc.returncode == 2
     assert "error: new-clinic: give --phone (the clinic's phone number)" in proc.stderr
     assert not (project_copy.clinics / "berlin.toml").exists()
-    proc = run_cli(project_copy, "new-clinic", "berlin", "--name", "Praxis {Berlin}", "--phone", "030 1",
+    proc = handouts(project_copy, "new-clinic", "berlin", "--name", "Praxis {Berlin}", "--phone", "030 1",
                    "--after-hours-phone", "030 2", "--emergency-number", "112", "--crisis-line", "116 123",
                    "--paper", "a4", "--language", "fr", "--route", "iv")
     assert proc.returncode == 0, proc.stderr

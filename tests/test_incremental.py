@@ -18,7 +18,7 @@ from generator.manifest import MANIFEST_NAME, Inputs, Manifest
 from generator.output import locked
 from generator.review import approve
 
-from .conftest import BIN, pdf_text, run_cli
+from .conftest import BIN, handouts, pdf_text, run_cli
 
 IV_UNIT = "A nurse puts the IV line into a vein in your arm."
 IV_UNIT_NEW = "A nurse puts the IV line into a vein in your arm or hand."
@@ -137,12 +137,12 @@ def test_failing_handout_keeps_its_pdf_and_manifest_entry_and_is_reported(projec
     out, report = tmp_path / "out", tmp_path / "report.json"
     args = ("build", "--clinic", "example", "--language", "es", "--route", "iv", "--route", "oral",
             "--edition", "standard", "--output", str(out))
-    assert run_cli(project_copy, *args).returncode == 0
+    assert handouts(project_copy, *args).returncode == 0
     old_pdf = (out / "example/es/iv.pdf").read_bytes()
     old_entry = Manifest.load(out / MANIFEST_NAME).entries["example/es/iv.pdf"]
     edit(project_copy.root / ES_PO, IV_UNIT_ES, "Un enfermero le pone la vía <b>IV</b> en una vena del brazo.")
     for _ in range(2):  # still failing: tried again, never counted as up to date
-        proc = run_cli(project_copy, *args, "--report", str(report))
+        proc = handouts(project_copy, *args, "--report", str(report))
         assert proc.returncode == 1, proc.stderr
         assert "0 built, 1 failed, 0 incomplete, 1 unchanged" in proc.stdout
         assert (out / "example/es/iv.pdf").read_bytes() == old_pdf
@@ -225,13 +225,13 @@ def test_shard_splits_the_plan_without_overlap(project):
 
 def test_merged_shards_equal_a_single_build(project_copy, tmp_path):
     common = ("build", "--clinic", "example", "--language", "en", "--language", "es",
-              "--route", "iv", "--route", "oral", "--edition", "standard")
-    assert run_cli(project_copy, *common, "--output", str(tmp_path / "single")).returncode == 0
+              "--route", "iv", "--route", "oral", "--edition", "standard", "--jobs", "1")
+    assert handouts(project_copy, *common, "--output", str(tmp_path / "single")).returncode == 0
     for k in (1, 2):
-        proc = run_cli(project_copy, *common, "--shard", f"{k}/2", "--output", str(tmp_path / f"s{k}"))
+        proc = handouts(project_copy, *common, "--shard", f"{k}/2", "--output", str(tmp_path / f"s{k}"))
         assert proc.returncode == 0, proc.stderr
         assert len(pdfs(tmp_path / f"s{k}")) == 2
-    proc = run_cli(project_copy, "merge", str(tmp_path / "s1"), str(tmp_path / "s2"),
+    proc = handouts(project_copy, "merge", str(tmp_path / "s1"), str(tmp_path / "s2"),
                    "--output", str(tmp_path / "merged"))
     assert proc.returncode == 0, proc.stderr
     single, merged = pdfs(tmp_path / "single"), pdfs(tmp_path / "merged")
@@ -239,7 +239,7 @@ def test_merged_shards_equal_a_single_build(project_copy, tmp_path):
     for name in (MANIFEST_NAME, "index.html"):
         assert (tmp_path / "merged" / name).read_bytes() == (tmp_path / "single" / name).read_bytes()
     # a merged tree is a build like any other: nothing to do
-    proc = run_cli(project_copy, *common, "--output", str(tmp_path / "merged"))
+    proc = handouts(project_copy, *common, "--output", str(tmp_path / "merged"))
     assert "0 built, 0 failed, 0 incomplete, 4 unchanged" in proc.stdout
     assert f"[4/4] unchanged {tmp_path / 'merged' / 'example/es/oral.pdf'}" in proc.stderr  # no terminal: log lines
 
@@ -249,6 +249,6 @@ def test_merge_refuses_a_pdf_that_is_not_as_built(project_copy, tmp_path):
     build(project_copy, jobs, tmp_path / "s1")
     with open(tmp_path / "s1" / output_key(jobs[0]), "ab") as pdf:
         pdf.write(b"% edited\n")
-    proc = run_cli(project_copy, "merge", str(tmp_path / "s1"), "--output", str(tmp_path / "merged"))
+    proc = handouts(project_copy, "merge", str(tmp_path / "s1"), "--output", str(tmp_path / "merged"))
     assert proc.returncode == 2
     assert "example/en/iv.pdf is missing or not as built" in proc.stderr

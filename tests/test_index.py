@@ -163,15 +163,24 @@ def test_build_writes_an_index_of_what_exists_on_disk(project, site, tmp_path):
         assert len(own) == count and all((copy / clinic / href).is_file() for href in own), own
 
 
-def test_status_follows_each_language_review(project, site):
+def test_status_follows_each_language_review(project, site, tmp_path):
     out, results = site
     content, translators = load_content(project.content), Translators(project.locales)
     entries = collect_entries([r.job for r in results], content, translators, out)
-    for e in entries:
-        tr = translators.get(e.language.id)
-        draft = tr.review.is_draft_for(content.routes[e.route_id].reviewed)
-        assert e.status == ("source" if tr.is_source else "draft" if draft else "approved"), e.path
-    assert {e.status for e in entries} >= {"source", "draft"}
+    # English is the source; every shipped translation is a draft (locales/*/review.toml), and
+    # so is every edition in another language (a bilingual one with English too)
+    assert {e.path: e.status for e in entries} == {
+        r.path.relative_to(out).as_posix(): "source" if r.job.language == "en" else "draft" for r in results}
+    assert {e.edition for e in entries} == {"standard", "large", "bilingual"}
+    # Approved on or after the day the English was last reviewed (2026-12-01, the newest
+    # `reviewed` of the IV and oral blocks in content/): approved; approved before it: a draft.
+    locales = tmp_path / "locales"
+    shutil.copytree(project.locales, locales)
+    review = locales / "es" / "review.toml"
+    jobs = [r.job for r in results if r.job.language == "es"]
+    for approved_on, status in (("2026-12-02", "approved"), ("2026-12-01", "approved"), ("2026-11-30", "draft")):
+        review.write_text(f'status = "approved"\napproved_by = "A. Translator, CMI"\napproved_on = {approved_on}\n')
+        assert {e.status for e in collect_entries(jobs, content, Translators(locales), out)} == {status}, approved_on
     # A bilingual edition is a draft if either of its languages is.
     clinic = results[0].job.clinic
     bilingual = Job(clinic, "en", "iv", "bilingual", "es")

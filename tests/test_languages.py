@@ -12,7 +12,7 @@ from generator import i18n
 from generator.placeholders import duration
 from generator.translation import load_translator
 
-from .conftest import fold, pdf_text, po_bytes, run_cli
+from .conftest import fold, handouts, pdf_text, po_bytes
 
 ARABIC = re.compile(r"[\u0600-\u06ff]")
 
@@ -112,16 +112,16 @@ def fill_catalog(path, translate):
 
 
 def test_a_new_language_from_init_builds_once_translated(project_copy):
-    assert run_cli(project_copy, "i18n", "init", "de").returncode == 0
+    assert handouts(project_copy, "i18n", "init", "de").returncode == 0
     po = project_copy.locales / "de/LC_MESSAGES/messages.po"
     assert "nplurals=2; plural=(n != 1)" in po.read_text()
     assert 'status = "draft"' in (project_copy.locales / "de/review.toml").read_text()
     toml = project_copy.clinics / "example.toml"
     toml.write_text(toml.read_text().replace('"en", "es",', '"en", "de", "es",'))
-    proc = run_cli(project_copy, "build", "--language", "de", "--route", "iv")
+    proc = handouts(project_copy, "build", "--language", "de", "--route", "iv", "--edition", "standard", "--jobs", "1")
     assert proc.returncode == 1 and "untranslated or fuzzy" in proc.stderr
     fill_catalog(po, lambda s: "DE " + s if not s.startswith(("{", "%")) else s)
-    proc = run_cli(project_copy, "build", "--language", "de", "--route", "iv")
+    proc = handouts(project_copy, "build", "--language", "de", "--route", "iv", "--edition", "standard", "--jobs", "1")
     assert proc.returncode == 0, proc.stderr
     pdf = project_copy.root / "handouts/example/de/iv.pdf"
     assert PdfReader(pdf).trailer["/Root"]["/Lang"] == "de"
@@ -134,7 +134,7 @@ def test_update_round_trips_every_catalog_without_losing_translations(project_co
                 for po in project_copy.locales.glob("*/LC_MESSAGES/messages.po")}
     before = translations()
     i18n.extract(project_copy)
-    assert run_cli(project_copy, "i18n", "update").returncode == 0
+    assert handouts(project_copy, "i18n", "update").returncode == 0
     assert translations() == before and len(before) == 11
 
 
@@ -142,11 +142,11 @@ def test_a_changed_source_unit_becomes_fuzzy_and_is_never_printed_stale(project_
     block = project_copy.content / "shared/get-help.md"
     block.write_text(block.read_text().replace("- Chest pain.", "- Chest pain or pressure."))
     i18n.extract(project_copy)
-    assert run_cli(project_copy, "i18n", "update").returncode == 0
+    assert handouts(project_copy, "i18n", "update").returncode == 0
     po = project_copy.locales / "es/LC_MESSAGES/messages.po"
     assert read_po(po.open("rb")).get("Chest pain or pressure.").fuzzy
     assert '#| msgid "Chest pain."\nmsgid "Chest pain or pressure."' in po.read_text()  # for the translator
-    proc = run_cli(project_copy, "build", "--language", "es", "--route", "iv")
+    proc = handouts(project_copy, "build", "--language", "es", "--route", "iv", "--edition", "standard", "--jobs", "1")
     assert proc.returncode == 1
     assert re.search(r"content/shared/get-help\.md:\d+: 'Chest pain or pressure\.'", proc.stderr), proc.stderr
 
@@ -156,7 +156,7 @@ def test_a_long_changed_unit_keeps_every_catalog_readable(project_copy):
     block = project_copy.content / "shared/disclaimer.md"
     block.write_text(block.read_text().replace("It does not replace", "It never replaces"))
     i18n.extract(project_copy)
-    assert run_cli(project_copy, "i18n", "update").returncode == 0
+    assert handouts(project_copy, "i18n", "update").returncode == 0
     for po in project_copy.locales.glob("*/LC_MESSAGES/messages.po"):
         proc = subprocess.run(["msgfmt", "-c", "-o", "/dev/null", str(po)], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
@@ -164,12 +164,12 @@ def test_a_long_changed_unit_keeps_every_catalog_readable(project_copy):
 
 
 def test_stats_counts_and_minimum(project_copy):
-    proc = run_cli(project_copy, "i18n", "stats", "--min", "100")
+    proc = handouts(project_copy, "i18n", "stats", "--min", "100")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"^ar\s+\d+\s+0\s+0\s+100\.0%$", proc.stdout, re.M), proc.stdout
     po = project_copy.locales / "fr/LC_MESSAGES/messages.po"
     po.write_text(po.read_text().replace('msgid "Chest pain."', '#, fuzzy\nmsgid "Chest pain."'))
-    proc = run_cli(project_copy, "i18n", "stats", "--min", "100")
+    proc = handouts(project_copy, "i18n", "stats", "--min", "100")
     assert proc.returncode == 1 and "below 100%: fr" in proc.stderr
     assert re.search(r"^fr\s+\d+\s+1\s+0\s+99\.\d%$", proc.stdout, re.M), proc.stdout
 
@@ -181,18 +181,18 @@ def approve(project, language, on: dt.date):
 
 def test_approved_translation_has_no_draft_notice_and_a_stale_approval_is_a_draft(project_copy):
     approve(project_copy, "es", dt.date(2026, 12, 1))
-    assert run_cli(project_copy, "build", "--language", "es", "--route", "iv").returncode == 0
+    assert handouts(project_copy, "build", "--language", "es", "--route", "iv", "--edition", "standard", "--jobs", "1").returncode == 0
     pdf = project_copy.root / "handouts/example/es/iv.pdf"
     assert "Draft translation" not in pdf_text(pdf)
     # approved before the English it translates was last changed (reviewed 2026-11-21)
     approve(project_copy, "es", dt.date(2026, 11, 1))
-    assert run_cli(project_copy, "build", "--language", "es", "--route", "iv").returncode == 0
+    assert handouts(project_copy, "build", "--language", "es", "--route", "iv", "--edition", "standard", "--jobs", "1").returncode == 0
     for page in PdfReader(pdf).pages:
         assert "Draft translation, not yet checked by a medical translator" in re.sub(r"\s+", " ", page.extract_text())
 
 
 def test_approval_needs_a_name_and_a_date(project_copy):
     (project_copy.locales / "es/review.toml").write_text('status = "approved"\n')
-    proc = run_cli(project_copy, "build", "--language", "es", "--route", "iv")
+    proc = handouts(project_copy, "build", "--language", "es", "--route", "iv", "--edition", "standard", "--jobs", "1")
     assert proc.returncode == 1
     assert "review.toml:1: error: status: 'approved' needs approved_by and approved_on" in proc.stderr

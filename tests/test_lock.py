@@ -14,7 +14,7 @@ from packaging.utils import canonicalize_name
 from generator import manifest
 from generator.environment import PYTHON_PACKAGES, SYSTEM_PACKAGES, versions
 
-from .conftest import ROOT, run_cli
+from .conftest import ROOT, handouts
 
 LOCK = ROOT / "requirements.lock"
 
@@ -82,7 +82,7 @@ def test_the_versions_that_shape_a_pdf_are_the_locked_ones_and_the_systems():
 def test_manifest_and_report_record_the_versions(project_copy, tmp_path):
     report = tmp_path / "report.json"
     out = tmp_path / "out"
-    proc = run_cli(project_copy, "build", "--output", str(out), "--language", "en", "--route", "iv",
+    proc = handouts(project_copy, "build", "--output", str(out), "--language", "en", "--route", "iv",
                    "--edition", "standard", "--report", str(report))
     assert proc.returncode == 0, proc.stderr
     written = json.loads((out / "manifest.json").read_text())["versions"]

@@ -22,7 +22,7 @@ from generator.errors import UsageError
 from generator.manifest import MANIFEST_NAME, Manifest
 from generator.pdfsafety import pdf_problems
 
-from .conftest import run_cli
+from .conftest import handouts
 
 ES = "example/es/iv.pdf"
 EN = "example/en/iv.pdf"
@@ -186,7 +186,7 @@ def test_a_shard_manifest_that_cannot_be_used_is_an_error(project, shard, tmp_pa
 
 def test_merge_on_the_command_line_names_the_shard_and_exits_2(project, shard, tmp_path):
     (shard / MANIFEST_NAME).write_bytes(b"\xff\xfe garbage")
-    proc = run_cli(project, "merge", str(shard), "--output", str(tmp_path / "out"))
+    proc = handouts(project, "merge", str(shard), "--output", str(tmp_path / "out"))
     assert proc.returncode == 2, proc.stderr
     assert f"{shard}: error: {MANIFEST_NAME} cannot be used" in proc.stderr
     assert "Traceback" not in proc.stderr

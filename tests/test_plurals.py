@@ -8,7 +8,7 @@ from generator.gates import header_problems
 from generator.plurals import HIGHEST, PluralRule, choices, cldr_rule, gettext_rule, mismatch, preferred, recognised
 from generator.translation import available_languages, catalog_path
 
-from .conftest import run_cli
+from .conftest import handouts
 
 #: The rules Babel gave before 2.18 (one, two-form rules for the Romance languages, as every
 #: shipped catalog was first written): with gettext's, what an older machine recognises.
@@ -92,7 +92,7 @@ def test_the_header_gate_names_the_line(project, tmp_path):
 
 def test_init_writes_gettexts_rule_and_says_so(project_copy):
     """Babel 2.19 gives Italian three forms; the new catalog gets gettext's two, and passes."""
-    proc = run_cli(project_copy, "i18n", "init", "it")
+    proc = handouts(project_copy, "i18n", "init", "it")
     assert proc.returncode == 0, proc.stderr
     assert '"Plural-Forms: nplurals=2; plural=(n != 1);"' in proc.stdout and "GNU gettext" in proc.stdout
     po = catalog_path(project_copy.locales, "it")

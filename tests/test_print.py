@@ -18,7 +18,7 @@ from generator.build import build, load_clinics, plan
 from generator.config import contrast
 from generator.errors import ConfigError
 
-from .conftest import fold, pdf_text, run_cli
+from .conftest import fold, handouts, pdf_text
 
 POINTS_PER_MM = 72 / 25.4
 
@@ -62,13 +62,13 @@ def test_over_budget_is_a_warning_and_an_error_with_strict(project_copy, tmp_pat
     clinic.write_text(clinic.read_text().replace("standard = 4", "standard = 1"))
     args = ["build", "--clinic", "example", "--language", "ru", "--route", "oral",
             "--edition", "standard", "--output", str(tmp_path)]
-    loose = run_cli(project_copy, *args)
+    loose = handouts(project_copy, *args)
     assert loose.returncode == 0, loose.stderr
     assert re.search(r"warning: \d pages, over the standard edition's budget of 1 \(language ru, route oral\)",
                      loose.stderr)
     assert (tmp_path / "example/ru/oral.pdf").exists()
     (tmp_path / "example/ru/oral.pdf").unlink()
-    strict = run_cli(project_copy, *args, "--strict")
+    strict = handouts(project_copy, *args, "--strict")
     assert strict.returncode == 1
     assert "over the standard edition's budget of 1" in strict.stderr
     assert not (tmp_path / "example/ru/oral.pdf").exists()
@@ -78,7 +78,7 @@ def test_text_that_cannot_wrap_is_reported_as_overflow(project_copy, tmp_path):
     # phone numbers never wrap (white-space: nowrap): an absurdly long one overflows its box
     clinic = project_copy.clinics / "example.toml"
     clinic.write_text(clinic.read_text().replace('phone = "503-555-0142"', 'phone = "' + "5" * 60 + '"'))
-    result = run_cli(project_copy, "build", "--clinic", "example", "--language", "en",
+    result = handouts(project_copy, "build", "--clinic", "example", "--language", "en",
                      "--route", "iv", "--edition", "standard", "--output", str(tmp_path), "--strict")
     assert result.returncode == 1
     assert re.search(r"page 1: (text runs out of its box|a box runs off the page): '5{60}'", result.stderr)
@@ -196,7 +196,7 @@ def test_low_contrast_colour_is_rejected_naming_the_key(project_copy, key, value
     line = next(n for n, raw in enumerate(text.splitlines(), 1) if raw.startswith("primary ="))
     assert str(caught.value).startswith(f"{clinic}:{line}: error: colors.primary: contrast ")
     assert "below 4.5:1 (WCAG AA)" in str(caught.value)
-    result = run_cli(project_copy, "build", "--clinic", "example")
+    result = handouts(project_copy, "build", "--clinic", "example")
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 

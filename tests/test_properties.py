@@ -3,6 +3,7 @@ putting back, the translation checks never crash, the fetcher never leaves its r
 string ends a CSS string, and no manifest key leaves the output folder."""
 import contextlib
 import re
+import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -63,10 +64,16 @@ def test_identity_translation_gives_the_same_html(markdown):
 
 #: Text heavy in what a careless or hostile translation brings: bidi controls and isolates,
 #: format and control characters, combining marks, digits, braces and percent signs.
-TRICKY = st.text(st.one_of(
-    st.characters(),
+#: (A list of characters, not st.text(alphabet=...): that merges the sample into characters()
+#: and then almost never draws from it.)
+TRICKY = st.lists(st.one_of(
     st.sampled_from("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200d\u00ad"
-                    "\x00\x07\x85\u0301\u0338{}%()sdr5 _\u0631\u0642\u0645")))
+                    "\x00\x07\x85\u0301\u0338{}%()sdr5 _\u0631\u0642\u0645"),
+    st.characters())).map("".join)
+
+#: what entry_problems says when a translation differs from its source (not its characters)
+COMPARISONS = ("missing from the translation", "added or renamed in the translation", "structure changed",
+               "emphasis changed", "links changed", "numbers differ")
 
 
 @QUICK
@@ -74,6 +81,11 @@ TRICKY = st.text(st.one_of(
 def test_entry_checks_never_crash(msgid, msgstr):
     problems = entry_problems(msgid, msgstr)
     assert isinstance(problems, list) and all(isinstance(p, str) for p in problems)
+    # a text compared with itself differs in nothing (only its own characters can be wrong)
+    assert not [p for p in entry_problems(msgid, msgid) if any(c in p for c in COMPARISONS)]
+    # one number more in the translation is always seen: with it or without it, the numbers differ
+    more = entry_problems(msgid, msgstr + " 7")
+    assert any("numbers differ" in p for p in [*problems, *more]), (problems, more)
 
 
 @QUICK
@@ -81,8 +93,19 @@ def test_entry_checks_never_crash(msgid, msgstr):
 def test_entry_checks_never_crash_on_bidi_format_and_percent_characters(msgid, msgstr, formatted):
     problems = entry_problems(msgid or "x", msgstr, formatted=formatted)
     assert isinstance(problems, list) and all(isinstance(p, str) for p in problems)
-    if any(0x202A <= ord(c) <= 0x202E for c in msgstr):
-        assert any("bidirectional control character" in p for p in problems)
+    # an embedding or override is named by its code point, and nothing else is called one
+    overrides = [c for c in msgstr if 0x202A <= ord(c) <= 0x202E]
+    for char in overrides:
+        assert any(f"bidirectional control character U+{ord(char):04X}" in p for p in problems), problems
+    assert bool(overrides) == any("bidirectional control character" in p for p in problems), problems
+    # isolates: an error exactly when they do not pair up (innermost pairs removed until none is left)
+    isolates = "".join(c for c in msgstr if 0x2066 <= ord(c) <= 0x2069)
+    while re.search("[\u2066-\u2068]\u2069", isolates):
+        isolates = re.sub("[\u2066-\u2068]\u2069", "", isolates)
+    assert bool(isolates) == any("unbalanced bidirectional isolate" in p for p in problems), problems
+    # every control character but tab and newline is named
+    for char in {c for c in msgstr if unicodedata.category(c) == "Cc" and c not in "\t\n"}:
+        assert any(f"invisible control character U+{ord(char):04X}" in p for p in problems), problems
 
 
 @QUICK
@@ -111,8 +134,29 @@ def test_a_catalog_file_with_any_entry_loads_or_fails_cleanly(locales, msgid, ms
     path = catalog_path(locales, "es")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(po_bytes(catalog))
-    with contextlib.suppress(CatalogError):
-        load_translator(locales, "es")
+    try:
+        tr = load_translator(locales, "es")
+    except CatalogError as exc:  # a message naming the catalog, as path:line: error: ...
+        assert re.match(rf"{re.escape(str(path))}(:\d+)?: error: ", str(exc)), str(exc)
+        return
+    # loaded: the entry is there, and whatever is wrong with it is said about it, in this catalog
+    assert tr.catalog is not None and tr.catalog.get(msgid) is not None
+    assert tr.unit(msgid) in (msgstr, None)
+    assert all(p.path == path and p.msgid == msgid for ps in tr.problems.values() for p in ps), tr.problems
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(alphabet="abcdefghij KLMNOP,.?", min_size=1, max_size=30).filter(str.strip),
+       st.text(alphabet="abcdefghij KLMNOPñáé,.?", min_size=1, max_size=30).filter(str.strip))
+def test_a_catalog_file_with_a_plain_entry_loads_and_gives_its_translation(locales, msgid, msgstr):
+    """Letters, spaces and punctuation only: the catalog loads and the unit is translated."""
+    catalog = Catalog(locale="es", fuzzy=False)
+    catalog.add(msgid, msgstr, locations=[("content/x.md", 1)])
+    path = catalog_path(locales, "es")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(po_bytes(catalog))
+    tr = load_translator(locales, "es")
+    assert tr.unit(msgid) == msgstr and tr.problems == {}
 
 
 @pytest.fixture(scope="module")

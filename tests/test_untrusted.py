@@ -27,7 +27,7 @@ from generator.translation import (
     read_catalog,
 )
 
-from .conftest import pdf_text, po_bytes, run_cli
+from .conftest import handouts, pdf_text, po_bytes
 
 CONTENT_BLOCK = "shared/disclaimer.md"
 FIRST_SENTENCE = "This handout gives general facts."
@@ -401,13 +401,13 @@ def test_a_render_over_the_time_limit_fails_cleanly_and_restores_the_alarm(proje
 
 
 def test_time_limit_option(project_copy):
-    proc = run_cli(project_copy, "build", "--clinic", "example", "--language", "en", "--language", "es",
-                   "--route", "iv", "--edition", "standard", "--time-limit", "0.01")
+    proc = handouts(project_copy, "build", "--clinic", "example", "--language", "en", "--language", "es",
+                   "--route", "iv", "--edition", "standard", "--jobs", "1", "--time-limit", "0.01")
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.count("took longer than the time limit of 0.01 s") == 2  # each reported, none ends the batch
     assert "Traceback" not in proc.stderr
     assert not list((project_copy.root / "handouts").rglob("*.pdf"))
-    proc = run_cli(project_copy, "build", "--time-limit", "soon")
+    proc = handouts(project_copy, "build", "--time-limit", "soon")
     assert proc.returncode == 2 and "'soon' is not a number of seconds" in proc.stderr
 
 

@@ -27,7 +27,7 @@ from generator.verify import (
     without_furniture,
 )
 
-from .conftest import run_cli
+from .conftest import handouts
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +173,7 @@ def test_a_build_whose_pdf_fails_verification_keeps_the_previous_pdf(project_cop
     assert "the number 020 7946 0877 should be printed 2 time(s)" in second.message
     assert hashlib.sha256(first.path.read_bytes()).hexdigest() == before
     # handouts verify reads the PDF on disk: the previous one is still as meant
-    proc = run_cli(project_copy, "verify", str(first.path))
+    proc = handouts(project_copy, "verify", str(first.path))
     assert proc.returncode == 0 and "1 as meant, 0 not" in proc.stdout, proc.stderr
 
 
@@ -182,12 +182,12 @@ def test_handouts_verify_names_the_pdf_and_what_is_wrong(project_copy, tmp_path,
     bad = tmp_path / "handouts" / "thameside" / "ar" / "iv.pdf"
     bad.parent.mkdir(parents=True)
     bad.write_bytes(_with_style(doc, ".masthead-phone { display: none }"))
-    proc = run_cli(project_copy, "verify", str(bad))
+    proc = handouts(project_copy, "verify", str(bad))
     assert proc.returncode == 1, proc.stderr
     assert f"{bad}: error: does not print what was meant" in proc.stderr
     assert "page 1: expected the clinic phone 020 7946 0321; it is not printed there" in proc.stderr
     assert "0 as meant, 1 not" in proc.stdout
-    proc = run_cli(project_copy, "verify", str(tmp_path / "iv.pdf"))
+    proc = handouts(project_copy, "verify", str(tmp_path / "iv.pdf"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
