@@ -15,9 +15,10 @@ import pytest
 from pypdf import PdfReader
 
 from generator.content import load_content, split_block
+from generator.output import HEARTBEAT_NAME
 from generator.translation import catalog_path, read_catalog
 
-from .conftest import handouts, pdf_text, po_bytes
+from .conftest import ROOT, handouts, pdf_text, po_bytes
 
 #: the IV route's standard edition of the example clinic, in the languages added after it;
 #: --force, so that each case renders them again although the build is incremental
@@ -26,6 +27,12 @@ BUILD = (*IV, "en", "--language", "es")
 EN, ES = Path("example/en/iv.pdf"), Path("example/es/iv.pdf")
 PO = "locales/es/LC_MESSAGES/messages.po"
 CLINIC = "content/clinics/example.toml"
+
+
+def clinic_line(key: str) -> int:
+    """The line of ``key = ...`` in the example clinic's file."""
+    lines = (ROOT / CLINIC).read_text("utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, 1) if line.startswith(f"{key} ="))
 BLOCK = "content/shared/disclaimer.md"
 ROUTES = "content/routes.toml"
 REVIEW = "locales/es/review.toml"
@@ -70,7 +77,7 @@ def run_and_check(project, args, code: int, expected: str, failed=(), built=(EN,
     assert proc.returncode == code, proc.stderr
     assert re.search(expected, proc.stderr), proc.stderr
     assert "Traceback" not in proc.stderr
-    assert not [p for p in out.rglob("*") if p.name not in ("manifest.json", ".lock")
+    assert not [p for p in out.rglob("*") if p.name not in ("manifest.json", ".lock", HEARTBEAT_NAME)
                 and (p.suffix not in (".pdf", ".html", "") or p.name.startswith("."))]
     after = pdfs(out)
     assert after.keys() == before.keys()
@@ -115,12 +122,12 @@ CASES = {
     "missing logo": (no_logo, (), 2, rf"{CLINIC}:4: error: logo: file not found", []),
     "unknown language code in a clinic's file": (
         lambda p: edit(p, CLINIC, 'languages = ["en", "es", ', 'languages = ["en", "es", "xx", '), (), 2,
-        rf"{CLINIC}:7: error: languages: 'xx' is not a language id Babel knows", []),
+        rf"{CLINIC}:{clinic_line('languages')}: error: languages: 'xx' is not a language id Babel knows", []),
     "unknown language code asked for": (
         lambda p: None, ("--language", "xx"), 2, r"error: no clinic offers language xx \(offered: ", []),
     "unknown route in a clinic's file": (
         lambda p: edit(p, CLINIC, 'routes = ["iv", ', 'routes = ["iv", "rectal", '), (), 2,
-        rf"{CLINIC}:8: error: routes: unknown route 'rectal'", []),
+        rf"{CLINIC}:{clinic_line('routes')}: error: routes: unknown route 'rectal'", []),
     "unknown route in the route table": (
         lambda p: edit(p, "content/routes.toml", "[iv]", '[rectal]\ntitle = "x"\nsubtitle = "x"\nblocks = []\n\n[iv]'),
         (), 2, r"content/routes\.toml:\d+: error: unknown route 'rectal'", []),

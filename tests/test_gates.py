@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from babel.messages.pofile import read_po
 
-from generator.build import build, load_clinics, plan
+from generator.build import BuildOptions, build, load_clinics, plan
 from generator.check import check
 from generator.gates import entry_problems, format_string_problems
 
@@ -88,7 +88,7 @@ def previous(project_copy, built_dir, monkeypatch):
 def build_es(project, out, route: str, force: bool = False):
     """The Spanish handout of one route, built in this process as `handouts build` does."""
     [result] = build(project, plan(load_clinics(project, ["example"]), ["es"], [route], ["standard"]), out,
-                     force=force)
+                     BuildOptions(force=force))
     return result
 
 

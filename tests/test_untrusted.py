@@ -47,7 +47,8 @@ WEBSITE = "https://riverside-clinic.example"
 
 
 def link_targets(reader: PdfReader) -> set[str]:
-    return {annot.get_object()["/A"]["/URI"] for page in reader.pages for annot in page.get("/Annots") or ()}
+    return {annot.get_object()["/A"]["/URI"] for page in reader.pages for annot in page.get("/Annots") or ()
+            if annot.get_object()["/Subtype"] == "/Link"}  # not the form fields' widgets
 
 
 def write_content(project, markdown: str) -> None:
