@@ -9,10 +9,11 @@ BIN     = $(VENV)/bin
 handouts: system $(VENV)/.installed
 	$(BIN)/handouts build --clinic example
 
-# Lint (ruff: pyflakes, pycodestyle, import order, bugbear, complexity at most 15) and types
+# Lint (ruff: pyflakes, pycodestyle, import order, bugbear, complexity at most 15; ruff format) and types
 # (mypy), then the test suite.
 test: system-test $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
 

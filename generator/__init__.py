@@ -1,3 +1,3 @@
 """Printed, multilingual patient handouts for ketamine therapy."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -9,6 +9,7 @@ longer matches its record: it is a draft again, and so is every handout that pri
 This module reads and writes the records and says which units they still cover; the review
 packet and the ``approve`` command are in :mod:`generator.review`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -77,10 +78,10 @@ def key_of(message: Message) -> str:
 @dataclass(frozen=True)
 class Approval:
     key: str
-    msgid: str             # for people reading the file; the key decides
-    source: str            # hash of the English approved
-    translation: str       # hash of the translation approved
-    text: str              # the translation approved, shown to the next reviewer as "before"
+    msgid: str  # for people reading the file; the key decides
+    source: str  # hash of the English approved
+    translation: str  # hash of the translation approved
+    text: str  # the translation approved, shown to the next reviewer as "before"
     reviewer: str
     approved_on: dt.date
 
@@ -104,8 +105,11 @@ def read_approvals(path: Path) -> dict[str, Approval]:
         raise CatalogError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"at line (\d+)", str(exc))
-        raise CatalogError(f"invalid TOML: {exc}; write it again with 'handouts i18n approve'", path,
-                           int(match.group(1)) if match else None) from None
+        raise CatalogError(
+            f"invalid TOML: {exc}; write it again with 'handouts i18n approve'",
+            path,
+            int(match.group(1)) if match else None,
+        ) from None
     units = data.get("unit", {})
     found = {}
     for key, record in units.items() if isinstance(units, dict) else ():
@@ -113,22 +117,43 @@ def read_approvals(path: Path) -> dict[str, Approval]:
     return found
 
 
-_FIELDS = {"msgid": str, "source_sha256": str, "translation_sha256": str, "translation": str,
-           "reviewer": str, "approved_on": dt.date}
+_FIELDS = {
+    "msgid": str,
+    "source_sha256": str,
+    "translation_sha256": str,
+    "translation": str,
+    "reviewer": str,
+    "approved_on": dt.date,
+}
 
 
 def _record(key: str, record: object, path: Path, text: str) -> Approval:
     line = next((n for n, row in enumerate(text.splitlines(), 1) if row.strip() == f"[unit.{key}]"), None)
     if not KEY_RE.match(key) or not isinstance(record, dict):
-        raise CatalogError(f"[unit.{key}] is not an approval record (a 16-digit hash and its fields); "
-                           "write the file again with 'handouts i18n approve'"[:300], path, line)
+        raise CatalogError(
+            f"[unit.{key}] is not an approval record (a 16-digit hash and its fields); "
+            "write the file again with 'handouts i18n approve'"[:300],
+            path,
+            line,
+        )
     for name, kind in _FIELDS.items():
         value = record.get(name)
         if not isinstance(value, kind) or (kind is dt.date and isinstance(value, dt.datetime)):
-            raise CatalogError(f"[unit.{key}] {name}: missing or not a {kind.__name__}; write the file "
-                               "again with 'handouts i18n approve'", path, line)
-    return Approval(key, record["msgid"], record["source_sha256"], record["translation_sha256"],
-                    record["translation"], record["reviewer"], record["approved_on"])
+            raise CatalogError(
+                f"[unit.{key}] {name}: missing or not a {kind.__name__}; write the file "
+                "again with 'handouts i18n approve'",
+                path,
+                line,
+            )
+    return Approval(
+        key,
+        record["msgid"],
+        record["source_sha256"],
+        record["translation_sha256"],
+        record["translation"],
+        record["reviewer"],
+        record["approved_on"],
+    )
 
 
 def _toml_string(text: str) -> str:
@@ -140,15 +165,18 @@ def format_approvals(approvals: Iterable[Approval]) -> str:
     """The file's text: records sorted by key, so that a new approval is a small diff."""
     parts = [HEADER]
     for a in sorted(approvals, key=lambda a: a.key):
-        parts.append(f"\n[unit.{a.key}]\nmsgid = {_toml_string(a.msgid)}\n"
-                     f"source_sha256 = \"{a.source}\"\ntranslation_sha256 = \"{a.translation}\"\n"
-                     f"translation = {_toml_string(a.text)}\nreviewer = {_toml_string(a.reviewer)}\n"
-                     f"approved_on = {a.approved_on.isoformat()}\n")
+        parts.append(
+            f"\n[unit.{a.key}]\nmsgid = {_toml_string(a.msgid)}\n"
+            f'source_sha256 = "{a.source}"\ntranslation_sha256 = "{a.translation}"\n'
+            f"translation = {_toml_string(a.text)}\nreviewer = {_toml_string(a.reviewer)}\n"
+            f"approved_on = {a.approved_on.isoformat()}\n"
+        )
     return "".join(parts)
 
 
 def is_translated(message: Message) -> bool:
     from .translation import is_translated as translated  # translation.py imports this module
+
     return translated(message)
 
 
@@ -156,8 +184,8 @@ def is_translated(message: Message) -> bool:
 class UnitState:
     message: Message
     key: str
-    status: str                      # approved, changed, new or untranslated
-    previous: Approval | None        # the last approval, when there is one
+    status: str  # approved, changed, new or untranslated
+    previous: Approval | None  # the last approval, when there is one
 
     @property
     def msgid(self) -> str:
@@ -173,8 +201,9 @@ def _previous(message: Message, approvals: dict[str, Approval], old: str | None)
     return approvals.get(unit_key(old, message.context))
 
 
-def unit_states(catalog: Catalog, approvals: dict[str, Approval],
-                previous_ids: dict[str, str] | None = None) -> Iterator[UnitState]:
+def unit_states(
+    catalog: Catalog, approvals: dict[str, Approval], previous_ids: dict[str, str] | None = None
+) -> Iterator[UnitState]:
     """Each entry's status; ``previous_ids``: msgid -> the old English of a ``#|`` comment."""
     for message in catalog:
         if not message.id:
@@ -198,4 +227,5 @@ def approved_msgids(catalog: Catalog, approvals: dict[str, Approval]) -> frozens
 
 def route_units(route: Route) -> list[str]:
     from .manifest import route_msgids  # manifest imports the index, which imports this module
+
     return route_msgids(route)

@@ -9,6 +9,7 @@ pixel limit and scaled down (:func:`logo.printable_png`).
 This module decides and reads; :class:`pdf.AssetFetcher` hands the result to WeasyPrint (only
 ``pdf.py`` imports WeasyPrint).
 """
+
 from __future__ import annotations
 
 import mimetypes
@@ -39,15 +40,17 @@ def read_asset(url: str, roots: tuple[Path, ...], max_bytes: int = MAX_IMAGE_BYT
     shown = url if len(url) <= 100 else url[:100] + "…"
     parts = urlsplit(url)
     if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-        raise AssetRefused(f"refused to fetch {shown}: a handout may only use files in its "
-                           "asset folders (no network, no data: URLs)")
+        raise AssetRefused(
+            f"refused to fetch {shown}: a handout may only use files in its asset folders (no network, no data: URLs)"
+        )
     try:
         path = Path(unquote(parts.path)).resolve()
     except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL byte
         raise AssetRefused(f"refused to fetch {shown}: {exc}") from None
     if not any(path.is_relative_to(root) for root in roots):
-        raise AssetRefused(f"refused to fetch {shown}: it is outside the handout's asset folders "
-                           f"({', '.join(map(str, roots))})")
+        raise AssetRefused(
+            f"refused to fetch {shown}: it is outside the handout's asset folders ({', '.join(map(str, roots))})"
+        )
     data = _read_regular_file(path, max_bytes)
     if path.suffix.lower() == ".png":  # a logo: checked and scaled down to what print needs
         try:

@@ -1,4 +1,5 @@
 """The pipeline: content -> segments -> translation -> HTML -> PDF -> verify -> output, per handout."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,8 +31,22 @@ from .translation import Translators
 from .verify import check_pdf
 
 #: the plan's names, re-exported for callers that import them from here
-__all__ = ["BuildOptions", "Edition", "Failed", "Job", "Rendered", "Result", "Status", "build", "compose_job",
-           "load_clinics", "merge", "output_key", "plan", "shard"]
+__all__ = [
+    "BuildOptions",
+    "Edition",
+    "Failed",
+    "Job",
+    "Rendered",
+    "Result",
+    "Status",
+    "build",
+    "compose_job",
+    "load_clinics",
+    "merge",
+    "output_key",
+    "plan",
+    "shard",
+]
 
 
 class Status(StrEnum):
@@ -107,8 +122,14 @@ class Result:
 Progress = Callable[[Result, int, int], None]
 
 
-def build(project: Project, jobs: list[Job], out_dir: Path, options: BuildOptions = BuildOptions(),
-          content: Content | None = None, progress: Progress | None = None) -> list[Result]:
+def build(
+    project: Project,
+    jobs: list[Job],
+    out_dir: Path,
+    options: BuildOptions = BuildOptions(),
+    content: Content | None = None,
+    progress: Progress | None = None,
+) -> list[Result]:
     """Build the jobs whose inputs changed since the last build (all of them with ``force``).
 
     Renders in ``options.workers`` processes. A failing handout is reported, its previous PDF
@@ -166,8 +187,16 @@ def _take(job: Job, outcome: Outcome, path: Path, strict: bool, seconds: float) 
         outcome = Failed(str(LayoutError("; ".join(outcome.layout), path)))
     if isinstance(outcome, Failed):
         return Result(job, path, Status.FAILED, outcome.message, seconds=seconds)
-    return Result(job, path, Status.BUILT, pages=outcome.pages, seconds=seconds, draft=outcome.draft,
-                  warnings=[*outcome.warnings, *outcome.layout], fallbacks=list(outcome.fallbacks))
+    return Result(
+        job,
+        path,
+        Status.BUILT,
+        pages=outcome.pages,
+        seconds=seconds,
+        draft=outcome.draft,
+        warnings=[*outcome.warnings, *outcome.layout],
+        fallbacks=list(outcome.fallbacks),
+    )
 
 
 def _save_manifest(out_dir: Path, manifest: Manifest, recorded: bytes, failing: bool = False) -> None:
@@ -193,21 +222,24 @@ _worker: dict = {}
 #: How often a render process looks whether the build that started it is still there.
 PARENT_CHECK_SECONDS = 1.0
 #: Why a handout failed whose render process died under it.
-DIED = ("its render process ended abruptly (killed by a signal, out of memory or a crash in a "
-        "library) while rendering this handout, also when tried again alone; the other handouts "
-        "were rendered in new processes")
+DIED = (
+    "its render process ended abruptly (killed by a signal, out of memory or a crash in a "
+    "library) while rendering this handout, also when tried again alone; the other handouts "
+    "were rendered in new processes"
+)
 
 
-def _start_worker(project: Project, content: Content, options: BuildOptions,
-                  tracker: _Tracker | None = None) -> None:
+def _start_worker(project: Project, content: Content, options: BuildOptions, tracker: _Tracker | None = None) -> None:
     """Run once in each render process: WeasyPrint imported and fonts loaded (by the fork
     server already, see :mod:`warm`), keep the catalogs."""
     if tracker is not None:
         tracker.join()
         _watch_parent(tracker.build)
     from . import warm  # noqa: F401
-    _worker.update(project=project, content=content, options=options,
-                   translators=Translators(project.locales), tracker=tracker)
+
+    _worker.update(
+        project=project, content=content, options=options, translators=Translators(project.locales), tracker=tracker
+    )
 
 
 def _watch_parent(build: int) -> None:
@@ -215,10 +247,12 @@ def _watch_parent(build: int) -> None:
     render process waits on a queue it holds both ends of, so it would otherwise wait forever,
     keeping the build's output pipe open (and the fork server, which lives while a render
     process holds its pipe) for whatever waits on it."""
+
     def watch() -> None:
         while _alive(build):
             time.sleep(PARENT_CHECK_SECONDS)
         os._exit(1)
+
     if not _alive(build):  # started after the build died
         os._exit(1)
     threading.Thread(target=watch, name="watch-build", daemon=True).start()
@@ -256,7 +290,7 @@ class _Tracker:
 
     def begin(self, index: int) -> None:
         if 0 <= self.slot < len(self.slots) // 3:
-            self.slots[3 * self.slot:3 * self.slot + 3] = [os.getpid(), index, _now_ms()]
+            self.slots[3 * self.slot : 3 * self.slot + 3] = [os.getpid(), index, _now_ms()]
 
     def end(self) -> None:
         if 0 <= self.slot < len(self.slots) // 3:
@@ -265,8 +299,11 @@ class _Tracker:
     def rendering(self, longer_than: float = -1.0) -> dict[int, int]:
         """pid -> index of the job it is rendering (for longer than ``longer_than`` seconds)."""
         triples, now = self.slots[:], _now_ms()
-        return {triples[i]: triples[i + 1] for i in range(0, len(triples), 3)
-                if triples[i + 1] >= 0 and now - triples[i + 2] > longer_than * 1000}
+        return {
+            triples[i]: triples[i + 1]
+            for i in range(0, len(triples), 3)
+            if triples[i + 1] >= 0 and now - triples[i + 2] > longer_than * 1000
+        }
 
 
 def _now_ms() -> int:
@@ -290,6 +327,7 @@ def _render_job(job: Job) -> tuple[Outcome, float]:
     """Stages 1 to 6 of one handout, all within the time limit: reading its catalogs and
     composing it under an alarm, rendering in the time left (the PDF stage's own alarm)."""
     from .pdf import render_pdf  # here, so that a build with nothing to do never imports WeasyPrint
+
     start = time.perf_counter()
     options: BuildOptions = _worker["options"]
     limit = options.time_limit
@@ -297,18 +335,32 @@ def _render_job(job: Job) -> tuple[Outcome, float]:
         rang: list[bool] = []
         try:
             with time_limit(limit) as rang:  # the PDF stage's own limit, for the first part
-                doc = compose_job(job, _worker["content"], _worker["translators"],
-                                  _worker["project"].templates, options.allow_incomplete)
+                doc = compose_job(
+                    job,
+                    _worker["content"],
+                    _worker["translators"],
+                    _worker["project"].templates,
+                    options.allow_incomplete,
+                )
         except OutOfTime:
             rang = [True]
         left = None if limit is None else limit - (time.perf_counter() - start)
         if rang or (left is not None and left <= 0):
-            raise RenderError(f"reading its catalogs and composing it took longer than the time limit "
-                              f"of {limit:g} s; raise the limit with --time-limit", job.name)
+            raise RenderError(
+                f"reading its catalogs and composing it took longer than the time limit "
+                f"of {limit:g} s; raise the limit with --time-limit",
+                job.name,
+            )
         pdf = render_pdf(doc, left)
         check_pdf(pdf.data, doc.expected, job.name, pdf.overflows)  # stage 6: as meant?
-        outcome: Outcome = Rendered(pdf.data, pdf.pages, tuple(doc.fallbacks), tuple(pdf.warnings),
-                                    (*pdf.overflows, *_over_budget(job, pdf.pages)), _draft(job))
+        outcome: Outcome = Rendered(
+            pdf.data,
+            pdf.pages,
+            tuple(doc.fallbacks),
+            tuple(pdf.warnings),
+            (*pdf.overflows, *_over_budget(job, pdf.pages)),
+            _draft(job),
+        )
     except HandoutError as exc:
         outcome = Failed(str(exc))  # path:line: error: message (a pickle loses path and line)
     return outcome, time.perf_counter() - start
@@ -335,6 +387,7 @@ def _contained(job: Job) -> tuple[Outcome, float]:
     """Render one job and read its PDF as merge does (no embedded file, no JavaScript, no
     action but an allowed link); an error no check foresaw (a bug) fails that handout alone."""
     from .pdfsafety import pdf_problems  # here: pypdf is needed only when something is rendered
+
     start = time.perf_counter()
     try:
         outcome, seconds = _render_job(job)
@@ -344,12 +397,15 @@ def _contained(job: Job) -> tuple[Outcome, float]:
                 outcome = Failed(f"{job.name}: error: the PDF is refused: {'; '.join(unsafe)}")
         return outcome, seconds
     except Exception as exc:  # noqa: BLE001 -- reported with the handout, never ends the build
-        return (Failed(f"{job.name}: error: unexpected {type(exc).__name__} while rendering: {exc}"[:2000]),
-                time.perf_counter() - start)
+        return (
+            Failed(f"{job.name}: error: unexpected {type(exc).__name__} while rendering: {exc}"[:2000]),
+            time.perf_counter() - start,
+        )
 
 
-def _render_all(project: Project, content: Content, jobs: list[Job],
-                options: BuildOptions) -> Generator[tuple[Job, Outcome, float], None, None]:
+def _render_all(
+    project: Project, content: Content, jobs: list[Job], options: BuildOptions
+) -> Generator[tuple[Job, Outcome, float], None, None]:
     """Render each job, yielding results as they come, always in render processes (also
     with ``--jobs 1``: a crash or a hang in a library never takes the build with it), forked
     from a fork server that has imported WeasyPrint and loaded the fonts once.
@@ -369,7 +425,7 @@ def _render_all(project: Project, content: Content, jobs: list[Job],
             if broken:
                 yield job, Failed(f"{job.name}: error: {_stuck(options) if broken[2] else DIED}"), 0.0
             continue
-        batch, pending = pending[:TASKS_PER_WORKER * workers], pending[TASKS_PER_WORKER * workers:]
+        batch, pending = pending[: TASKS_PER_WORKER * workers], pending[TASKS_PER_WORKER * workers :]
         broken = yield from _pool(project, content, batch, workers, options)
         if broken:
             unfinished, in_hand, stuck = broken
@@ -377,15 +433,16 @@ def _render_all(project: Project, content: Content, jobs: list[Job],
                 yield job, Failed(f"{job.name}: error: {_stuck(options)}"), 0.0
             # none in hand: a process died before it took one (while starting up); then
             # every handout left is tried alone, so that the build always moves on
-            suspects = [job for job in in_hand if job not in stuck] or \
-                [job for job in unfinished if job not in stuck]
+            suspects = [job for job in in_hand if job not in stuck] or [job for job in unfinished if job not in stuck]
             pending = [job for job in unfinished if job not in suspects and job not in stuck] + pending
 
 
 def _stuck(options: BuildOptions) -> str:
-    return (f"rendering went on {STUCK_GRACE:g} s past the time limit of {options.time_limit:g} s "
-            "without stopping (stuck in a library); its render process was ended. Shorten the "
-            "text or raise the limit with --time-limit")
+    return (
+        f"rendering went on {STUCK_GRACE:g} s past the time limit of {options.time_limit:g} s "
+        "without stopping (stuck in a library); its render process was ended. Shorten the "
+        "text or raise the limit with --time-limit"
+    )
 
 
 def _context():
@@ -458,8 +515,7 @@ STUCK_GRACE = 5.0
 WATCH_SECONDS = 0.5
 
 
-def _pool(project: Project, content: Content, jobs: list[Job], workers: int,
-          options: BuildOptions):
+def _pool(project: Project, content: Content, jobs: list[Job], workers: int, options: BuildOptions):
     """Render ``jobs`` in a pool of ``workers`` processes, yielding results as they come.
 
     A process still rendering a handout STUCK_GRACE seconds after the time limit is killed.
@@ -471,8 +527,9 @@ def _pool(project: Project, content: Content, jobs: list[Job], workers: int,
     done: set[int] = set()
     stuck: set[int] = set()
     limit = options.time_limit
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start_worker,
-                             initargs=(project, content, options, tracker)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_start_worker, initargs=(project, content, options, tracker)
+    ) as pool:
         futures: dict[Future, int] = {}
         try:
             with _shielded():  # every process started is in the pool's list before a stop
@@ -484,8 +541,11 @@ def _pool(project: Project, content: Content, jobs: list[Job], workers: int,
                 for future in sorted(finished, key=lambda f: isinstance(f.exception(), BrokenProcessPool)):
                     if isinstance(future.exception(), BrokenProcessPool):  # a process died
                         in_hand = set(tracker.rendering().values()) - done
-                        return ([job for i, job in enumerate(jobs) if i not in done],
-                                [jobs[i] for i in sorted(in_hand)], [jobs[i] for i in sorted(stuck)])
+                        return (
+                            [job for i, job in enumerate(jobs) if i not in done],
+                            [jobs[i] for i in sorted(in_hand)],
+                            [jobs[i] for i in sorted(stuck)],
+                        )
                     index = futures[future]
                     done.add(index)
                     yield jobs[index], *_result(future, jobs[index])
@@ -530,26 +590,36 @@ def _end_stuck(tracker: _Tracker, seconds: float) -> set[int]:
     return ended
 
 
-def compose_job(job: Job, content: Content, translators: Translators, templates: Path,
-                allow_incomplete: bool = False) -> HandoutDocument:
+def compose_job(
+    job: Job, content: Content, translators: Translators, templates: Path, allow_incomplete: bool = False
+) -> HandoutDocument:
     """The HTML of one job's handout (stages 1-4)."""
-    return compose(job.clinic, content.routes[job.route], translators.get(job.language), templates,
-                   allow_incomplete=allow_incomplete, edition=job.edition,
-                   second=translators.get(job.second) if job.second else None,
-                   online_url=job.clinic.online_url(job.language, job.route, job.filename))
+    return compose(
+        job.clinic,
+        content.routes[job.route],
+        translators.get(job.language),
+        templates,
+        allow_incomplete=allow_incomplete,
+        edition=job.edition,
+        second=translators.get(job.second) if job.second else None,
+        online_url=job.clinic.online_url(job.language, job.route, job.filename),
+    )
 
 
 def _over_budget(job: Job, pages: int) -> list[str]:
     budget = job.clinic.page_budget[job.edition]
     if pages <= budget:
         return []
-    return [f"{pages} pages, over the {job.edition} edition's budget of {budget} "
-            f"(language {job.language}, route {job.route}); shorten the text or raise "
-            f"page_budget.{job.edition} in {job.clinic.path.name}"]
+    return [
+        f"{pages} pages, over the {job.edition} edition's budget of {budget} "
+        f"(language {job.language}, route {job.route}); shorten the text or raise "
+        f"page_budget.{job.edition} in {job.clinic.path.name}"
+    ]
 
 
-def _update_index(project: Project, content: Content, out_dir: Path, manifest: Manifest,
-                  inputs: Inputs, force: bool = False) -> None:
+def _update_index(
+    project: Project, content: Content, out_dir: Path, manifest: Manifest, inputs: Inputs, force: bool = False
+) -> None:
     """Write the staff index page when what it shows may have changed: the PDFs on disk and
     their dates, review status, content, clinics, templates. It lists every handout of every
     clinic found on disk, built now or before, whatever this build was narrowed to (a clinic
@@ -563,8 +633,7 @@ def _update_index(project: Project, content: Content, out_dir: Path, manifest: M
     write_index(out_dir, render_index(entries, project.templates))
     # each clinic's own page, so that a desk cannot print another clinic's handout by mistake
     for clinic in dict.fromkeys(e.clinic_id for e in entries):
-        own = [dataclasses.replace(e, path=e.path.removeprefix(f"{clinic}/"))
-               for e in entries if e.clinic_id == clinic]
+        own = [dataclasses.replace(e, path=e.path.removeprefix(f"{clinic}/")) for e in entries if e.clinic_id == clinic]
         write_index(out_dir, render_index(own, project.templates), clinic)
     manifest.index = digest
 
@@ -595,8 +664,10 @@ def merge(project: Project, sources: list[Path], out_dir: Path) -> int:
     for source in sources:
         for key, (entry, data) in _checked_shard(source, planned, verified).items():
             if key in merged and merged[key][0] != entry:
-                raise UsageError(f"{key} was built differently in two of the folders; build "
-                                 "the shards again from the same sources", source)
+                raise UsageError(
+                    f"{key} was built differently in two of the folders; build the shards again from the same sources",
+                    source,
+                )
             merged[key] = (entry, data)
     with locked(out_dir):
         remove_stray_temp_files(out_dir, planned)
@@ -613,23 +684,27 @@ def merge(project: Project, sources: list[Path], out_dir: Path) -> int:
     return len(merged)
 
 
-def _checked_shard(source: Path, planned: dict[str, Job],
-                   verified: Callable[[Job, bytes], None]) -> dict[str, tuple[Entry, bytes]]:
+def _checked_shard(
+    source: Path, planned: dict[str, Job], verified: Callable[[Job, bytes], None]
+) -> dict[str, tuple[Entry, bytes]]:
     """Every output of one shard, read and checked, with its manifest entry."""
     from .pdfsafety import pdf_problems
+
     try:
         manifest = Manifest.parse(read_inside(source, MANIFEST_NAME, MAX_MANIFEST_BYTES))
     except FileNotFoundError:
         raise UsageError(f"no {MANIFEST_NAME} here: not the output folder of a build", source) from None
     except (OSError, HandoutError, ManifestError) as exc:
-        raise UsageError(f"{MANIFEST_NAME} cannot be used: {getattr(exc, 'message', None) or exc}",
-                         source) from None
+        raise UsageError(f"{MANIFEST_NAME} cannot be used: {getattr(exc, 'message', None) or exc}", source) from None
     outputs = {}
     for key, entry in manifest.entries.items():
         job = planned.get(key)
         if job is None or entry.job != job.name:
-            raise UsageError(f"{key!r} in {MANIFEST_NAME} is not a handout this project builds "
-                             "(known clinics, languages, routes and editions only)", source)
+            raise UsageError(
+                f"{key!r} in {MANIFEST_NAME} is not a handout this project builds "
+                "(known clinics, languages, routes and editions only)",
+                source,
+            )
         try:
             data = read_inside(source, key, MAX_PDF_BYTES)
         except HandoutError as exc:
@@ -637,8 +712,10 @@ def _checked_shard(source: Path, planned: dict[str, Job],
         except OSError as exc:
             raise UsageError(f"{key} cannot be read: {exc.strerror}", source) from None
         if hashlib.sha256(data).hexdigest() != entry.sha256:
-            raise UsageError(f"{key} is missing or not as built (its hash differs from "
-                             f"{MANIFEST_NAME}); build this shard again", source)
+            raise UsageError(
+                f"{key} is missing or not as built (its hash differs from {MANIFEST_NAME}); build this shard again",
+                source,
+            )
         problems = pdf_problems(data)
         if problems:
             raise UsageError(f"{key} is refused: {'; '.join(problems)}", source)

@@ -1,4 +1,5 @@
 """``handouts check``: validate content, catalogs and clinics without rendering."""
+
 from __future__ import annotations
 
 import re
@@ -61,19 +62,27 @@ def check(project: Project, content: Content | None = None) -> list[Finding]:
     content = content or load_content(project.content)
     for block in content.blocks.values():
         grade = reading_grade(block)
-        findings.append(Finding("note", format_diagnostic(
-            "note", f"block '{block.id}' reads at grade {grade:.1f}", block.path)))
+        findings.append(
+            Finding("note", format_diagnostic("note", f"block '{block.id}' reads at grade {grade:.1f}", block.path))
+        )
         if grade > MAX_GRADE:
-            findings.append(Finding("warning", format_diagnostic(
-                "warning", f"block '{block.id}' reads at grade {grade:.1f}, above {MAX_GRADE:g}: "
-                "use shorter sentences and plainer words", block.path)))
+            findings.append(
+                Finding(
+                    "warning",
+                    format_diagnostic(
+                        "warning",
+                        f"block '{block.id}' reads at grade {grade:.1f}, above {MAX_GRADE:g}: "
+                        "use shorter sentences and plainer words",
+                        block.path,
+                    ),
+                )
+            )
     broken: list[ConfigError] = []
     try:  # a broken clinic file is reported, and the others are still checked
         clinics = load_clinics(project, (), broken)
     except ConfigError as exc:
         clinics, broken = [], [exc]
-    findings += [Finding("error", str(problem)) for error in broken
-                 for problem in getattr(error, "problems", (error,))]
+    findings += [Finding("error", str(problem)) for error in broken for problem in getattr(error, "problems", (error,))]
     findings += [Finding("warning", warning) for clinic in clinics for warning in clinic.warnings]
     translators = Translators(project.locales)
     unusable: list[CatalogError] = []  # catalogs that cannot be loaded, listed once each
@@ -88,9 +97,18 @@ def check(project: Project, content: Content | None = None) -> list[Finding]:
             findings += [Finding("error", str(problem)) for problem in problems]
         findings += [Finding("warning", str(w)) for w in tr.warnings]
         for char, msgid in uncovered(tr, fonts_for(language)).items():
-            findings.append(Finding("error", format_diagnostic(
-                "error", f"no font covers U+{ord(char):04X} {char!r} in '{language}' (msgid {msgid!r}); "
-                "it would print as an empty box", tr.path, tr.line_of(msgid))))
+            findings.append(
+                Finding(
+                    "error",
+                    format_diagnostic(
+                        "error",
+                        f"no font covers U+{ord(char):04X} {char!r} in '{language}' (msgid {msgid!r}); "
+                        "it would print as an empty box",
+                        tr.path,
+                        tr.line_of(msgid),
+                    ),
+                )
+            )
     for job in plan(clinics):
         try:
             compose_job(job, content, translators, project.templates)
@@ -100,5 +118,3 @@ def check(project: Project, content: Content | None = None) -> list[Finding]:
             if exc not in unusable:
                 findings.append(Finding("error", f"{job.name}: {exc}"))
     return findings
-
-

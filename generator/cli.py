@@ -2,6 +2,7 @@
 
 Exit codes: :class:`report.ExitCode` (the one map from outcomes to codes; README lists it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,12 @@ from .project import Project
 from .report import ExitCode, exit_code
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_OUTPUT = (
-    ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE, ExitCode.LOCKED, ExitCode.OUTPUT)
+    ExitCode.OK,
+    ExitCode.FAILED,
+    ExitCode.USAGE,
+    ExitCode.LOCKED,
+    ExitCode.OUTPUT,
+)
 
 #: --time-limit: at least 10 ms, at most a day
 MIN_SECONDS, MAX_SECONDS = 0.01, 86400.0
@@ -39,7 +45,8 @@ def _seconds(text: str) -> float:
         value = 0
     if not MIN_SECONDS <= value <= MAX_SECONDS:  # also refuses nan and inf
         raise argparse.ArgumentTypeError(
-            f"{text[:40]!r} is not a number of seconds from {MIN_SECONDS:g} to {MAX_SECONDS:g}")
+            f"{text[:40]!r} is not a number of seconds from {MIN_SECONDS:g} to {MAX_SECONDS:g}"
+        )
     return value
 
 
@@ -73,69 +80,124 @@ def _report_refused(argv: list[str]) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="handouts", description=(
-        "Build printed, translated patient handouts for ketamine therapy."))
+    parser = _Parser(prog="handouts", description=("Build printed, translated patient handouts for ketamine therapy."))
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--project", type=Path, default=Path("."), metavar="DIR",
-                        help="the project folder holding content/, locales/, templates/ (default: .)")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="the project folder holding content/, locales/, templates/ (default: .)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     b = sub.add_parser("build", help="build PDFs into handouts/<clinic>/<language>/<route>.pdf")
     b.add_argument("--clinic", action="append", default=[], help="only this clinic (repeatable)")
-    b.add_argument("--language", action="append", default=[],
-                   help="only this language, a Babel id such as es or zh_Hans (repeatable)")
-    b.add_argument("--route", action="append", default=[], choices=ROUTE_IDS,
-                   help="only this route (repeatable)")
-    b.add_argument("--edition", action="append", default=[], choices=EDITIONS,
-                   help="only this edition: standard, large (large print) or bilingual (repeatable)")
-    b.add_argument("--strict", action="store_true",
-                   help="a handout over its page budget or with overflowing text fails")
+    b.add_argument(
+        "--language",
+        action="append",
+        default=[],
+        help="only this language, a Babel id such as es or zh_Hans (repeatable)",
+    )
+    b.add_argument("--route", action="append", default=[], choices=ROUTE_IDS, help="only this route (repeatable)")
+    b.add_argument(
+        "--edition",
+        action="append",
+        default=[],
+        choices=EDITIONS,
+        help="only this edition: standard, large (large print) or bilingual (repeatable)",
+    )
+    b.add_argument(
+        "--strict", action="store_true", help="a handout over its page budget or with overflowing text fails"
+    )
     b.add_argument("--output", type=Path, metavar="DIR", help="output folder (default: handouts/)")
-    b.add_argument("--allow-incomplete", action="store_true",
-                   help="build even where units are untranslated (they print in English)")
-    b.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
-                   help="fail a handout that takes longer than this to make, catalogs included "
-                        f"(default: {DEFAULT_TIME_LIMIT:g})")
-    b.add_argument("--force", action="store_true",
-                   help="rebuild every handout, not only those whose inputs changed")
-    b.add_argument("--jobs", "-j", type=_positive, default=os.cpu_count() or 1, metavar="N",
-                   help="render in N processes (default: the number of CPUs, here %(default)s)")
-    b.add_argument("--shard", type=_shard, metavar="K/N",
-                   help="build only the K-th of N equal parts of the handouts (K from 1), for "
-                        "N machines; put the outputs together with 'handouts merge'")
-    b.add_argument("--report", type=Path, metavar="FILE.json",
-                   help="also write what was built, unchanged and failed as JSON (replaced each run)")
-    b.add_argument("--report-dir", type=Path, metavar="DIR",
-                   help="also write the JSON report as a new file in DIR, report-<UTC time>-<pid>.json "
-                        "(never replacing one)")
+    b.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="build even where units are untranslated (they print in English)",
+    )
+    b.add_argument(
+        "--time-limit",
+        type=_seconds,
+        default=DEFAULT_TIME_LIMIT,
+        metavar="SECONDS",
+        help=f"fail a handout that takes longer than this to make, catalogs included (default: {DEFAULT_TIME_LIMIT:g})",
+    )
+    b.add_argument("--force", action="store_true", help="rebuild every handout, not only those whose inputs changed")
+    b.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="render in N processes (default: the number of CPUs, here %(default)s)",
+    )
+    b.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="build only the K-th of N equal parts of the handouts (K from 1), for "
+        "N machines; put the outputs together with 'handouts merge'",
+    )
+    b.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE.json",
+        help="also write what was built, unchanged and failed as JSON (replaced each run)",
+    )
+    b.add_argument(
+        "--report-dir",
+        type=Path,
+        metavar="DIR",
+        help="also write the JSON report as a new file in DIR, report-<UTC time>-<pid>.json (never replacing one)",
+    )
     b.add_argument("--quiet", "-q", action="store_true", help="log errors and the summary only")
-    b.add_argument("--log-format", choices=("text", "json"), default="text",
-                   help="text: timestamped lines with levels (default); json: one JSON object per event "
-                        "(time, level, event, handout, message), for log collectors")
+    b.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="text: timestamped lines with levels (default); json: one JSON object per event "
+        "(time, level, event, handout, message), for log collectors",
+    )
 
     m = sub.add_parser("merge", help="put the output folders of sharded builds into one")
-    m.add_argument("folders", nargs="+", type=Path, metavar="DIR",
-                   help="output folders of 'handouts build --shard K/N'")
+    m.add_argument(
+        "folders", nargs="+", type=Path, metavar="DIR", help="output folders of 'handouts build --shard K/N'"
+    )
     m.add_argument("--output", type=Path, metavar="DIR", help="output folder (default: handouts/)")
 
     sub.add_parser("check", help="validate content, catalogs and clinics without rendering")
 
-    sub.add_parser("doctor", help="check this machine: Python and packages against requirements.lock, "
-                   "WeasyPrint, a font for every script, system tools; with what to do about each")
-    n = sub.add_parser("new-clinic", help="write content/clinics/ID.toml (commented) and a placeholder "
-                       "logo; asks for what the options do not give")
+    sub.add_parser(
+        "doctor",
+        help="check this machine: Python and packages against requirements.lock, "
+        "WeasyPrint, a font for every script, system tools; with what to do about each",
+    )
+    n = sub.add_parser(
+        "new-clinic",
+        help="write content/clinics/ID.toml (commented) and a placeholder logo; asks for what the options do not give",
+    )
     n.add_argument("id", metavar="ID", help="the clinic's id: letters, digits, - and _")
     for option, what in NEW_CLINIC_OPTIONS.items():
         n.add_argument(f"--{option}", help=what)
     n.add_argument("--paper", choices=("letter", "a4"), default="letter", help="default: letter")
     n.add_argument("--language", action="append", default=[], help="a Babel id (repeatable; default en)")
-    n.add_argument("--route", action="append", default=[], choices=ROUTE_IDS,
-                   help="a route offered (repeatable; default: all)")
+    n.add_argument(
+        "--route", action="append", default=[], choices=ROUTE_IDS, help="a route offered (repeatable; default: all)"
+    )
     v = sub.add_parser("verify", help="check that built PDFs print what their inputs mean")
-    v.add_argument("pdfs", nargs="*", type=Path, metavar="PDF",
-                   help="handouts/<clinic>/<language>/<file>.pdf (default: every PDF in handouts/)")
-    v.add_argument("--allow-incomplete", action="store_true",
-                   help="the PDFs were built with --allow-incomplete ([EN] text is expected)")
+    v.add_argument(
+        "pdfs",
+        nargs="*",
+        type=Path,
+        metavar="PDF",
+        help="handouts/<clinic>/<language>/<file>.pdf (default: every PDF in handouts/)",
+    )
+    v.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="the PDFs were built with --allow-incomplete ([EN] text is expected)",
+    )
 
     i = sub.add_parser("i18n", help="translation catalogs (wraps pybabel)")
     isub = i.add_subparsers(dest="i18n_command", required=True, metavar="ACTION")
@@ -143,8 +205,9 @@ def _parser() -> argparse.ArgumentParser:
     isub.add_parser("update", help="merge locales/messages.pot into every catalog")
     isub.add_parser("compile", help="compile every catalog to .mo")
     st = isub.add_parser("stats", help="translated, fuzzy and untranslated counts per language")
-    st.add_argument("--min", type=float, metavar="PERCENT",
-                    help="exit 1 if any language has less than PERCENT translated")
+    st.add_argument(
+        "--min", type=float, metavar="PERCENT", help="exit 1 if any language has less than PERCENT translated"
+    )
     init = isub.add_parser("init", help="start a catalog for a new language")
     init.add_argument("language", help="a Babel language id such as fr or pt_BR")
     review.add_commands(isub)
@@ -152,10 +215,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 #: new-clinic's options that are asked for when missing (nothing printed is guessed)
-NEW_CLINIC_OPTIONS = {"name": "the clinic's name", "phone": "the clinic's phone number",
-                      "after-hours-phone": "the after-hours number",
-                      "emergency-number": "the emergency number (e.g. 911, 112, 999)",
-                      "crisis-line": "the crisis line (e.g. 988, 116 123)"}
+NEW_CLINIC_OPTIONS = {
+    "name": "the clinic's name",
+    "phone": "the clinic's phone number",
+    "after-hours-phone": "the after-hours number",
+    "emergency-number": "the emergency number (e.g. 911, 112, 999)",
+    "crisis-line": "the crisis line (e.g. 988, 116 123)",
+}
 
 
 def _positive(text: str) -> int:
@@ -242,8 +308,12 @@ def _build(project, args) -> int:
         progress.close()
         results, code = progress.results, exit_code(signum=stop.signum)
         stopped = f"stopped by {signal.Signals(stop.signum).name}"
-        report.event(logging.ERROR, "interrupted", f"interrupted: {stopped}; render processes ended, "
-                     "temporary files removed, the lock released; the PDFs written so far are recorded")
+        report.event(
+            logging.ERROR,
+            "interrupted",
+            f"interrupted: {stopped}; render processes ended, "
+            "temporary files removed, the lock released; the PDFs written so far are recorded",
+        )
         _summary(args, report.summary(results, out_dir, time.perf_counter() - start, interrupted=True))
     if code == EXIT_OK:
         code = _heartbeat(out_dir, started, results)
@@ -262,8 +332,16 @@ def _summary(args, text: str) -> None:
 def _heartbeat(out_dir: Path, started: str, results) -> int:
     """``<output>/.last-success``: when the last build that exited 0 finished (monitoring)."""
     count = report.counts(results)
-    text = json.dumps({"finished": report.now(), "started": started, "host": socket.gethostname(),
-                       "pid": os.getpid(), "built": count["built"], "unchanged": count["unchanged"]})
+    text = json.dumps(
+        {
+            "finished": report.now(),
+            "started": started,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "built": count["built"],
+            "unchanged": count["unchanged"],
+        }
+    )
     try:
         write_heartbeat(out_dir, text + "\n")
     except OutputError as exc:
@@ -298,32 +376,57 @@ def _run_build(project, args, out_dir: Path, progress: report.Progress):
     jobs = plan(clinics, args.language, args.route, args.edition)
     if args.shard:
         jobs = shard(jobs, *args.shard)
-    report.event(logging.INFO, "start", f"building {len(jobs)} handouts into {out_dir} "
-                 f"(pid {os.getpid()}, {args.jobs} render processes at most)")
+    report.event(
+        logging.INFO,
+        "start",
+        f"building {len(jobs)} handouts into {out_dir} (pid {os.getpid()}, {args.jobs} render processes at most)",
+    )
     progress.start(len(jobs))
     try:
-        options = BuildOptions(allow_incomplete=args.allow_incomplete, strict=args.strict,
-                               time_limit=args.time_limit, force=args.force, workers=args.jobs)
+        options = BuildOptions(
+            allow_incomplete=args.allow_incomplete,
+            strict=args.strict,
+            time_limit=args.time_limit,
+            force=args.force,
+            workers=args.jobs,
+        )
         results = build(project, jobs, out_dir, options, progress=progress)
     finally:
         progress.close()
     for result in filter(report.is_incomplete, results):
-        report.event(logging.WARNING, "english", "".join(
-            [f"{result.job.name}: built with English standing in for missing translations:",
-             *(f"\n  {fallback}" for fallback in result.fallbacks)]), result.job.name)
+        report.event(
+            logging.WARNING,
+            "english",
+            "".join(
+                [
+                    f"{result.job.name}: built with English standing in for missing translations:",
+                    *(f"\n  {fallback}" for fallback in result.fallbacks),
+                ]
+            ),
+            result.job.name,
+        )
     if progress.bar is not None:  # the bar said FAILED only: why, here
         for result in (r for r in results if not r.ok):
-            report.event(logging.ERROR, "failed", f"{result.job.name}: not built; the previous PDF, "
-                         f"if any, is unchanged\n{result.message}", result.job.name)
+            report.event(
+                logging.ERROR,
+                "failed",
+                f"{result.job.name}: not built; the previous PDF, if any, is unchanged\n{result.message}",
+                result.job.name,
+            )
     _summary(args, report.summary(results, out_dir, time.perf_counter() - start))
     if broken:
-        report.event(logging.ERROR, "clinic", f"not built: the handouts of "
-                     f"{', '.join(e.path.stem for e in broken if e.path)} (errors in the clinic's file, above)")
+        report.event(
+            logging.ERROR,
+            "clinic",
+            f"not built: the handouts of "
+            f"{', '.join(e.path.stem for e in broken if e.path)} (errors in the clinic's file, above)",
+        )
     return results, exit_code(results, broken=bool(broken))
 
 
 def _doctor(project: Project) -> int:
     from .doctor import doctor
+
     checks = doctor(project.root)
     for check in checks:
         print(check)
@@ -335,6 +438,7 @@ def _doctor(project: Project) -> int:
 def _new_clinic(project: Project, args) -> int:
     from .scaffold import NewClinic, new_clinic
     from .translation import available_languages
+
     values = {}
     for option, what in NEW_CLINIC_OPTIONS.items():
         value = getattr(args, option.replace("-", "_"))
@@ -343,12 +447,16 @@ def _new_clinic(project: Project, args) -> int:
         if value is None:
             raise UsageError(f"new-clinic: give --{option} ({what})")
         values[option.replace("-", "_")] = value
-    new = NewClinic(id=args.id, paper=args.paper, languages=tuple(args.language or ["en"]),
-                    routes=tuple(args.route or ROUTE_IDS), **values)
+    new = NewClinic(
+        id=args.id,
+        paper=args.paper,
+        languages=tuple(args.language or ["en"]),
+        routes=tuple(args.route or ROUTE_IDS),
+        **values,
+    )
     files, todo = new_clinic(project.clinics, new, available_languages(project.locales))
     here = Path.cwd().resolve()
-    shown = [str(f.resolve().relative_to(here)) if f.resolve().is_relative_to(here) else str(f)
-             for f in files]
+    shown = [str(f.resolve().relative_to(here)) if f.resolve().is_relative_to(here) else str(f) for f in files]
     print(f"handouts new-clinic: wrote {', '.join(shown)}")
     if todo:
         print("Still to do before it builds (`handouts check` shows these again):", *todo, sep="\n  ")
@@ -359,8 +467,7 @@ def _stats(project: Project, minimum: float | None) -> int:
     rows = i18n.stats(project)
     print(f"{'language':<10} {'translated':>10} {'fuzzy':>6} {'untranslated':>12} {'done':>7}")
     for row in rows:
-        print(f"{row.language:<10} {row.translated:>10} {row.fuzzy:>6} {row.untranslated:>12} "
-              f"{row.percent:>6.1f}%")
+        print(f"{row.language:<10} {row.translated:>10} {row.fuzzy:>6} {row.untranslated:>12} {row.percent:>6.1f}%")
     print("handouts approved by a medical translator:", *map(review.approval_line, rows), sep="\n  ")
     below = [row.language for row in rows if minimum is not None and row.percent < minimum]
     if below:
@@ -371,6 +478,7 @@ def _stats(project: Project, minimum: float | None) -> int:
 
 def _check(project) -> int:
     from .check import check  # here: its reading-grade library takes a while to import
+
     findings = check(project)
     for finding in findings:
         print(finding.text, file=sys.stdout if finding.severity == "note" else sys.stderr)
@@ -382,6 +490,7 @@ def _check(project) -> int:
 
 def _verify(project: Project, pdfs: list[Path], allow_incomplete: bool) -> int:
     from .verify import verify_files
+
     pdfs = pdfs or sorted((project.root / "handouts").glob("*/*/*.pdf"))
     if not pdfs:
         print("handouts verify: no PDF to check (build first, or name the PDFs)", file=sys.stderr)

@@ -4,6 +4,7 @@ Everything is validated on load, one small reader per table. Every problem of a 
 collected and reported at once (``path:line: error: key: message``, saying how to fix it);
 things that look copied from the example clinic are warnings on the :class:`Clinic`.
 """
+
 from __future__ import annotations
 
 import re
@@ -68,22 +69,44 @@ TOP_KEYS = ("name", "logo", "paper", "font", "region", "languages", "routes")
 TABLES = ("colors", "contact", "online", "editions", "page_budget", "protocol")
 TABLE_KEYS = {
     "colors": ("primary", "accent", "on_primary"),
-    "contact": ("phone", "after_hours_phone", "emergency_number", "emergency_alternative", "urgent_advice",
-                "crisis_line", "crisis_line_text", "crisis_line_languages", "poison_control", "website"),
+    "contact": (
+        "phone",
+        "after_hours_phone",
+        "emergency_number",
+        "emergency_alternative",
+        "urgent_advice",
+        "crisis_line",
+        "crisis_line_text",
+        "crisis_line_languages",
+        "poison_control",
+        "website",
+    ),
     "online": ("handout_url",),
     "editions": ("large_print", "bilingual", "bilingual_second"),
     "page_budget": EDITIONS,
 }
-PROTOCOL_KEYS = ("session_hours", "session_minutes", "fasting_hours", "fasting_minutes",
-                 "clear_liquids_hours", "clear_liquids_minutes", "stay_hours", "stay_minutes",
-                 "driver_required")
+PROTOCOL_KEYS = (
+    "session_hours",
+    "session_minutes",
+    "fasting_hours",
+    "fasting_minutes",
+    "clear_liquids_hours",
+    "clear_liquids_minutes",
+    "stay_hours",
+    "stay_minutes",
+    "driver_required",
+)
 NEEDED = {
     "": ("name", "logo", "paper", "languages", "routes"),
     "colors": ("primary", "accent"),
     "contact": ("phone", "after_hours_phone", "emergency_number", "crisis_line"),
     "protocol": (
-        "session_hours|session_minutes", "fasting_hours|fasting_minutes", "clear_liquids_hours|clear_liquids_minutes",
-        "stay_hours|stay_minutes", "driver_required"),
+        "session_hours|session_minutes",
+        "fasting_hours|fasting_minutes",
+        "clear_liquids_hours|clear_liquids_minutes",
+        "stay_hours|stay_minutes",
+        "driver_required",
+    ),
 }
 CONTACT_NUMBERS = ("phone", "after_hours_phone", "emergency_number", "crisis_line")
 #: Optional numbers printed in the Get-help box when given.
@@ -94,6 +117,7 @@ _REQUIRED = object()
 @dataclass(frozen=True)
 class Protocol:
     """Per-route values that differ between clinics."""
+
     fasting_minutes: int
     clear_liquids_minutes: int
     stay_minutes: int
@@ -105,9 +129,10 @@ class Protocol:
 @dataclass(frozen=True)
 class Branding:
     """How the handouts look: ``[colors]``, and the top-level name, logo, paper and font."""
+
     name: str
     logo: Path
-    paper: str             # CSS page size keyword: "letter" or "A4"
+    paper: str  # CSS page size keyword: "letter" or "A4"
     primary: str
     accent: str
     #: text colour on the primary colour (the header band)
@@ -119,6 +144,7 @@ class Branding:
 @dataclass(frozen=True)
 class Contact:
     """``[contact]``: the numbers printed in every handout."""
+
     phone: str
     after_hours_phone: str
     emergency_number: str
@@ -140,6 +166,7 @@ class Contact:
 @dataclass(frozen=True)
 class Editions:
     """``[editions]``: large print, and which languages get a bilingual edition beside which."""
+
     large_print: bool = False
     bilingual: tuple[str, ...] = ()
     bilingual_second: str = "en"
@@ -148,6 +175,7 @@ class Editions:
 @dataclass(frozen=True)
 class PageBudget:
     """``[page_budget]``: most pages per edition (``budget["large"]``)."""
+
     standard: int = DEFAULT_PAGE_BUDGET["standard"]
     large: int = DEFAULT_PAGE_BUDGET["large"]
     bilingual: int = DEFAULT_PAGE_BUDGET["bilingual"]
@@ -233,8 +261,7 @@ class _File:
         self.problems.append(ConfigError(f"{key}: {message}" if key else message, self.path, line))
 
     def warn(self, key: str, message: str) -> None:
-        self.warnings.append(format_diagnostic("warning", f"{key}: {message}", self.path,
-                                               self.line_of(key)))
+        self.warnings.append(format_diagnostic("warning", f"{key}: {message}", self.path, self.line_of(key)))
 
     def line_of(self, dotted: str) -> int | None:
         """The line of a key (``contact.phone``), else of a table's header (``contact``)."""
@@ -249,8 +276,7 @@ class _File:
                 headers.setdefault(current, lineno)
             elif current == table and re.match(rf"{re.escape(key)}\s*=", line):
                 return lineno
-        return headers.get(dotted) or next(
-            (n for name, n in headers.items() if name.startswith(dotted + ".")), None)
+        return headers.get(dotted) or next((n for name, n in headers.items() if name.startswith(dotted + ".")), None)
 
     def node(self, dotted: str) -> Any:
         node: Any = self.data
@@ -293,12 +319,13 @@ class _File:
     def _type_message(self, dotted: str, kind: type, value: Any) -> str:
         key = dotted.rpartition(".")[2]
         if kind is str and isinstance(value, int | float):
-            return (f"must be text, not the number {value!r}: put it in quotes, "
-                    f"{key} = \"{self._raw(dotted)}\"")
+            return f'must be text, not the number {value!r}: put it in quotes, {key} = "{self._raw(dotted)}"'
         if kind is int and isinstance(value, float):
             if key.endswith("_hours") and (value * 60).is_integer():
-                return (f"must be whole hours, not {value!r}; write it in minutes instead: "
-                        f"{key.removesuffix('_hours')}_minutes = {int(value * 60)}")
+                return (
+                    f"must be whole hours, not {value!r}; write it in minutes instead: "
+                    f"{key.removesuffix('_hours')}_minutes = {int(value * 60)}"
+                )
             return f"must be a whole number, not {value!r}"
         return f"must be a {_TYPE_NAMES.get(kind, kind.__name__)}, not {value!r}"
 
@@ -336,11 +363,19 @@ def load_clinic(path: Path, known_languages: set[str]) -> Clinic:
     if f.problems:
         raise ClinicFileError(path, f.problems)
     # without problems, every reader returned its value
-    clinic = Clinic(id=path.stem, path=path, branding=_sure(branding), contact=_sure(contact),
-                    languages=_sure(languages), routes=_sure(routes),
-                    protocol={route: _sure(p) for route, p in protocol.items()},
-                    editions=_sure(editions), page_budget=_sure(page_budget), handout_url=handout_url,
-                    region=region)
+    clinic = Clinic(
+        id=path.stem,
+        path=path,
+        branding=_sure(branding),
+        contact=_sure(contact),
+        languages=_sure(languages),
+        routes=_sure(routes),
+        protocol={route: _sure(p) for route, p in protocol.items()},
+        editions=_sure(editions),
+        page_budget=_sure(page_budget),
+        handout_url=handout_url,
+        region=region,
+    )
     _warn_if_copied(f, clinic)
     return replace(clinic, warnings=tuple(f.warnings))
 
@@ -375,17 +410,23 @@ def _quote_hint(line: str) -> str:
     match = re.match(r"^\s*([A-Za-z_][\w-]*)\s*=\s*([+(]?\d[\d ()./+-]*?)\s*(?:#.*)?$", line)
     if not match:
         return ""
-    return f"; put the number in quotes: {match.group(1)} = \"{match.group(2)}\""
+    return f'; put the number in quotes: {match.group(1)} = "{match.group(2)}"'
 
 
 def _check_id(f: _File) -> None:
     clinic_id = f.path.stem
     if clinic_id in RESERVED_IDS or clinic_id.startswith("."):
-        f.error("", f"the clinic id '{clinic_id}' (the file's name) is taken by the build's own "
-                "files in the output folder; rename the file, e.g. to my-clinic.toml")
+        f.error(
+            "",
+            f"the clinic id '{clinic_id}' (the file's name) is taken by the build's own "
+            "files in the output folder; rename the file, e.g. to my-clinic.toml",
+        )
     elif not CLINIC_ID_RE.match(clinic_id):
-        f.error("", f"the clinic id '{clinic_id}' (the file's name) must be up to 64 letters, "
-                "digits, - and _, starting with a letter or digit; rename the file")
+        f.error(
+            "",
+            f"the clinic id '{clinic_id}' (the file's name) must be up to 64 letters, "
+            "digits, - and _, starting with a letter or digit; rename the file",
+        )
 
 
 def _unknown(f: _File, node: dict, prefix: str, allowed: tuple[str, ...]) -> None:
@@ -394,8 +435,11 @@ def _unknown(f: _File, node: dict, prefix: str, allowed: tuple[str, ...]) -> Non
             continue
         dotted = f"{prefix}.{key}" if prefix else key
         shown = ascii(key)[1:-1] if CONTROL_RE.search(key) else key
-        what = f"unknown table [{prefix + '.' if prefix else ''}{shown}]" if isinstance(value, dict) else \
-            f"unknown key '{shown}'" + (f" in [{prefix}]" if prefix else "")
+        what = (
+            f"unknown table [{prefix + '.' if prefix else ''}{shown}]"
+            if isinstance(value, dict)
+            else f"unknown key '{shown}'" + (f" in [{prefix}]" if prefix else "")
+        )
         close = get_close_matches(key, allowed, n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else f" (known: {', '.join(allowed)})"
         f.error("", what + hint, f.line_of(dotted))
@@ -429,17 +473,23 @@ def _check_characters(f: _File, node: Any, dotted: str) -> None:
             _check_characters(f, value, dotted)
     elif isinstance(node, str) and (found := CONTROL_RE.search(node)):
         char = found.group(0)
-        f.error(dotted, f"contains the invisible control character U+{ord(char):04X} "
-                f"({unicodedata.name(char, 'a control character')}), which can hide or reorder "
-                "printed text; type the value again without it")
+        f.error(
+            dotted,
+            f"contains the invisible control character U+{ord(char):04X} "
+            f"({unicodedata.name(char, 'a control character')}), which can hide or reorder "
+            "printed text; type the value again without it",
+        )
 
 
 def _text(f: _File, dotted: str, default: Any = _REQUIRED) -> str | None:
     """A printed value: no braces, which would read as a placeholder."""
     value = f.get(dotted, str, default)
     if value and (found := PLACEHOLDER_LIKE_RE.search(value)):
-        f.error(dotted, f"'{found.group(0)}' looks like a placeholder, but a clinic's values are "
-                "printed as written; remove the braces")
+        f.error(
+            dotted,
+            f"'{found.group(0)}' looks like a placeholder, but a clinic's values are "
+            "printed as written; remove the braces",
+        )
         return None
     return value
 
@@ -453,8 +503,15 @@ def _read_branding(f: _File) -> Branding | None:
     font = _read_font(f)
     if name is None or logo is None or paper is None or colours is None:
         return None
-    return Branding(name=name, logo=logo, paper=PAPER_SIZES[paper.lower()], primary=colours[0],
-                    accent=colours[1], on_primary=colours[2], font=font)
+    return Branding(
+        name=name,
+        logo=logo,
+        paper=PAPER_SIZES[paper.lower()],
+        primary=colours[0],
+        accent=colours[1],
+        on_primary=colours[2],
+        font=font,
+    )
 
 
 def _read_logo(f: _File) -> Path | None:
@@ -478,13 +535,17 @@ def _logo_problem(path: Path, logo: Path) -> str | None:
     if not logo.exists():
         return f"file not found: {logo}"
     if not logo.resolve().is_relative_to(path.parent.resolve()):
-        return (f"{logo} is outside the clinic's folder {path.parent} (after following links); "
-                "put the logo file itself beside the clinic's file")
+        return (
+            f"{logo} is outside the clinic's folder {path.parent} (after following links); "
+            "put the logo file itself beside the clinic's file"
+        )
     if not logo.is_file():
         return f"{logo} is not a regular file"
     if logo.stat().st_size > MAX_IMAGE_BYTES:
-        return (f"{logo.name} is {logo.stat().st_size // 1024} KiB, more than the "
-                f"{MAX_IMAGE_BYTES // 1024} KiB allowed; use a smaller image")
+        return (
+            f"{logo.name} is {logo.stat().st_size // 1024} KiB, more than the "
+            f"{MAX_IMAGE_BYTES // 1024} KiB allowed; use a smaller image"
+        )
     try:
         check_logo(logo)
     except LogoError as exc:
@@ -497,12 +558,14 @@ def _read_colours(f: _File) -> tuple[str, str, str] | None:
     if primary is None or accent is None or on_primary is None:
         return None
     # text on its background, and where the pair is printed; the primary colour is the one to change
-    for fg, bg, where in ((on_primary, primary, "the header band's text"),
-                          (primary, WHITE, "headings on white paper")):
+    for fg, bg, where in ((on_primary, primary, "the header band's text"), (primary, WHITE, "headings on white paper")):
         ratio = contrast(fg, bg)
         if ratio < MIN_CONTRAST:
-            f.error("colors.primary", f"contrast {ratio:.2f}:1 for {where} ({fg} on {bg}) is below "
-                    f"{MIN_CONTRAST}:1 (WCAG AA); choose a darker colour")
+            f.error(
+                "colors.primary",
+                f"contrast {ratio:.2f}:1 for {where} ({fg} on {bg}) is below "
+                f"{MIN_CONTRAST}:1 (WCAG AA); choose a darker colour",
+            )
             return None
     return primary, accent, on_primary
 
@@ -541,21 +604,26 @@ def _read_languages(f: _File, known: set[str]) -> tuple[str, ...] | None:
 def _language_problem(lang: Any, known: set[str]) -> str | None:
     """Why ``lang`` cannot be built, saying which id to use instead; None if it can."""
     if not isinstance(lang, str):
-        return f"{lang!r} is not a language id; write it in quotes, like \"es\""
+        return f'{lang!r} is not a language id; write it in quotes, like "es"'
     if lang in known:
         return None
     try:
         wanted = Locale.parse(lang.replace("-", "_"))
     except (ValueError, TypeError, UnknownLocaleError):
         close = get_close_matches(lang, sorted(known), n=1)
-        return (f"'{lang}' is not a language id Babel knows (use ids like es, zh_Hans, pt_BR"
-                + (f"; did you mean '{close[0]}'?)" if close else ")"))
+        return f"'{lang}' is not a language id Babel knows (use ids like es, zh_Hans, pt_BR" + (
+            f"; did you mean '{close[0]}'?)" if close else ")"
+        )
     same = [k for k in sorted(known) if _variant_of(wanted, k)]
     if same:
-        return (f"no catalog for '{lang}', but there is one for '{same[0]}', the same language: "
-                f"use '{same[0]}' (one catalog serves every region and spelling of a language)")
-    return (f"no catalog for '{lang}' (have: {', '.join(sorted(known))}); to translate into "
-            f"it, run 'handouts i18n init {lang.replace('-', '_')}'")
+        return (
+            f"no catalog for '{lang}', but there is one for '{same[0]}', the same language: "
+            f"use '{same[0]}' (one catalog serves every region and spelling of a language)"
+        )
+    return (
+        f"no catalog for '{lang}' (have: {', '.join(sorted(known))}); to translate into "
+        f"it, run 'handouts i18n init {lang.replace('-', '_')}'"
+    )
 
 
 def _variant_of(wanted: Locale, known: str) -> bool:
@@ -578,8 +646,11 @@ def _read_routes(f: _File) -> tuple[str, ...] | None:
     bad = [route for route in routes if route not in ROUTE_IDS]
     for route in bad:
         close = get_close_matches(str(route), ROUTE_IDS, n=1)
-        f.error("routes", f"unknown route {route!r} (known: {', '.join(ROUTE_IDS)})"
-                + (f"; did you mean '{close[0]}'?" if close else ""))
+        f.error(
+            "routes",
+            f"unknown route {route!r} (known: {', '.join(ROUTE_IDS)})"
+            + (f"; did you mean '{close[0]}'?" if close else ""),
+        )
     return tuple(routes) if routes and not bad else None
 
 
@@ -587,19 +658,28 @@ def _read_contact(f: _File, routes: tuple[str, ...], region: str | None = None) 
     phone, after_hours, emergency, crisis = (_text(f, f"contact.{key}") for key in CONTACT_NUMBERS)
     needs_poison = sorted(POISON_CONTROL_ROUTES & set(routes))
     if needs_poison and not f.has("contact.poison_control"):
-        f.error("contact.poison_control", f"missing; a clinic offering {', '.join(needs_poison)} "
-                "must give the poison help line (1-800-222-1222 in the US)", f.line_of("contact"))
+        f.error(
+            "contact.poison_control",
+            f"missing; a clinic offering {', '.join(needs_poison)} "
+            "must give the poison help line (1-800-222-1222 in the US)",
+            f.line_of("contact"),
+        )
     poison = _text(f, "contact.poison_control", "")
     website = _read_website(f)
     optional = {key: _dialable(f, f"contact.{key}") for key in OPTIONAL_NUMBERS}
     languages = _read_crisis_languages(f, region)
     if None in (phone, after_hours, emergency, crisis, poison, website, languages, *optional.values()):
         return None
-    return Contact(phone=_sure(phone), after_hours_phone=_sure(after_hours),
-                   emergency_number=_sure(emergency), crisis_line=_sure(crisis),
-                   website=_sure(website), poison_control=_sure(poison),
-                   crisis_line_languages=_sure(languages),
-                   **{key: _sure(value) for key, value in optional.items()})
+    return Contact(
+        phone=_sure(phone),
+        after_hours_phone=_sure(after_hours),
+        emergency_number=_sure(emergency),
+        crisis_line=_sure(crisis),
+        website=_sure(website),
+        poison_control=_sure(poison),
+        crisis_line_languages=_sure(languages),
+        **{key: _sure(value) for key, value in optional.items()},
+    )
 
 
 #: A number to dial or text as a clinic file may write it: digits, spaces, brackets, dashes,
@@ -611,9 +691,12 @@ def _dialable(f: _File, dotted: str) -> str | None:
     """An optional number ("" when absent); None (and a problem) when it is not a number."""
     value = _text(f, dotted, "")
     if value and not DIALABLE_RE.match(value):
-        f.error(dotted, f"'{value}' is not a phone number; write only the number, with digits, "
-                "spaces, brackets and dashes, like \"111\" or \"+44 20 7946 0321\" (its label is "
-                "printed by the handout)")
+        f.error(
+            dotted,
+            f"'{value}' is not a phone number; write only the number, with digits, "
+            'spaces, brackets and dashes, like "111" or "+44 20 7946 0321" (its label is '
+            "printed by the handout)",
+        )
         return None
     return value
 
@@ -627,11 +710,11 @@ def _read_crisis_languages(f: _File, region: str | None) -> tuple[str, ...] | No
     if languages is None:
         return None
     if not languages:
-        f.error(key, "must list at least one language, like [\"en\"]")
+        f.error(key, 'must list at least one language, like ["en"]')
         return None
     bad = [lang for lang in languages if _language_id(lang) is None]
     for lang in bad:
-        f.error(key, f"{lang!r} is not a language id; write Babel ids in quotes, like [\"en\", \"es\"]")
+        f.error(key, f'{lang!r} is not a language id; write Babel ids in quotes, like ["en", "es"]')
     return None if bad else tuple(languages)
 
 
@@ -655,8 +738,11 @@ def _read_region(f: _File) -> str | None:
     except (ValueError, TypeError, UnknownLocaleError):
         locale = None
     if locale is None or not locale.territory:
-        f.error("region", f"{region!r} is not a locale with a country that Babel knows; write a "
-                "language and a country, like \"en_GB\" or \"en_US\"")
+        f.error(
+            "region",
+            f"{region!r} is not a locale with a country that Babel knows; write a "
+            'language and a country, like "en_GB" or "en_US"',
+        )
         return None
     return str(locale)
 
@@ -664,9 +750,12 @@ def _read_region(f: _File) -> str | None:
 def _read_website(f: _File) -> str | None:
     website = f.get("contact.website", str, "")
     if website and (len(website) > MAX_WEBSITE or not WEBSITE_RE.fullmatch(website)):
-        f.error("contact.website", f"{website[:80]!r} is not a web address like https://clinic.example: "
-                "https://, a host name, then an optional path of letters, digits, '.', '-', '_', '~' and "
-                f"'/' (no query or spaces), at most {MAX_WEBSITE} characters; it is printed on every handout")
+        f.error(
+            "contact.website",
+            f"{website[:80]!r} is not a web address like https://clinic.example: "
+            "https://, a host name, then an optional path of letters, digits, '.', '-', '_', '~' and "
+            f"'/' (no query or spaces), at most {MAX_WEBSITE} characters; it is printed on every handout",
+        )
         return None
     return website
 
@@ -680,8 +769,11 @@ def _read_editions(f: _File, languages: tuple[str, ...] | None, known: set[str])
     bilingual = f.get("editions.bilingual", list, [])
     for lang in bilingual or ():
         if languages is not None and lang not in languages:
-            f.error("editions.bilingual", f"'{lang}' is not one of this clinic's languages "
-                    f"({', '.join(languages)}); add it to languages, or remove it here")
+            f.error(
+                "editions.bilingual",
+                f"'{lang}' is not one of this clinic's languages "
+                f"({', '.join(languages)}); add it to languages, or remove it here",
+            )
             bilingual = None
     if None in (large_print, second, bilingual):
         return None
@@ -698,8 +790,9 @@ def _read_page_budget(f: _File) -> PageBudget | None:
     return None if None in budget.values() else PageBudget(**budget)
 
 
-def _read_online(f: _File, languages: tuple[str, ...] | None, routes: tuple[str, ...] | None,
-                 editions: Editions | None) -> str | None:
+def _read_online(
+    f: _File, languages: tuple[str, ...] | None, routes: tuple[str, ...] | None, editions: Editions | None
+) -> str | None:
     key = "online.handout_url"
     pattern = f.get(key, str, None)
     if pattern is None:
@@ -709,8 +802,12 @@ def _read_online(f: _File, languages: tuple[str, ...] | None, routes: tuple[str,
         f.error(key, problem)
         return None
     if languages and routes and editions:
-        urls = [pattern.format(language=lang, route=route, file=file) for lang in languages
-                for route in routes for file in _filenames(route, lang, editions)]
+        urls = [
+            pattern.format(language=lang, route=route, file=file)
+            for lang in languages
+            for route in routes
+            for file in _filenames(route, lang, editions)
+        ]
         problem = _qr_problem(max(urls, key=len))
         if problem:
             f.error(key, problem)
@@ -721,21 +818,20 @@ def _url_pattern_problem(pattern: str) -> str | None:
     if not pattern.startswith("https://"):
         return "must start with https://"
     try:
-        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(pattern)
-                  if name is not None]
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(pattern) if name is not None]
     except ValueError as exc:
-        return (f"not a valid pattern: {exc}; write the fields as {{language}}, {{route}} and "
-                "{file}, and a brace that is part of the address as {{ or }}")
+        return (
+            f"not a valid pattern: {exc}; write the fields as {{language}}, {{route}} and "
+            "{file}, and a brace that is part of the address as {{ or }}"
+        )
     known = ", ".join("{" + name + "}" for name in sorted(URL_FIELDS))
     for name, spec, conversion in fields:
         if name not in URL_FIELDS:
             close = get_close_matches(name, sorted(URL_FIELDS), n=1)
-            return f"unknown field {{{name}}} (known: {known})" + \
-                (f"; did you mean {{{close[0]}}}?" if close else "")
+            return f"unknown field {{{name}}} (known: {known})" + (f"; did you mean {{{close[0]}}}?" if close else "")
         if spec or conversion:
             written = name + ("!" + conversion if conversion else "") + (":" + spec if spec else "")
-            return (f"the field {{{written}}} has a format; write plain fields only, "
-                    f"like {{{name}}}")
+            return f"the field {{{written}}} has a format; write plain fields only, like {{{name}}}"
     return None
 
 
@@ -757,31 +853,42 @@ def _qr_problem(url: str) -> str | None:
         version = 41
     if version <= MAX_QR_VERSION:
         return None
-    return (f"the longest address it makes ({len(url)} characters: {url[:80]}"
-            f"{'…' if len(url) > 80 else ''}) is too long for a QR code that scans at its printed "
-            f"size (at most version {MAX_QR_VERSION}, about 210 characters); use a shorter address")
+    return (
+        f"the longest address it makes ({len(url)} characters: {url[:80]}"
+        f"{'…' if len(url) > 80 else ''}) is too long for a QR code that scans at its printed "
+        f"size (at most version {MAX_QR_VERSION}, about 210 characters); use a shorter address"
+    )
 
 
 def _read_protocol(f: _File, route: str) -> Protocol | None:
     table = f"protocol.{route}"
     if not isinstance(f.node(table), dict):
         if not f.has(table):
-            f.error("routes", f"'{route}' is offered but there is no [{table}] table; add one "
-                    f"with {_listing(NEEDED['protocol'])}")
+            f.error(
+                "routes",
+                f"'{route}' is offered but there is no [{table}] table; add one with {_listing(NEEDED['protocol'])}",
+            )
         return None
     session = _minutes(f, table, "session")
     fasting, liquids = _minutes(f, table, "fasting"), _minutes(f, table, "clear_liquids")
     stay = _minutes(f, table, "stay")
     least = MIN_STAY_MINUTES.get(route, 0)
     if stay is not None and stay < least:
-        f.error(f"{table}.stay_{'hours' if f.has(f'{table}.stay_hours') else 'minutes'}",
-                f"must be at least {least} minutes for {route} (the esketamine label requires at "
-                "least 2 hours of observation)")
+        f.error(
+            f"{table}.stay_{'hours' if f.has(f'{table}.stay_hours') else 'minutes'}",
+            f"must be at least {least} minutes for {route} (the esketamine label requires at "
+            "least 2 hours of observation)",
+        )
     driver = f.get(f"{table}.driver_required", bool)
     if fasting is None or liquids is None or stay is None or driver is None or session is None:
         return None
-    return Protocol(fasting_minutes=fasting, clear_liquids_minutes=liquids, stay_minutes=stay,
-                    driver_required=driver, session_minutes=session)
+    return Protocol(
+        fasting_minutes=fasting,
+        clear_liquids_minutes=liquids,
+        stay_minutes=stay,
+        driver_required=driver,
+        session_minutes=session,
+    )
 
 
 def _minutes(f: _File, table: str, base: str) -> int | None:
@@ -789,9 +896,12 @@ def _minutes(f: _File, table: str, base: str) -> int | None:
     hours_key, minutes_key = f"{table}.{base}_hours", f"{table}.{base}_minutes"
     given = [key for key in (hours_key, minutes_key) if f.has(key)]
     if len(given) != 1:
-        f.error(hours_key if given else table,
-                f"give exactly one of {base}_hours or {base}_minutes" if given else
-                f"missing; [{table}] needs {base}_hours or {base}_minutes")
+        f.error(
+            hours_key if given else table,
+            f"give exactly one of {base}_hours or {base}_minutes"
+            if given
+            else f"missing; [{table}] needs {base}_hours or {base}_minutes",
+        )
         return None
     value = f.get(given[0], int)
     if value is None:
@@ -810,17 +920,21 @@ def _warn_if_copied(f: _File, clinic: Clinic) -> None:
         return
     example = _example_values(f.path.parent / f"{EXAMPLE_ID}.toml")
     if example.get("logo") is not None and _read_or_none(clinic.logo) == example["logo"]:
-        f.warn("logo", f"{clinic.logo.name} is the example clinic's logo; put your clinic's own "
-               "logo beside the file")
+        f.warn("logo", f"{clinic.logo.name} is the example clinic's logo; put your clinic's own logo beside the file")
     for key in CONTACT_NUMBERS:
         number = getattr(clinic.contact, key)
         if FICTIONAL_RE.search(number):
-            f.warn(f"contact.{key}", f"'{number}' is a fictional 555 number like the example "
-                   "clinic's; put your clinic's real number")
+            f.warn(
+                f"contact.{key}",
+                f"'{number}' is a fictional 555 number like the example clinic's; put your clinic's real number",
+            )
     host = example.get("host")
     if clinic.handout_url and host and urlsplit(clinic.handout_url).netloc == host:
-        f.warn("online.handout_url", f"is the example clinic's address ({host}); put where your "
-               "clinic publishes its handouts, or remove [online] for no QR code")
+        f.warn(
+            "online.handout_url",
+            f"is the example clinic's address ({host}); put where your "
+            "clinic publishes its handouts, or remove [online] for no QR code",
+        )
 
 
 def _example_values(path: Path) -> dict[str, Any]:
@@ -844,10 +958,12 @@ def _read_or_none(path: Path) -> bytes | None:
 
 def _luminance(colour: str) -> float:
     """WCAG 2 relative luminance of a #rrggbb colour."""
+
     def channel(value: int) -> float:
         c = value / 255
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 

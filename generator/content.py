@@ -15,6 +15,7 @@ A block is one file under ``content/``::
 ``content/routes.toml``, the route table, lists per route the handout title and its blocks in
 print order. (The build's manifest, ``handouts/manifest.json``, is something else: see manifest.py.)
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,7 @@ ROUTE_IDS = ("iv", "intranasal", "im", "oral")
 #: manifest, handouts/manifest.json, which records what was built)
 ROUTE_TABLE = "routes.toml"
 FRONT_MATTER_FENCE = "+++"
-BLOCK_KEYS = {"id": str, "title": str, "version": str, "reviewed": dt.date,
-              "reviewer": str, "review_due": dt.date}
+BLOCK_KEYS = {"id": str, "title": str, "version": str, "reviewed": dt.date, "reviewer": str, "review_due": dt.date}
 #: Optional: units whose printing is checked in every PDF (generator/verify.py), each given by
 #: its source text; a heading marks itself and everything under it up to the next heading.
 SAFETY_KEY = "safety"
@@ -54,8 +54,11 @@ def check_controls(text: str, path: Path, first_line: int = 1, what: str = "") -
     match = CONTROL_RE.search(text)
     if match:
         line = first_line + text.count("\n", 0, match.start())
-        raise ContentError(f"{what}control character U+{ord(match.group()):04X} is not allowed "
-                           "(only tab and newline are); remove it", path, line)
+        raise ContentError(
+            f"{what}control character U+{ord(match.group()):04X} is not allowed (only tab and newline are); remove it",
+            path,
+            line,
+        )
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ def _version_key(version: str) -> tuple[int, ...]:
 @dataclass(frozen=True)
 class BlockText:
     """A block file split into its parts, before the front matter is checked."""
+
     meta: dict
     key_lines: dict[str, int]
     body: str
@@ -137,8 +141,12 @@ def split_block(text: str, path: Path) -> BlockText:
     """Split ``+++`` TOML front matter from the Markdown body; errors name path and line."""
     lines = text.splitlines()
     if not lines or lines[0].strip() != FRONT_MATTER_FENCE:
-        raise ContentError(f"a content block must start with '{FRONT_MATTER_FENCE}' front matter "
-                           "(id, title, version, reviewed, reviewer, review_due)", path, 1)
+        raise ContentError(
+            f"a content block must start with '{FRONT_MATTER_FENCE}' front matter "
+            "(id, title, version, reviewed, reviewer, review_due)",
+            path,
+            1,
+        )
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == FRONT_MATTER_FENCE)
     except StopIteration:
@@ -153,7 +161,7 @@ def split_block(text: str, path: Path) -> BlockText:
         match = re.match(r"\s*([A-Za-z_]+)\s*=", lines[i])
         if match:
             key_lines.setdefault(match.group(1), i + 1)
-    return BlockText(meta, key_lines, "\n".join(lines[end + 1:]) + "\n", end + 2)
+    return BlockText(meta, key_lines, "\n".join(lines[end + 1 :]) + "\n", end + 2)
 
 
 def _check_front_matter(parts: BlockText, path: Path, root: Path) -> None:
@@ -174,8 +182,7 @@ def _check_front_matter(parts: BlockText, path: Path, root: Path) -> None:
         raise ContentError(f"unknown front matter key '{key}'", path, key_line(key))
     expected_id = path.relative_to(root).with_suffix("").as_posix()
     if meta["id"] != expected_id:
-        raise ContentError(f"id is '{meta['id']}' but the file's path says '{expected_id}'",
-                           path, key_line("id"))
+        raise ContentError(f"id is '{meta['id']}' but the file's path says '{expected_id}'", path, key_line("id"))
     if not VERSION_RE.match(meta["version"]):
         raise ContentError(f"version '{meta['version']}' is not MAJOR.MINOR.PATCH", path, key_line("version"))
     if meta["review_due"] <= meta["reviewed"]:
@@ -186,12 +193,14 @@ def _safety_marks(parts: BlockText, path: Path) -> list[str]:
     """The block's ``safety`` list: units of its own text, as written."""
     safety = parts.meta.get(SAFETY_KEY, [])
     known = {unit.text for unit in units(parts.body)}
-    wrong = [m for m in safety if not isinstance(m, str) or m not in known] \
-        if isinstance(safety, list) else [safety]
+    wrong = [m for m in safety if not isinstance(m, str) or m not in known] if isinstance(safety, list) else [safety]
     if wrong:
-        raise ContentError(f"{SAFETY_KEY}: {wrong[0]!r} is not a unit of this block; list each "
-                           "heading, paragraph or list item as written in the text",
-                           path, parts.key_lines.get(SAFETY_KEY, 1))
+        raise ContentError(
+            f"{SAFETY_KEY}: {wrong[0]!r} is not a unit of this block; list each "
+            "heading, paragraph or list item as written in the text",
+            path,
+            parts.key_lines.get(SAFETY_KEY, 1),
+        )
     return safety
 
 
@@ -210,11 +219,18 @@ def safety_units(block: Block) -> set[str]:
 def _countries(parts: BlockText, path: Path) -> tuple[str, ...]:
     """The block's ``countries`` list: two-letter ISO 3166 codes, in capitals."""
     countries = parts.meta.get(COUNTRIES_KEY, [])
-    if not isinstance(countries, list) or not countries and COUNTRIES_KEY in parts.meta or \
-            not all(isinstance(c, str) and COUNTRY_RE.match(c) for c in countries):
-        raise ContentError(f"{COUNTRIES_KEY} must be a list of two-letter country codes in capitals, "
-                           'such as ["US"] (leave it out for a block true everywhere)',
-                           path, parts.key_lines.get(COUNTRIES_KEY, 1))
+    if (
+        not isinstance(countries, list)
+        or not countries
+        and COUNTRIES_KEY in parts.meta
+        or not all(isinstance(c, str) and COUNTRY_RE.match(c) for c in countries)
+    ):
+        raise ContentError(
+            f"{COUNTRIES_KEY} must be a list of two-letter country codes in capitals, "
+            'such as ["US"] (leave it out for a block true everywhere)',
+            path,
+            parts.key_lines.get(COUNTRIES_KEY, 1),
+        )
     return tuple(countries)
 
 
@@ -226,8 +242,12 @@ def load_block(path: Path, root: Path) -> Block:
         raise ContentError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
     check_controls(text, path)
     if not text.strip():
-        raise ContentError("the file is empty; a content block needs '+++' front matter (id, title, "
-                           "version, reviewed, reviewer, review_due) and text", path, 1)
+        raise ContentError(
+            "the file is empty; a content block needs '+++' front matter (id, title, "
+            "version, reviewed, reviewer, review_due) and text",
+            path,
+            1,
+        )
     parts = split_block(text, path)
     meta = parts.meta
     _check_front_matter(parts, path, root)
@@ -235,14 +255,25 @@ def load_block(path: Path, root: Path) -> Block:
         raise ContentError("the block has no text after its front matter", path, parts.body_line - 1)
     for line, target in links(parts.body, parts.body_line):
         if not allowed_link(target):
-            raise ContentError(f"link to {target!r} refused: links may only use "
-                               f"{', '.join(s + ':' for s in LINK_SCHEMES)}", path, line)
+            raise ContentError(
+                f"link to {target!r} refused: links may only use {', '.join(s + ':' for s in LINK_SCHEMES)}", path, line
+            )
     safety = _safety_marks(parts, path)
     countries = _countries(parts, path)
-    return Block(id=meta["id"], path=path, title=meta["title"], title_line=parts.key_lines.get("title", 1),
-                 version=meta["version"], reviewed=meta["reviewed"], reviewer=meta["reviewer"],
-                 review_due=meta["review_due"], body=parts.body, body_line=parts.body_line,
-                 safety=tuple(safety), countries=countries)
+    return Block(
+        id=meta["id"],
+        path=path,
+        title=meta["title"],
+        title_line=parts.key_lines.get("title", 1),
+        version=meta["version"],
+        reviewed=meta["reviewed"],
+        reviewer=meta["reviewer"],
+        review_due=meta["review_due"],
+        body=parts.body,
+        body_line=parts.body_line,
+        safety=tuple(safety),
+        countries=countries,
+    )
 
 
 def load_content(root: Path) -> Content:
@@ -253,8 +284,11 @@ def load_content(root: Path) -> Content:
         text = route_table.read_text("utf-8")
         data = tomllib.loads(text)
     except FileNotFoundError:
-        raise ContentError("the route table is missing: it lists each route's title, subtitle and blocks "
-                           "in print order; restore it from git", route_table) from None
+        raise ContentError(
+            "the route table is missing: it lists each route's title, subtitle and blocks "
+            "in print order; restore it from git",
+            route_table,
+        ) from None
     except UnicodeDecodeError as exc:
         raise ContentError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", route_table) from None
     except tomllib.TOMLDecodeError as exc:
@@ -277,12 +311,19 @@ def load_content(root: Path) -> Content:
             if block_id not in blocks:
                 path = root / f"{block_id}.md"
                 if not path.is_file():
-                    raise ContentError(f"route '{route_id}' names block '{block_id}', but {path} "
-                                       "does not exist", route_table, line)
+                    raise ContentError(
+                        f"route '{route_id}' names block '{block_id}', but {path} does not exist", route_table, line
+                    )
                 blocks[block_id] = load_block(path, root)
             route_blocks.append(blocks[block_id])
-        routes[route_id] = Route(id=route_id, title=table["title"], subtitle=table["subtitle"],
-                                 blocks=tuple(route_blocks), path=route_table, line=line)
+        routes[route_id] = Route(
+            id=route_id,
+            title=table["title"],
+            subtitle=table["subtitle"],
+            blocks=tuple(route_blocks),
+            path=route_table,
+            line=line,
+        )
     for route_id in ROUTE_IDS:
         if route_id not in routes:
             raise ContentError(f"route '{route_id}' is missing", route_table)
@@ -295,21 +336,34 @@ def _check_route(route_id: str, table: object, route_table: Path, line: int) -> 
     if route_id not in ROUTE_IDS:
         raise ContentError(f"unknown route '{route_id}' (known: {', '.join(ROUTE_IDS)})", route_table, line)
     if not isinstance(table, dict):
-        raise ContentError(f"'{route_id}' must be a table ([{route_id}]) with title, subtitle "
-                           "and blocks", route_table, line)
+        raise ContentError(
+            f"'{route_id}' must be a table ([{route_id}]) with title, subtitle and blocks", route_table, line
+        )
     for key in ("title", "subtitle", "blocks"):
         if key not in table:
             raise ContentError(f"route '{route_id}' lacks '{key}'", route_table, line)
     for key in ("title", "subtitle"):
         if not isinstance(table[key], str):
-            raise ContentError(f"route '{route_id}': {key} must be text in quotes, not "
-                               f"{type(table[key]).__name__} {table[key]!r}"[:300], route_table, line)
+            raise ContentError(
+                f"route '{route_id}': {key} must be text in quotes, not {type(table[key]).__name__} {table[key]!r}"[
+                    :300
+                ],
+                route_table,
+                line,
+            )
         check_controls(table[key], route_table, line, f"route '{route_id}' {key}: ")
     blocks = table["blocks"]
-    if not isinstance(blocks, list) or not blocks or not all(
-            isinstance(b, str) and BLOCK_ID_RE.match(b) for b in blocks):
-        raise ContentError(f"route '{route_id}': blocks must be a list of block ids such as "
-                           "\"iv/expect\" (paths under content/ without .md)", route_table, line)
+    if (
+        not isinstance(blocks, list)
+        or not blocks
+        or not all(isinstance(b, str) and BLOCK_ID_RE.match(b) for b in blocks)
+    ):
+        raise ContentError(
+            f"route '{route_id}': blocks must be a list of block ids such as "
+            '"iv/expect" (paths under content/ without .md)',
+            route_table,
+            line,
+        )
 
 
 def _toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:

@@ -10,6 +10,7 @@ A value that is not whole seconds from 1970 to the end of 9999 is one error, a
 :class:`UsageError` (exit 2, nothing built or merged), raised by :func:`source_date_epoch`
 and checked by ``handouts build`` and ``handouts merge`` before they write anything.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,9 +30,11 @@ def source_date_epoch() -> dt.datetime | None:
     if not epoch:
         return None
     if not (epoch.isascii() and epoch.isdigit() and len(epoch) <= 12 and int(epoch) <= MAX_EPOCH):
-        raise UsageError(f"SOURCE_DATE_EPOCH must be seconds since 1970-01-01 (like 1763683200), "
-                         f"up to {MAX_EPOCH} (the end of 9999), not {epoch[:40]!r}; "
-                         "set it to a whole number of seconds or unset it")
+        raise UsageError(
+            f"SOURCE_DATE_EPOCH must be seconds since 1970-01-01 (like 1763683200), "
+            f"up to {MAX_EPOCH} (the end of 9999), not {epoch[:40]!r}; "
+            "set it to a whole number of seconds or unset it"
+        )
     return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
 
 

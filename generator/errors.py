@@ -3,6 +3,7 @@
 The CLI turns a :class:`HandoutError` into ``path:line: error: message`` on stderr and
 an exit code; anything else is a bug and keeps its traceback.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -55,8 +56,7 @@ class BuildLocked(HandoutError):
     """Another build holds the output folder's lock (exit 3: this one did nothing)."""
 
 
-def format_diagnostic(severity: str, message: str, path: Path | str | None = None,
-                      line: int | None = None) -> str:
+def format_diagnostic(severity: str, message: str, path: Path | str | None = None, line: int | None = None) -> str:
     """``path:line: severity: message``, as compilers print them (the line when known)."""
     where = ""
     if path is not None:

@@ -3,6 +3,7 @@
 Each has Babel's extractor signature ``(fileobj, keywords, comment_tags, options)`` and
 yields ``(lineno, funcname, message, comments)``.
 """
+
 from __future__ import annotations
 
 import re

@@ -9,6 +9,7 @@ in the text are CIDs that the font's charset maps to its glyphs (PDF 1.7, 9.7.4.
 only the glyphs the handout uses need to be kept, each under its old number as its CID.
 See benchmarks/README.md for what it saves and costs.
 """
+
 from __future__ import annotations
 
 import io

@@ -7,6 +7,7 @@ are "default ignorable" in Unicode (variation selectors such as U+FE0F, joiners,
 controls) are never drawn, so they need no glyph. :func:`printable` gives that verdict for
 ``handouts check``, from the same fontconfig answers the build uses.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -31,11 +32,25 @@ DEFAULT_FONTS = ["Noto Sans", "Noto Sans Arabic", "Noto Sans Devanagari", "Noto 
 UNPRINTED = {"Zs", "Zl", "Zp", "Cc", "Cf"}
 #: Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): HarfBuzz draws nothing
 #: for these unless a font has a glyph, so they never print as an empty box.
-DEFAULT_IGNORABLE = ((0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
-                     (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
-                     (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
-                     (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
-                     (0xE0000, 0xE0FFF))
+DEFAULT_IGNORABLE = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
 #: fontconfig's %{charset}: hexadecimal code points and ranges, "20-7e a0 ..."
 CHARSET_RE = re.compile(r"([0-9a-f]+)(?:-([0-9a-f]+))?")
 
@@ -105,15 +120,15 @@ def coverage(families: tuple[str, ...]) -> Coverage:
     asks), whether or not a family is in :data:`FONTS_BY_LANGUAGE`."""
     pattern = ",".join([*families, "sans-serif"])
     charsets = _fc("fc-match", "--sort", "--format", "%{charset}\n", pattern) or ""
-    return Coverage((int(first, 16), int(last or first, 16))
-                    for first, last in CHARSET_RE.findall(charsets))
+    return Coverage((int(first, 16), int(last or first, 16)) for first, last in CHARSET_RE.findall(charsets))
 
 
 def needs_glyph(char: str) -> bool:
     """Whether a character is drawn: not a space, control, format character or default ignorable."""
     code_point = ord(char)
-    return unicodedata.category(char) not in UNPRINTED and \
-        not any(first <= code_point <= last for first, last in DEFAULT_IGNORABLE)
+    return unicodedata.category(char) not in UNPRINTED and not any(
+        first <= code_point <= last for first, last in DEFAULT_IGNORABLE
+    )
 
 
 def printable(char: str, families: tuple[str, ...]) -> bool:

@@ -4,6 +4,7 @@ Catalog-wide problems (a fuzzy header, wrong Plural-Forms, ``msgfmt --check`` fa
 stop every handout of that language; a broken entry stops every handout that uses it.
 Every problem names ``path:line``, the msgid and what is wrong.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -93,8 +94,7 @@ def markup(text: str) -> tuple[list[str], Counter, list[str]]:
 
 def html_in(text: str) -> bool:
     tokens = _tokens(text)
-    return any(t.type == "html_block" or any(c.type == "html_inline" for c in t.children or ())
-               for t in tokens)
+    return any(t.type == "html_block" or any(c.type == "html_inline" for c in t.children or ()) for t in tokens)
 
 
 #: Embeddings and overrides (LRE, RLE, PDF, LRO, RLO): an override turns "503-555-0199" into
@@ -119,9 +119,12 @@ def blank(text: str) -> bool:
 
 
 def bidi_control_problems(msgstr: str) -> list[str]:
-    return [f"bidirectional control character {code_point(c)} at character {i + 1}: it can "
-            "reverse or hide what is printed; delete it"
-            for i, c in enumerate(msgstr) if ord(c) in BIDI_CONTROLS]
+    return [
+        f"bidirectional control character {code_point(c)} at character {i + 1}: it can "
+        "reverse or hide what is printed; delete it"
+        for i, c in enumerate(msgstr)
+        if ord(c) in BIDI_CONTROLS
+    ]
 
 
 def isolate_problems(msgstr: str) -> list[str]:
@@ -132,20 +135,24 @@ def isolate_problems(msgstr: str) -> list[str]:
             depth += 1
         elif ord(c) == ISOLATE_CLOSER:
             if depth == 0:
-                return [f"unbalanced bidirectional isolate: {code_point(c)} at character {i + 1} "
-                        "closes nothing"]
+                return [f"unbalanced bidirectional isolate: {code_point(c)} at character {i + 1} closes nothing"]
             depth -= 1
-    return [f"unbalanced bidirectional isolate: {depth} opened (U+2066-U+2068) and not closed "
-            "with U+2069"] if depth else []
+    return (
+        [f"unbalanced bidirectional isolate: {depth} opened (U+2066-U+2068) and not closed with U+2069"]
+        if depth
+        else []
+    )
 
 
 def invisible_problems(msgstr: str) -> list[str]:
     """Invisible format characters (Cf) and control characters other than tab and newline."""
-    return [f"invisible {'format' if unicodedata.category(c) == 'Cf' else 'control'} character "
-            f"{code_point(c)} at character {i + 1}; delete it"
-            for i, c in enumerate(msgstr)
-            if (unicodedata.category(c) == "Cf" and ord(c) not in ALLOWED_FORMAT | BIDI_CONTROLS)
-            or (unicodedata.category(c) == "Cc" and c not in "\t\n")]
+    return [
+        f"invisible {'format' if unicodedata.category(c) == 'Cf' else 'control'} character "
+        f"{code_point(c)} at character {i + 1}; delete it"
+        for i, c in enumerate(msgstr)
+        if (unicodedata.category(c) == "Cf" and ord(c) not in ALLOWED_FORMAT | BIDI_CONTROLS)
+        or (unicodedata.category(c) == "Cc" and c not in "\t\n")
+    ]
 
 
 def _is_mark(char: str) -> bool:
@@ -161,11 +168,13 @@ def combining_mark_problems(msgstr: str) -> list[str]:
         while base >= 0 and _is_mark(msgstr[base]):
             base -= 1
         if _is_mark(char) and base >= 0 and msgstr[base].isdigit():
-            found.append(f"combining mark {code_point(char)} on the digit {msgstr[base]!r} at "
-                         f"character {i + 1}")
+            found.append(f"combining mark {code_point(char)} on the digit {msgstr[base]!r} at character {i + 1}")
     for match in re.finditer(r"\{[^{}\s]*\}|%\([^)]*\)", msgstr):
-        found += [f"combining mark {code_point(c)} inside the placeholder {match.group(0)!r}"
-                  for c in match.group(0) if _is_mark(c)]
+        found += [
+            f"combining mark {code_point(c)} inside the placeholder {match.group(0)!r}"
+            for c in match.group(0)
+            if _is_mark(c)
+        ]
     return found
 
 
@@ -177,30 +186,40 @@ def format_string_problems(msgid: str, msgstr: str) -> list[str]:
         if match.group(0) in ("%s", "%d") and match.group(0) in msgid:
             continue
         shown = match.group(0) or "%"
-        return [f"{shown!r} is not a format field here: write %% for a percent sign, and keep "
-                "%(name)s fields exactly as in the source"]
+        return [
+            f"{shown!r} is not a format field here: write %% for a percent sign, and keep "
+            "%(name)s fields exactly as in the source"
+        ]
     names = dict.fromkeys(re.findall(r"%\(([^)]*)\)", msgid), 1)
     try:
         msgstr % names
     except (ValueError, TypeError, KeyError) as exc:
-        return [f"the translation cannot be filled in ({type(exc).__name__}: {exc}); keep "
-                "%(name)s fields as in the source and write %% for a percent sign"]
+        return [
+            f"the translation cannot be filled in ({type(exc).__name__}: {exc}); keep "
+            "%(name)s fields as in the source and write %% for a percent sign"
+        ]
     return []
 
 
 def foreign_placeholder_problems(msgstr: str) -> list[str]:
     """A field in braces that is not a placeholder name (translated, or in another script)
     would be printed as it is."""
-    return [f"{match.group(0)!r} is not a placeholder: placeholder names stay in English, "
-            "exactly as in the source" for match in re.finditer(r"\{[^{}\n]*\}", msgstr)
-            if not BRACE_FIELD_RE.fullmatch(match.group(0))]
+    return [
+        f"{match.group(0)!r} is not a placeholder: placeholder names stay in English, exactly as in the source"
+        for match in re.finditer(r"\{[^{}\n]*\}", msgstr)
+        if not BRACE_FIELD_RE.fullmatch(match.group(0))
+    ]
 
 
 def character_problems(msgstr: str) -> list[str]:
     """Characters that change or hide what is printed, whatever the source."""
-    return [*bidi_control_problems(msgstr), *isolate_problems(msgstr),
-            *invisible_problems(msgstr), *combining_mark_problems(msgstr),
-            *foreign_placeholder_problems(msgstr)]
+    return [
+        *bidi_control_problems(msgstr),
+        *isolate_problems(msgstr),
+        *invisible_problems(msgstr),
+        *combining_mark_problems(msgstr),
+        *foreign_placeholder_problems(msgstr),
+    ]
 
 
 def field_problems(msgid: str, msgstr: str, may_omit_number: bool = False) -> list[str]:
@@ -223,11 +242,12 @@ def markdown_problems(msgid: str, msgstr: str) -> list[str]:
     source_blocks, source_marks, source_links = markup(msgid)
     target_blocks, target_marks, target_links = markup(msgstr)
     if source_blocks != target_blocks:
-        found.append("Markdown structure changed (a list, heading or paragraph break was added or "
-                     "removed)")
+        found.append("Markdown structure changed (a list, heading or paragraph break was added or removed)")
     if source_marks != target_marks:
-        found.append(f"Markdown emphasis changed: {dict(source_marks) or 'none'} in the source, "
-                     f"{dict(target_marks) or 'none'} in the translation")
+        found.append(
+            f"Markdown emphasis changed: {dict(source_marks) or 'none'} in the source, "
+            f"{dict(target_marks) or 'none'} in the translation"
+        )
     if source_links != target_links:
         found.append(f"links changed: {source_links} in the source, {target_links} in the translation")
     return found
@@ -235,8 +255,11 @@ def markdown_problems(msgid: str, msgstr: str) -> list[str]:
 
 def link_problems(msgstr: str) -> list[str]:
     refused = [target for _, target in links(msgstr) if not allowed_link(target)]
-    return [f"link targets {refused} are not allowed; links may only use "
-            f"{', '.join(s + ':' for s in LINK_SCHEMES)}"] if refused else []
+    return (
+        [f"link targets {refused} are not allowed; links may only use {', '.join(s + ':' for s in LINK_SCHEMES)}"]
+        if refused
+        else []
+    )
 
 
 def numbers_of(text: str) -> Counter:
@@ -248,16 +271,24 @@ def number_problems(msgid: str, msgstr: str) -> list[str]:
     source_numbers, target_numbers = numbers_of(msgid), numbers_of(msgstr)
     if source_numbers == target_numbers:
         return []
-    return [f"numbers differ: {sorted(source_numbers.elements()) or 'none'} in the source, "
-            f"{sorted(target_numbers.elements()) or 'none'} in the translation"]
+    return [
+        f"numbers differ: {sorted(source_numbers.elements()) or 'none'} in the source, "
+        f"{sorted(target_numbers.elements()) or 'none'} in the translation"
+    ]
 
 
 def entry_problems(msgid: str, msgstr: str, formatted: bool = False) -> list[str]:
     """What is wrong with one translation, compared with its source; [] when nothing is.
     ``formatted``: the string is %-formatted when used (template and code strings)."""
-    return [*character_problems(msgstr), *(format_string_problems(msgid, msgstr) if formatted else ()),
-            *field_problems(msgid, msgstr), *html_problems(msgstr), *markdown_problems(msgid, msgstr),
-            *link_problems(msgstr), *number_problems(msgid, msgstr)]
+    return [
+        *character_problems(msgstr),
+        *(format_string_problems(msgid, msgstr) if formatted else ()),
+        *field_problems(msgid, msgstr),
+        *html_problems(msgstr),
+        *markdown_problems(msgid, msgstr),
+        *link_problems(msgstr),
+        *number_problems(msgid, msgstr),
+    ]
 
 
 def number_word_problems(msgid: str, msgstr: str, language: str) -> list[str]:
@@ -265,18 +296,23 @@ def number_word_problems(msgid: str, msgstr: str, language: str) -> list[str]:
     "dos horas")."""
     lost = numbers_of(msgid) - numbers_of(msgstr)
     words = {value: word for word, value in words_in(msgstr, language)}
-    return [f"the number {number} is written as a word ({words[int(number)]!r}) in the "
-            f"translation; write it in digits, {number}, as the source does"
-            for number in sorted(lost) if number.isdigit() and int(number) in words]
+    return [
+        f"the number {number} is written as a word ({words[int(number)]!r}) in the "
+        f"translation; write it in digits, {number}, as the source does"
+        for number in sorted(lost)
+        if number.isdigit() and int(number) in words
+    ]
 
 
 def added_number_warning(msgid: str, msgstr: str, language: str) -> list[str]:
     """A number word (2 to 12) the source has neither in digits nor in words."""
     source = {int(n) for n in numbers_of(msgid) if n.isdigit()} | set(values_in_english(msgid))
     added = [(word, value) for word, value in added_words(msgstr, language) if value >= 2 and value not in source]
-    return [f"the translation has the number word {word!r} ({value}), which the source does not "
-            "have: check that it says what the source says (numbers stay in digits, as in the source)"
-            for word, value in dict(added).items()]
+    return [
+        f"the translation has the number word {word!r} ({value}), which the source does not "
+        "have: check that it says what the source says (numbers stay in digits, as in the source)"
+        for word, value in dict(added).items()
+    ]
 
 
 #: A translator's mark (Weblate's flag name) for a translation meant to be the same as its
@@ -297,8 +333,10 @@ def unchanged_warning(msgid: str, msgstr: str, flags: set[str]) -> list[str]:
     words = PERCENT_FIELD_RE.sub("", BRACE_FIELD_RE.sub("", msgid))
     if msgstr != msgid or SAME_FLAG in flags or not re.search(r"[^\W\d_]{2}", words):
         return []
-    return [f"the translation is the same as the English source; translate it, or add "
-            f"the comment line '# {SAME_FLAG}' above the entry if it is meant"]
+    return [
+        f"the translation is the same as the English source; translate it, or add "
+        f"the comment line '# {SAME_FLAG}' above the entry if it is meant"
+    ]
 
 
 def reordered_warning(msgid: str, msgstr: str) -> list[str]:
@@ -308,9 +346,11 @@ def reordered_warning(msgid: str, msgstr: str) -> list[str]:
     for kind in sorted(set(KINDS.values())):
         source, target = _of_kind(msgid, kind), _of_kind(msgstr, kind)
         if sorted(source) == sorted(target) and source != target:
-            found.append(f"the {kind} placeholders are in another order than in the source "
-                         f"({', '.join(source)} in the source, {', '.join(target)} in the "
-                         "translation): check that each sentence still names the right one")
+            found.append(
+                f"the {kind} placeholders are in another order than in the source "
+                f"({', '.join(source)} in the source, {', '.join(target)} in the "
+                "translation): check that each sentence still names the right one"
+            )
     return found
 
 
@@ -321,10 +361,12 @@ def _of_kind(text: str, kind: str) -> list[str]:
 # Checks in the shape of Babel's babel/messages/checkers.py: one function per check, each
 # ``(catalog, message) -> None``, reporting what it finds with the entry's path and line.
 
+
 @dataclass
 class CheckedCatalog:
     """A catalog under check: Babel's catalog, where it is, what the checks need to know
     about it, and what they found."""
+
     catalog: Catalog
     path: Path | None
     language: str
@@ -412,10 +454,13 @@ def glossary_terms(cat: CheckedCatalog, message: Message) -> None:
     for gap in missing(cat.glossary, msgid_of(message), str(message.string)):
         term = gap.term
         times = f" {gap.in_source} times" if gap.in_source > 1 else ""
-        cat.report(message, f"glossary: the source says {term.source[0]!r}{times}; the translation must "
-                   f"say it as {' or '.join(repr(r) for r in term.renderings)} (the approved rendering, "
-                   f"{_display(cat.glossary.path)}:{term.line}), "
-                   f"and has it {gap.in_translation} time{'' if gap.in_translation == 1 else 's'}")
+        cat.report(
+            message,
+            f"glossary: the source says {term.source[0]!r}{times}; the translation must "
+            f"say it as {' or '.join(repr(r) for r in term.renderings)} (the approved rendering, "
+            f"{_display(cat.glossary.path)}:{term.line}), "
+            f"and has it {gap.in_translation} time{'' if gap.in_translation == 1 else 's'}",
+        )
 
 
 def unchanged(cat: CheckedCatalog, message: Message) -> None:
@@ -442,8 +487,17 @@ def added_numbers(cat: CheckedCatalog, message: Message) -> None:
 
 
 #: Each stops the handouts that use the entry.
-ERROR_CHECKS: tuple[Checker, ...] = (characters, format_strings, fields, raw_html, markdown, link_targets,
-                                     numbers, number_words, glossary_terms)
+ERROR_CHECKS: tuple[Checker, ...] = (
+    characters,
+    format_strings,
+    fields,
+    raw_html,
+    markdown,
+    link_targets,
+    numbers,
+    number_words,
+    glossary_terms,
+)
 #: For a reviewer to look at; a build goes on.
 WARNING_CHECKS: tuple[Checker, ...] = (unchanged, reordered, added_numbers)
 
@@ -470,18 +524,25 @@ def header_problems(path: Path, language: str, catalog: Catalog, text: str) -> l
     found = []
     header = _header_lines(text)
     if catalog.fuzzy:
-        found.append(Problem(path, _line_of(header, "#, fuzzy"), "the catalog header is marked fuzzy; "
-                             "check the header and remove the '#, fuzzy' line above it"))
+        found.append(
+            Problem(
+                path,
+                _line_of(header, "#, fuzzy"),
+                "the catalog header is marked fuzzy; check the header and remove the '#, fuzzy' line above it",
+            )
+        )
     expected = preferred(language).plural_forms
     line = _line_of(header, '"Plural-Forms:')
     if line is None:
-        found.append(Problem(path, None, f"the header has no Plural-Forms; for '{language}' it is "
-                             f"\"Plural-Forms: {expected}\\n\""))
+        found.append(
+            Problem(
+                path, None, f"the header has no Plural-Forms; for '{language}' it is \"Plural-Forms: {expected}\\n\""
+            )
+        )
         return found
     wrong = mismatch(catalog.num_plurals, catalog.plural_expr, recognised(language))
     if wrong:
-        found.append(Problem(path, line, f"Plural-Forms is wrong for '{language}': {wrong}; "
-                             f"use \"{expected}\""))
+        found.append(Problem(path, line, f"Plural-Forms is wrong for '{language}': {wrong}; use \"{expected}\""))
     return found
 
 
@@ -493,16 +554,23 @@ def plural_count_problems(path: Path, catalog: Catalog, raw: Mapping[str, int]) 
             forms = message.string or ()
             count = raw.get(msgid_of(message), len(forms))
             if count != catalog.num_plurals and any(forms):
-                found.append(Problem(path, message.lineno, f"this plural entry has {count} forms, "
-                                     f"the catalog's Plural-Forms says {catalog.num_plurals}",
-                                     msgid_of(message)))
+                found.append(
+                    Problem(
+                        path,
+                        message.lineno,
+                        f"this plural entry has {count} forms, the catalog's Plural-Forms says {catalog.num_plurals}",
+                        msgid_of(message),
+                    )
+                )
     return found
 
 
 #: What ``msgfmt --check`` says about one entry (its format strings) or the header, rather
 #: than a syntax error (which makes the whole catalog unreadable).
-CHECK_FINDING_RE = re.compile(r"format specification|format string|(?:begin|end) with '\\n'|nplurals|"
-                              r"plural expression|plural form translations|plural handling|header field|domain name")
+CHECK_FINDING_RE = re.compile(
+    r"format specification|format string|(?:begin|end) with '\\n'|nplurals|"
+    r"plural expression|plural form translations|plural handling|header field|domain name"
+)
 
 
 def msgfmt_problems(path: Path) -> list[Problem]:
@@ -510,8 +578,9 @@ def msgfmt_problems(path: Path) -> list[Problem]:
     are named ``msgfmt``, its format and header findings ``msgfmt --check``. When there is
     a syntax error, only the syntax errors are returned."""
     if shutil.which("msgfmt") is None:
-        return [Problem(path, None, "GNU msgfmt is not installed (Debian package gettext); it is "
-                        "needed to check catalogs")]
+        return [
+            Problem(path, None, "GNU msgfmt is not installed (Debian package gettext); it is needed to check catalogs")
+        ]
     proc = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(path)], capture_output=True)
     if proc.returncode == 0:
         return []
@@ -523,8 +592,9 @@ def msgfmt_problems(path: Path) -> list[Problem]:
         match = re.match(r"^(.*?):(\d+):(?:\d+:)? (.*)$", line)
         if match and not line.startswith("msgfmt:"):
             finding = CHECK_FINDING_RE.search(match.group(3)) is not None
-            (checks if finding else syntax).append(Problem(
-                path, int(match.group(2)), f"msgfmt{' --check' if finding else ''}: {match.group(3)}"))
+            (checks if finding else syntax).append(
+                Problem(path, int(match.group(2)), f"msgfmt{' --check' if finding else ''}: {match.group(3)}")
+            )
     return syntax or checks or [Problem(path, None, f"msgfmt --check failed: {stderr.strip()}")]
 
 
@@ -535,8 +605,7 @@ def is_syntax_problem(problem: Problem) -> bool:
 def assign_to_entries(problems: list[Problem], catalog: Catalog) -> tuple[list[Problem], dict[str, list[Problem]]]:
     """Split problems into catalog-wide ones and those inside one entry (keyed by msgid):
     a line belongs to the last entry that starts at or before it."""
-    entries = sorted((m.lineno, msgid_of(m))
-                     for m in catalog if m.id and m.lineno)
+    entries = sorted((m.lineno, msgid_of(m)) for m in catalog if m.id and m.lineno)
     starts = [lineno for lineno, _ in entries]
     wide: list[Problem] = []
     by_msgid: dict[str, list[Problem]] = {}
@@ -553,7 +622,7 @@ def assign_to_entries(problems: list[Problem], catalog: Catalog) -> tuple[list[P
 def _header_lines(text: str) -> list[str]:
     """The catalog's header entry: its lines up to the first blank line."""
     lines = text.splitlines()
-    return lines[:lines.index("")] if "" in lines else lines
+    return lines[: lines.index("")] if "" in lines else lines
 
 
 def _line_of(lines: list[str], prefix: str) -> int | None:

@@ -12,6 +12,7 @@ Renderings are matched as whole words, ignoring case (and Arabic short vowels); 
 and Korean, where words are not separated or take endings, anywhere in the text. List every
 form a translation uses ("llame", "llamar").
 """
+
 from __future__ import annotations
 
 import re
@@ -34,9 +35,9 @@ PLACEHOLDER_RE = re.compile(r"\{[a-z][a-z0-9_]*\}|%\([a-z_]+\)[sd]")
 
 @dataclass(frozen=True)
 class Term:
-    source: tuple[str, ...]      # the English forms ("do not")
+    source: tuple[str, ...]  # the English forms ("do not")
     renderings: tuple[str, ...]  # the approved renderings; any one counts
-    line: int | None             # where the entry starts in the glossary
+    line: int | None  # where the entry starts in the glossary
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Glossary:
 @dataclass(frozen=True)
 class Missing:
     """A term the source holds more often than the translation holds its renderings."""
+
     term: Term
     in_source: int
     in_translation: int
@@ -73,8 +75,9 @@ def load_glossary(locales: Path, language: str) -> Glossary | None:
     except etree.XMLSyntaxError as exc:
         raise CatalogError(f"the glossary is not valid TBX (XML): {exc.msg}", path, exc.lineno) from None
     except (AssertionError, ValueError):
-        raise CatalogError("the glossary is not a TBX file: its root element must be <martif type=\"TBX\">",
-                           path, 1) from None
+        raise CatalogError(
+            'the glossary is not a TBX file: its root element must be <martif type="TBX">', path, 1
+        ) from None
     tag = language.replace("_", "-")
     terms = []
     for unit in store.units:
@@ -82,8 +85,12 @@ def load_glossary(locales: Path, language: str) -> Glossary | None:
         source = tuple(t.text.strip() for t in unit.get_target_terms(SOURCE_TAG) if t.text.strip())
         target = tuple(t.text.strip() for t in unit.get_target_terms(tag) if t.text.strip())
         if not source:
-            raise CatalogError(f'a termEntry has no English term: add <langSet xml:lang="{SOURCE_TAG}">'
-                               "<tig><term>...</term></tig></langSet>", path, line)
+            raise CatalogError(
+                f'a termEntry has no English term: add <langSet xml:lang="{SOURCE_TAG}">'
+                "<tig><term>...</term></tig></langSet>",
+                path,
+                line,
+            )
         if target:
             terms.append(Term(source, target, line))
     return Glossary(path, language, tuple(terms))

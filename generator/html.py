@@ -1,4 +1,5 @@
 """Stage 4: compose one handout's HTML with Jinja (clinic branding + translated blocks)."""
+
 from __future__ import annotations
 
 import functools
@@ -54,6 +55,7 @@ class Section:
 @dataclass(frozen=True)
 class Text:
     """A handout's words in one language."""
+
     lang: str
     dir: str
     title: str
@@ -65,6 +67,7 @@ class Text:
 @dataclass(frozen=True)
 class HandoutDocument:
     """What the PDF stage needs: the HTML, where its assets live, and metadata."""
+
     html: str
     language: str
     base_url: Path
@@ -82,7 +85,7 @@ class HandoutDocument:
 @dataclass(frozen=True)
 class MissingUnit:
     path: Path | None  # None only for the English source, which has no catalog
-    line: int | None   # None: not in the catalog at all (run `handouts i18n update`)
+    line: int | None  # None: not in the catalog at all (run `handouts i18n update`)
     msgid: str
 
     def describe(self, what: str = "") -> str:
@@ -105,25 +108,40 @@ class _RouteText:
         for block in (b for b in route.blocks if b.prints_for(clinic.country)):
             critical = safety_units(block)
             translate = lambda unit, b=block, c=critical: self.translate(  # noqa: E731
-                unit.text, b.path, unit.line, unit.text in c)
-            parts = tuple(Markup(self.fill(render(text, translate, line)))
-                          for text, line in chunks(block.body, block.body_line))
-            sections.append(Section(
-                id=block.id, css_class="block-" + block.id.rsplit("/", 1)[-1],
-                title=Markup(self.fill(_inline_html(self.translate(block.title, block.path, block.title_line))))
-                if block.title else Markup(),
-                parts=parts))
+                unit.text, b.path, unit.line, unit.text in c
+            )
+            parts = tuple(
+                Markup(self.fill(render(text, translate, line))) for text, line in chunks(block.body, block.body_line)
+            )
+            sections.append(
+                Section(
+                    id=block.id,
+                    css_class="block-" + block.id.rsplit("/", 1)[-1],
+                    title=Markup(self.fill(_inline_html(self.translate(block.title, block.path, block.title_line))))
+                    if block.title
+                    else Markup(),
+                    parts=parts,
+                )
+            )
         self.missing += [MissingUnit(tr.path, line, msgid) for msgid, line in tr.untranslated_shared.items()]
         title = self.translate(route.title, route.path, route.line)
         subtitle = self.translate(route.subtitle, route.path, route.line)
-        self.text = Text(lang=tr.html_lang, dir=tr.direction, title=title,
-                         title_html=Markup(_inline_html(title)), subtitle_html=Markup(_inline_html(subtitle)),
-                         sections=tuple(sections))
+        self.text = Text(
+            lang=tr.html_lang,
+            dir=tr.direction,
+            title=title,
+            title_html=Markup(_inline_html(title)),
+            subtitle_html=Markup(_inline_html(subtitle)),
+            sections=tuple(sections),
+        )
         broken = [problem for msgid in sorted(self.used) for problem in tr.problems.get(msgid, ())]
         if broken:
-            raise BrokenTranslation(f"the '{tr.language}' translation of route '{route.id}' has "
-                                    f"{len(broken)} broken entr{'y' if len(broken) == 1 else 'ies'}:\n"
-                                    + "\n".join(f"  {p}" for p in broken), tr.path)
+            raise BrokenTranslation(
+                f"the '{tr.language}' translation of route '{route.id}' has "
+                f"{len(broken)} broken entr{'y' if len(broken) == 1 else 'ies'}:\n"
+                + "\n".join(f"  {p}" for p in broken),
+                tr.path,
+            )
 
     def translate(self, text: str, path: Path, line: int, critical: bool = False) -> str:
         _check_placeholders(text, path, line)
@@ -141,9 +159,16 @@ class _RouteText:
         return _fill(html, self.fields)
 
 
-def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
-            allow_incomplete: bool = False, edition: str = "standard",
-            second: Translator | None = None, online_url: str | None = None) -> HandoutDocument:
+def compose(
+    clinic: Clinic,
+    route: Route,
+    tr: Translator,
+    templates: Path,
+    allow_incomplete: bool = False,
+    edition: str = "standard",
+    second: Translator | None = None,
+    online_url: str | None = None,
+) -> HandoutDocument:
     """Translate every unit of a route for one clinic and language, and fill the template.
 
     ``edition`` is "standard", "large" (large print) or "bilingual" (``second``'s text beside
@@ -157,9 +182,12 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
     missing = [m for t in texts for m in t.missing]
     if missing and not allow_incomplete:
         listing = "\n".join(f"  {m.describe()}" for m in missing)
-        raise CatalogError(f"{len(missing)} unit(s) of route '{route.id}' are untranslated or fuzzy "
-                           f"in '{tr.language}'; translate them or build with --allow-incomplete:\n"
-                           f"{listing}", tr.path)
+        raise CatalogError(
+            f"{len(missing)} unit(s) of route '{route.id}' are untranslated or fuzzy "
+            f"in '{tr.language}'; translate them or build with --allow-incomplete:\n"
+            f"{listing}",
+            tr.path,
+        )
     words = [t.text for t in texts]
     if edition == "large":  # the numbers to call and when, on the first two pages
         words = _help_at(words, 0) or words
@@ -172,43 +200,61 @@ def compose(clinic: Clinic, route: Route, tr: Translator, templates: Path,
     env.install_gettext_callables(  # type: ignore[attr-defined]
         lambda message: escape(tr.gettext(message)),
         lambda singular, plural, n: escape(tr.ngettext(singular, plural, n)),
-        newstyle=True)
+        newstyle=True,
+    )
     fields = dict(
-        lang=tr.html_lang, dir=tr.direction, page_title=f"{main.title} – {clinic.name}",
-        edition=edition, texts=words, main=main,
+        lang=tr.html_lang,
+        dir=tr.direction,
+        page_title=f"{main.title} – {clinic.name}",
+        edition=edition,
+        texts=words,
+        main=main,
         font_family=Markup(font_family(tr.language, second.language if second else None)),
-        clinic=clinic, logo_uri=clinic.logo.resolve().as_uri(),
+        clinic=clinic,
+        logo_uri=clinic.logo.resolve().as_uri(),
         # the key-points box: the route's protocol, and the clinic's values as HTML per text
         protocol=clinic.protocol[route.id],
         values=[{name: Markup(field_html(name, value)) for name, value in t.fields.items()} for t in texts],
-        qr_svg=Markup(qr_svg(online_url)) if online_url else None, online_url=online_url,
-        version=route.version, fingerprint=route.fingerprint,
+        qr_svg=Markup(qr_svg(online_url)) if online_url else None,
+        online_url=online_url,
+        version=route.version,
+        fingerprint=route.fingerprint,
         reviewed=format_date(route.reviewed, "long", locale=dates),
         review_due=format_date(route.review_due, "long", locale=dates),
         crisis_notes=crisis_line_notes(clinic, tr),
         language_name=tr.native_name,
         draft=any(t.tr.is_draft(route.reviewed, t.used | t.tr.untranslated_shared.keys()) for t in texts),
-        draft_notice=tr.gettext(DRAFT_NOTICE), draft_notice_en=DRAFT_NOTICE,
-        page_label_css=Markup(page_label_css(tr.gettext(PAGE_LABEL))), help_flows=False,
-        generator_version=__version__)
+        draft_notice=tr.gettext(DRAFT_NOTICE),
+        draft_notice_en=DRAFT_NOTICE,
+        page_label_css=Markup(page_label_css(tr.gettext(PAGE_LABEL))),
+        help_flows=False,
+        generator_version=__version__,
+    )
     html = _render(env, fields, tr)
     alternatives = (_render(env, {**fields, "help_flows": True}, tr),) if edition == "standard" else ()
     leftover = PLACEHOLDER_RE.search(html)
     if leftover:  # every placeholder was checked above, so this is a bug in a template
         raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
-    return HandoutDocument(html=html, language=tr.html_lang, alternatives=alternatives,
-                           fallbacks=tuple(m.describe("printed in English: ") for m in missing),
-                           expected=expectations(clinic, html, main, texts, allow_incomplete,
-                                                 furniture=_furniture(fields, tr)),
-                           base_url=templates, asset_roots=(templates.resolve(), clinic.logo.resolve()))
+    return HandoutDocument(
+        html=html,
+        language=tr.html_lang,
+        alternatives=alternatives,
+        fallbacks=tuple(m.describe("printed in English: ") for m in missing),
+        expected=expectations(clinic, html, main, texts, allow_incomplete, furniture=_furniture(fields, tr)),
+        base_url=templates,
+        asset_roots=(templates.resolve(), clinic.logo.resolve()),
+    )
 
 
 def _render(env: Environment, fields: dict, tr: Translator) -> str:
     try:
         html = env.get_template("handout.html").render(**fields)
     except (ValueError, TypeError, KeyError) as exc:  # the gates stop these first
-        raise CatalogError(f"a translated template string of '{tr.language}' cannot be filled "
-                           f"in ({type(exc).__name__}: {exc}); run 'handouts check'", tr.path) from None
+        raise CatalogError(
+            f"a translated template string of '{tr.language}' cannot be filled "
+            f"in ({type(exc).__name__}: {exc}); run 'handouts check'",
+            tr.path,
+        ) from None
     body = html.find("<body")
     return html[:body] + keep_break_before_inline(isolate_numbers(html[body:]))
 
@@ -244,8 +290,13 @@ def _help_at(texts: list[Text], place: int) -> list[Text] | None:
     there (it has no such section, or there is no such place, or it would follow the disclaimer)."""
     sections = texts[0].sections
     groups, at = _groups(sections)
-    if at is None or not 0 <= place < len(groups) or place == at or \
-            "disclaimer" in sections[groups[place][0]].css_class and place > at:
+    if (
+        at is None
+        or not 0 <= place < len(groups)
+        or place == at
+        or "disclaimer" in sections[groups[place][0]].css_class
+        and place > at
+    ):
         return None
     moved = [g for i, g in enumerate(groups) if i != at]
     moved.insert(place, groups[at])
@@ -256,25 +307,42 @@ def _help_at(texts: list[Text], place: int) -> list[Text] | None:
 def _furniture(fields: dict, tr: Translator) -> tuple[str, ...]:
     """What the page margins print (stylesheet content, which the HTML does not hold): the
     footer, the page label, the draft notice."""
-    footer = " ".join([fields["main"].title, tr.gettext("Version %(version)s") % {"version": fields["version"]},
-                       tr.gettext("Reviewed %(date)s") % {"date": fields["reviewed"]}])
+    footer = " ".join(
+        [
+            fields["main"].title,
+            tr.gettext("Version %(version)s") % {"version": fields["version"]},
+            tr.gettext("Reviewed %(date)s") % {"date": fields["reviewed"]},
+        ]
+    )
     notices = (fields["draft_notice"], fields["draft_notice_en"]) if fields["draft"] else ()
     return (footer, tr.gettext(PAGE_LABEL), *notices)
 
 
-def expectations(clinic: Clinic, html: str, main: Text, texts: list[_RouteText],
-                 allow_incomplete: bool, furniture: tuple[str, ...] = ()) -> Expected:
+def expectations(
+    clinic: Clinic,
+    html: str,
+    main: Text,
+    texts: list[_RouteText],
+    allow_incomplete: bool,
+    furniture: tuple[str, ...] = (),
+) -> Expected:
     """What the PDF of ``html`` must print: the numbers to dial as often as the HTML has
     them, the "Get help" heading, the safety-critical units."""
     printed = Counter(html_lib.unescape(m.group(1)) for m in _DIAL_RE.finditer(html))
-    heading = next((section.title for section in main.sections
-                    if section.css_class == HELP_SECTION_CLASS), Markup())
+    heading = next((section.title for section in main.sections if section.css_class == HELP_SECTION_CLASS), Markup())
     return Expected(
-        numbers={"clinic_phone": clinic.phone, "after_hours_phone": clinic.after_hours_phone,
-                 "emergency_number": clinic.emergency_number, "crisis_line": clinic.crisis_line},
-        printed=dict(printed), help_heading=heading.striptags() or None,
+        numbers={
+            "clinic_phone": clinic.phone,
+            "after_hours_phone": clinic.after_hours_phone,
+            "emergency_number": clinic.emergency_number,
+            "crisis_line": clinic.crisis_line,
+        },
+        printed=dict(printed),
+        help_heading=heading.striptags() or None,
         safety=tuple(item for text in texts for item in text.safety),
-        allow_incomplete=allow_incomplete, furniture=furniture)
+        allow_incomplete=allow_incomplete,
+        furniture=furniture,
+    )
 
 
 def qr_svg(url: str) -> str:
@@ -287,8 +355,12 @@ def qr_svg(url: str) -> str:
 def _environment(templates: Path) -> Environment:
     """One Jinja environment per templates folder, so the template is compiled once per run
     (the loader still notices an edited template)."""
-    env = Environment(loader=FileSystemLoader(templates), autoescape=select_autoescape(["html"]),
-                      undefined=StrictUndefined, extensions=["jinja2.ext.i18n"])
+    env = Environment(
+        loader=FileSystemLoader(templates),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+    )
     env.filters["css_string"] = css_string
     env.filters["tel"] = lambda value: ltr(value, "tel")
     return env
@@ -304,8 +376,9 @@ def _inline_html(text: str) -> str:
 def _check_placeholders(text: str, path: Path, line: int) -> None:
     for name in placeholders(text):
         if name not in PLACEHOLDERS:
-            raise ContentError(f"unknown placeholder {{{name}}} (known: "
-                        f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)})", path, line)
+            raise ContentError(
+                f"unknown placeholder {{{name}}} (known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)})", path, line
+            )
 
 
 #: The section holding the numbers to call, whose heading they must share a page with.
@@ -339,7 +412,7 @@ def isolate_numbers(html: str) -> str:
     entities, placeholders and already isolated text are left as they are)."""
     out, pos = [], 0
     for skip in _SKIP_RE.finditer(html):
-        out.append(NUMBER_IN_TEXT_RE.sub(lambda m: ltr(m.group(0)), html[pos:skip.start()]))
+        out.append(NUMBER_IN_TEXT_RE.sub(lambda m: ltr(m.group(0)), html[pos : skip.start()]))
         out.append(skip.group(0))
         pos = skip.end()
     out.append(NUMBER_IN_TEXT_RE.sub(lambda m: ltr(m.group(0)), html[pos:]))
@@ -359,8 +432,9 @@ def field_html(name: str, value: str) -> str:
 
 def _fill(html: str, fields: dict[str, str]) -> str:
     """Put the clinic's values in; an unknown name stays (and is reported, never printed)."""
-    return PLACEHOLDER_RE.sub(lambda m: field_html(m.group(1), fields[m.group(1)])
-                              if m.group(1) in fields else m.group(0), html)
+    return PLACEHOLDER_RE.sub(
+        lambda m: field_html(m.group(1), fields[m.group(1)]) if m.group(1) in fields else m.group(0), html
+    )
 
 
 #: characters a CSS string may hold as they are; everything else is written as a hex escape
@@ -389,5 +463,3 @@ def page_label_css(label: str) -> str:
         elif piece:
             parts.append(str(css_string(piece)))
     return " ".join(parts)
-
-

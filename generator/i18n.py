@@ -2,6 +2,7 @@
 
 Each is what a translator or maintainer could type with plain ``pybabel``; see docs.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -40,9 +41,18 @@ def extract(project: Project) -> None:
     """Run from the project folder so ``#:`` references read ``content/iv/expect.md:10``."""
     project.pot.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.chdir(project.root):
-        _pybabel("extract", "-F", "babel.cfg", "-o", str(project.pot.relative_to(project.root)),
-                 "--add-comments=TRANSLATORS:", "--project=ketamine-handouts",
-                 f"--version={__version__}", "--sort-by-file", ".")
+        _pybabel(
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-o",
+            str(project.pot.relative_to(project.root)),
+            "--add-comments=TRANSLATORS:",
+            "--project=ketamine-handouts",
+            f"--version={__version__}",
+            "--sort-by-file",
+            ".",
+        )
 
 
 def update(project: Project) -> None:
@@ -54,8 +64,11 @@ def update(project: Project) -> None:
         raise UsageError("GNU msgmerge is not installed (Debian package gettext)")
     for language in sorted(available_languages(project.locales) - {SOURCE_LANGUAGE}):
         path = catalog_path(project.locales, language)
-        proc = subprocess.run(["msgmerge", "--quiet", "--update", "--previous", "--backup=none",
-                               str(path), str(project.pot)], capture_output=True, text=True)
+        proc = subprocess.run(
+            ["msgmerge", "--quiet", "--update", "--previous", "--backup=none", str(path), str(project.pot)],
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode:
             raise UsageError(f"msgmerge failed: {proc.stderr.strip()}", path)
 
@@ -74,13 +87,16 @@ def init(project: Project, language: str) -> str:
     _pybabel("init", "-i", str(project.pot), "-d", str(project.locales), "-D", DOMAIN, "-l", language)
     catalog = read_catalog(path, language)
     rule = preferred(language)
-    catalog.mime_headers = [(key, rule.plural_forms if key.lower() == "plural-forms" else value)
-                            for key, value in catalog.mime_headers]
+    catalog.mime_headers = [
+        (key, rule.plural_forms if key.lower() == "plural-forms" else value) for key, value in catalog.mime_headers
+    ]
     with path.open("wb") as fp:
         write_po(fp, catalog)
     (project.locales / language / "review.toml").write_text(REVIEW_TEMPLATE, "utf-8")
-    return (f"created {path} with \"Plural-Forms: {rule.plural_forms}\" ({rule.source}) and "
-            f"{path.parent.parent / 'review.toml'} (status: draft)")
+    return (
+        f'created {path} with "Plural-Forms: {rule.plural_forms}" ({rule.source}) and '
+        f"{path.parent.parent / 'review.toml'} (status: draft)"
+    )
 
 
 @dataclass(frozen=True)
@@ -122,6 +138,14 @@ def stats(project: Project) -> list[Stats]:
                 translated += 1
             elif message is not None and message.fuzzy:
                 fuzzy += 1
-        found.append(Stats(language, translated, fuzzy, len(ids) - translated - fuzzy,
-                           progress(project, language, content), whole_language_approved(project, language, content)))
+        found.append(
+            Stats(
+                language,
+                translated,
+                fuzzy,
+                len(ids) - translated - fuzzy,
+                progress(project, language, content),
+                whole_language_approved(project, language, content),
+            )
+        )
     return found

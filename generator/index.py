@@ -4,6 +4,7 @@ A static page that staff open straight from the folder (``file://``, no server, 
 fetched): links to each edition's PDF, review status, content version and build date, and a
 filter-as-you-type box. The page is rendered here; ``output.write_index`` writes it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -23,44 +24,51 @@ from .translation import Translators
 
 TEMPLATE = "index.html"
 #: the everyday words front-desk staff may type for each route
-ROUTE_WORDS = {"iv": "infusion drip vein intravenous",
-               "intranasal": "nasal nose spray esketamine Spravato",
-               "im": "injection shot muscle intramuscular",
-               "oral": "pill tablet lozenge mouth sublingual"}
+ROUTE_WORDS = {
+    "iv": "infusion drip vein intravenous",
+    "intranasal": "nasal nose spray esketamine Spravato",
+    "im": "injection shot muscle intramuscular",
+    "oral": "pill tablet lozenge mouth sublingual",
+}
 EDITION_LABELS = {"standard": "Standard", "large": "Large print", "bilingual": "Bilingual"}
 
 
 @dataclass(frozen=True)
 class Language:
-    id: str            # Babel id: zh_Hans
-    native: str        # its name in its own script: 中文 (简体)
-    english: str       # Chinese (Simplified)
-    lang: str          # BCP 47 tag for HTML: zh-Hans
-    dir: str           # "ltr" or "rtl"
+    id: str  # Babel id: zh_Hans
+    native: str  # its name in its own script: 中文 (简体)
+    english: str  # Chinese (Simplified)
+    lang: str  # BCP 47 tag for HTML: zh-Hans
+    dir: str  # "ltr" or "rtl"
 
     @classmethod
     def of(cls, language: str) -> Language:
         locale = Locale.parse(language)
         native = locale.get_display_name(locale) or language
-        return cls(language, native[:1].upper() + native[1:], locale.get_display_name("en") or language,
-                   language.replace("_", "-"),
-                   "rtl" if locale.character_order == "right-to-left" else "ltr")
+        return cls(
+            language,
+            native[:1].upper() + native[1:],
+            locale.get_display_name("en") or language,
+            language.replace("_", "-"),
+            "rtl" if locale.character_order == "right-to-left" else "ltr",
+        )
 
 
 @dataclass(frozen=True)
 class IndexEntry:
     """One handout PDF as the index lists it."""
+
     clinic_id: str
     clinic_name: str
     language: Language
     route_id: str
-    route_title: str           # in English
-    edition: str               # "standard", "large" or "bilingual"
-    second: Language | None    # the second language of a bilingual edition
-    path: str                  # relative to the output folder, with "/"
-    status: str                # "draft", "approved" or "source" (English, not a translation)
-    version: str               # the route's content version
-    built: str                 # build date, yyyy-mm-dd
+    route_title: str  # in English
+    edition: str  # "standard", "large" or "bilingual"
+    second: Language | None  # the second language of a bilingual edition
+    path: str  # relative to the output folder, with "/"
+    status: str  # "draft", "approved" or "source" (English, not a translation)
+    version: str  # the route's content version
+    built: str  # build date, yyyy-mm-dd
 
     @property
     def edition_label(self) -> str:
@@ -72,8 +80,7 @@ class IndexEntry:
         return quote(self.path, safe="/+")  # iv.es+en.pdf stays readable
 
 
-def collect_entries(jobs: Iterable[Job], content: Content, translators: Translators,
-                    out_dir: Path) -> list[IndexEntry]:
+def collect_entries(jobs: Iterable[Job], content: Content, translators: Translators, out_dir: Path) -> list[IndexEntry]:
     """An entry for each job whose PDF exists in ``out_dir``, in the jobs' order."""
     entries = []
     for job in jobs:
@@ -82,16 +89,26 @@ def collect_entries(jobs: Iterable[Job], content: Content, translators: Translat
             continue
         route = content.routes[job.route]
         languages = [job.language, *([job.second] if job.second else [])]
-        entries.append(IndexEntry(
-            job.clinic.id, job.clinic.name, Language.of(job.language), route.id, route.title,
-            job.edition, Language.of(job.second) if job.second else None,
-            path.relative_to(out_dir).as_posix(),
-            handout_status(translators, languages, route), route.version, build_date(path)))
+        entries.append(
+            IndexEntry(
+                job.clinic.id,
+                job.clinic.name,
+                Language.of(job.language),
+                route.id,
+                route.title,
+                job.edition,
+                Language.of(job.second) if job.second else None,
+                path.relative_to(out_dir).as_posix(),
+                handout_status(translators, languages, route),
+                route.version,
+                build_date(path),
+            )
+        )
     return entries
 
 
 def handout_status(translators: Translators, languages: Iterable[str], route: Route) -> str:
-    """"draft", "approved" or "source" (English alone) for a handout printing ``languages``:
+    """ "draft", "approved" or "source" (English alone) for a handout printing ``languages``:
     what the index shows and the build's report counts."""
     return _status([_review_status(translators, lang, route) for lang in languages])
 
@@ -118,6 +135,7 @@ def _status(statuses: list[str]) -> str:
 @dataclass(frozen=True)
 class Row:
     """One language of one route: its editions side by side."""
+
     language: Language
     entries: tuple[IndexEntry, ...]
 
@@ -135,8 +153,17 @@ class Row:
         """What the filter box matches: names in both scripts, ids, route (and the words staff
         use for it), clinic, editions."""
         e = self.entries[0]
-        words = [e.clinic_id, e.clinic_name, e.route_id, e.route_title, ROUTE_WORDS.get(e.route_id, ""),
-                 self.language.id, self.language.lang, self.language.native, self.language.english]
+        words = [
+            e.clinic_id,
+            e.clinic_name,
+            e.route_id,
+            e.route_title,
+            ROUTE_WORDS.get(e.route_id, ""),
+            self.language.id,
+            self.language.lang,
+            self.language.native,
+            self.language.english,
+        ]
         words += [x.edition_label for x in self.entries]
         words += [w for x in self.entries if x.second for w in (x.second.native, x.second.english)]
         return " ".join(dict.fromkeys(words))
@@ -167,8 +194,9 @@ def group(entries: Iterable[IndexEntry]) -> list[ClinicGroup]:
     for (clinic_id, clinic_name), routes in tree.items():
         route_groups = []
         for (route_id, route_title), languages in routes.items():
-            rows = tuple(Row(found[0].language, tuple(sorted(found, key=_edition_order)))
-                         for found in languages.values())
+            rows = tuple(
+                Row(found[0].language, tuple(sorted(found, key=_edition_order))) for found in languages.values()
+            )
             route_groups.append(RouteGroup(route_id, route_title, rows))
         clinics.append(ClinicGroup(clinic_id, clinic_name, tuple(route_groups)))
     return clinics
@@ -182,9 +210,12 @@ def _edition_order(entry: IndexEntry) -> tuple[int, str]:
 
 def render_index(entries: Iterable[IndexEntry], templates_dir: Path) -> str:
     entries = list(entries)
-    env = Environment(loader=FileSystemLoader(templates_dir), autoescape=True,
-                      undefined=StrictUndefined, keep_trailing_newline=True)
+    env = Environment(
+        loader=FileSystemLoader(templates_dir), autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True
+    )
     return env.get_template(TEMPLATE).render(
-        clinics=group(entries), count=len(entries),
+        clinics=group(entries),
+        count=len(entries),
         drafts=sum(e.status == "draft" for e in entries),
-        newest=max((e.built for e in entries), default=""))
+        newest=max((e.built for e in entries), default=""),
+    )

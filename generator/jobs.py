@@ -5,6 +5,7 @@ and the output folder alike.
 
 Dependencies run one way: config -> jobs -> manifest, index, build, report, check.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -55,8 +56,7 @@ def output_key(job: Job) -> str:
     return f"{job.clinic.id}/{job.language}/{job.filename}"
 
 
-def load_clinics(project: Project, only: Iterable[str] = (),
-                 broken: list[ConfigError] | None = None) -> list[Clinic]:
+def load_clinics(project: Project, only: Iterable[str] = (), broken: list[ConfigError] | None = None) -> list[Clinic]:
     """The clinics (those in ``only``, else all). A clinic whose file is wrong raises its
     :class:`ConfigError`; given a ``broken`` list, it goes there and the others are still
     loaded, unless none of them could be (then one error lists them all)."""
@@ -65,8 +65,10 @@ def load_clinics(project: Project, only: Iterable[str] = (),
     wanted = set(only)
     unknown = wanted - {f.stem for f in files}
     if unknown:
-        raise UsageError(f"unknown clinic {', '.join(sorted(unknown))} (have: "
-                         f"{', '.join(f.stem for f in files) or 'none'})", project.clinics)
+        raise UsageError(
+            f"unknown clinic {', '.join(sorted(unknown))} (have: {', '.join(f.stem for f in files) or 'none'})",
+            project.clinics,
+        )
     clinics, errors = [], []
     for path in files:
         if not wanted or path.stem in wanted:
@@ -83,21 +85,32 @@ def load_clinics(project: Project, only: Iterable[str] = (),
     return clinics
 
 
-def plan(clinics: list[Clinic], languages: Iterable[str] = (), routes: Iterable[str] = (),
-         editions: Iterable[str] = ()) -> list[Job]:
+def plan(
+    clinics: list[Clinic], languages: Iterable[str] = (), routes: Iterable[str] = (), editions: Iterable[str] = ()
+) -> list[Job]:
     """Every (clinic, language, route, edition) the clinics offer, narrowed by the filters."""
     languages, routes, editions = set(languages), set(routes), set(editions)
     offered_langs = {lang for c in clinics for lang in c.languages}
     offered_routes = {r for c in clinics for r in c.routes}
     if languages - offered_langs:
-        raise UsageError(f"no clinic offers language {', '.join(sorted(languages - offered_langs))} "
-                         f"(offered: {', '.join(sorted(offered_langs))})")
+        raise UsageError(
+            f"no clinic offers language {', '.join(sorted(languages - offered_langs))} "
+            f"(offered: {', '.join(sorted(offered_langs))})"
+        )
     if routes - offered_routes:
-        raise UsageError(f"no clinic offers route {', '.join(sorted(routes - offered_routes))} "
-                         f"(offered: {', '.join(sorted(offered_routes))})")
-    return [job for c in clinics for lang in c.languages for route in c.routes
-            if (not languages or lang in languages) and (not routes or route in routes)
-            for job in _editions(c, lang, route) if not editions or job.edition in editions]
+        raise UsageError(
+            f"no clinic offers route {', '.join(sorted(routes - offered_routes))} "
+            f"(offered: {', '.join(sorted(offered_routes))})"
+        )
+    return [
+        job
+        for c in clinics
+        for lang in c.languages
+        for route in c.routes
+        if (not languages or lang in languages) and (not routes or route in routes)
+        for job in _editions(c, lang, route)
+        if not editions or job.edition in editions
+    ]
 
 
 def _editions(clinic: Clinic, language: str, route: str) -> list[Job]:

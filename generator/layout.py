@@ -4,6 +4,7 @@ It judges plain geometry (:class:`PageArea`, in CSS px), which :func:`pdf.page_a
 from WeasyPrint's laid-out pages; this module never sees WeasyPrint itself. What it finds is
 a warning (a failure with ``--strict``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -16,6 +17,7 @@ EPSILON = 0.5
 @dataclass(frozen=True)
 class Run:
     """A piece of a line (a text run or an inline box) as laid out."""
+
     text: str
     x: float
     width: float  #: margin width
@@ -32,6 +34,7 @@ class Line:
 @dataclass(frozen=True)
 class Block:
     """A block or replaced box (an image), by its border box."""
+
     x: float
     y: float
     width: float
@@ -43,6 +46,7 @@ class Block:
 @dataclass(frozen=True)
 class PageArea:
     """One page: its printable area and its lines and blocks, in document order."""
+
     number: int
     left: float
     top: float
@@ -58,8 +62,7 @@ def overflows(pages: Iterable[PageArea]) -> list[str]:
     for page in pages:
         for item in page.items:
             if isinstance(item, Line):
-                found.extend(f"page {page.number}: text runs out of its box: {run.text!r}"
-                             for run in _runs_out(item))
+                found.extend(f"page {page.number}: text runs out of its box: {run.text!r}" for run in _runs_out(item))
             elif _off_page(item, page):
                 found.append(f"page {page.number}: a box runs off the page: {item.text()[:60]!r}")
     return list(dict.fromkeys(found))
@@ -77,5 +80,8 @@ def _runs_out(line: Line) -> Iterable[Run]:
 
 
 def _off_page(block: Block, page: PageArea) -> bool:
-    return (block.x < page.left - EPSILON or block.x + block.width > page.right + EPSILON
-            or block.y + block.height > page.bottom + EPSILON)
+    return (
+        block.x < page.left - EPSILON
+        or block.x + block.width > page.right + EPSILON
+        or block.y + block.height > page.bottom + EPSILON
+    )

@@ -6,6 +6,7 @@ An SVG is read with expat, refusing what WeasyPrint could not draw or must not f
 DOCTYPE and entities, references to anything outside the file, absurd nesting or size.
 Every problem raises :class:`LogoError` with what to do about it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -26,8 +27,9 @@ PRINT_PIXELS = 600
 MAX_SVG_DEPTH = 64
 MAX_SVG_ELEMENTS = 20_000
 MAX_SVG_SIZE = 100_000  # user units, for width, height and the viewBox
-SELF_CONTAINED = ("remove the reference (an embedded data: image counts too), or export the "
-                  "logo again as plain SVG or as PNG")
+SELF_CONTAINED = (
+    "remove the reference (an embedded data: image counts too), or export the logo again as plain SVG or as PNG"
+)
 URL_RE = re.compile(r"url\(\s*['\"]?\s*([^)'\"\s]*)", re.IGNORECASE)
 NUMBER_RE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
@@ -65,14 +67,15 @@ def _open_png(data: bytes) -> Image.Image:
         image = Image.open(io.BytesIO(data), formats=["PNG"])
         image.load()
     except Exception as exc:  # noqa: BLE001  any decoder error of a hostile file is the same problem
-        raise LogoError(f"the PNG cannot be decoded ({exc}): it is truncated or damaged; "
-                        "export it again") from None
+        raise LogoError(f"the PNG cannot be decoded ({exc}): it is truncated or damaged; export it again") from None
     return image
 
 
 def _too_large(what: str) -> str:
-    return (f"{what} the {MAX_PNG_SIDE}x{MAX_PNG_SIDE} pixels ({MAX_PNG_PIXELS // 1_000_000} "
-            f"megapixels) allowed; print needs about {PRINT_PIXELS} pixels high: scale it down")
+    return (
+        f"{what} the {MAX_PNG_SIDE}x{MAX_PNG_SIDE} pixels ({MAX_PNG_PIXELS // 1_000_000} "
+        f"megapixels) allowed; print needs about {PRINT_PIXELS} pixels high: scale it down"
+    )
 
 
 @functools.lru_cache(maxsize=4)  # one or two clinics per build; each up to 2 MiB
@@ -86,8 +89,9 @@ def printable_png(data: bytes) -> bytes:
         try:
             image = image.convert("RGBA")
         except ValueError as exc:
-            raise LogoError(f"its colour mode {image.mode} cannot be scaled ({exc}); save it as "
-                            "8-bit RGB or RGBA") from None
+            raise LogoError(
+                f"its colour mode {image.mode} cannot be scaled ({exc}); save it as 8-bit RGB or RGBA"
+            ) from None
     image.thumbnail((PRINT_PIXELS, PRINT_PIXELS), Image.Resampling.LANCZOS, reducing_gap=None)
     out = io.BytesIO()
     image.save(out, "PNG", compress_level=9)
@@ -103,16 +107,17 @@ class _SvgReader:
         self.style_depth = 0
 
     def doctype(self, *_args) -> None:
-        raise LogoError("it has a DOCTYPE (with possible entities), which a logo must not have; "
-                        "remove the <!DOCTYPE ...> declaration")
+        raise LogoError(
+            "it has a DOCTYPE (with possible entities), which a logo must not have; "
+            "remove the <!DOCTYPE ...> declaration"
+        )
 
     def entity(self, *_args) -> None:
         raise LogoError("it declares entities, which a logo must not have; remove them")
 
     def instruction(self, target: str, _data: str) -> None:
         if target.lower() == "xml-stylesheet":
-            raise LogoError("it loads an external stylesheet (<?xml-stylesheet?>); put the styles "
-                            "in the file")
+            raise LogoError("it loads an external stylesheet (<?xml-stylesheet?>); put the styles in the file")
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         self.depth += 1
@@ -123,14 +128,18 @@ class _SvgReader:
                 raise LogoError(f"its root element is <{local}>, not <svg>")
             _check_svg_size(attrs)
         if self.depth > MAX_SVG_DEPTH:
-            raise LogoError(f"its elements are nested more than {MAX_SVG_DEPTH} deep; simplify it "
-                            "(e.g. export it again as plain SVG)")
+            raise LogoError(
+                f"its elements are nested more than {MAX_SVG_DEPTH} deep; simplify it "
+                "(e.g. export it again as plain SVG)"
+            )
         if self.elements > MAX_SVG_ELEMENTS:
             raise LogoError(f"it has more than {MAX_SVG_ELEMENTS} elements; simplify it")
         for key, value in attrs.items():
             if key.rpartition(" ")[2] == "href" and not value.strip().startswith("#"):
-                raise LogoError(f"it refers to another file or address ({_short(value)}); a logo "
-                                f"must be drawn in the file itself: {SELF_CONTAINED}")
+                raise LogoError(
+                    f"it refers to another file or address ({_short(value)}); a logo "
+                    f"must be drawn in the file itself: {SELF_CONTAINED}"
+                )
             _check_css(value)
         if local == "style" and self.style is None:
             self.style, self.style_depth = [], self.depth
@@ -151,16 +160,19 @@ def _check_css(text: str) -> None:
         raise LogoError("its styles @import another file; put the styles in the file")
     for target in URL_RE.findall(text):
         if not target.startswith("#"):
-            raise LogoError(f"it refers to another file or address (url({_short(target)})); a "
-                            f"logo must be drawn in the file itself: {SELF_CONTAINED}")
+            raise LogoError(
+                f"it refers to another file or address (url({_short(target)})); a "
+                f"logo must be drawn in the file itself: {SELF_CONTAINED}"
+            )
 
 
 def _check_svg_size(attrs: dict[str, str]) -> None:
     values = [attrs.get("width", ""), attrs.get("height", ""), attrs.get("viewBox", "")]
     for number in NUMBER_RE.findall(" ".join(values)):
         if abs(float(number)) > MAX_SVG_SIZE:
-            raise LogoError(f"its size ({number} in width, height or viewBox) is beyond "
-                            f"{MAX_SVG_SIZE}; give it a sensible size")
+            raise LogoError(
+                f"its size ({number} in width, height or viewBox) is beyond {MAX_SVG_SIZE}; give it a sensible size"
+            )
 
 
 def _short(text: str) -> str:
@@ -180,7 +192,9 @@ def check_svg(data: bytes) -> None:
     try:
         parser.Parse(data, True)
     except xml.parsers.expat.ExpatError as exc:
-        raise LogoError(f"not well-formed SVG ({xml.parsers.expat.errors.messages[exc.code]} "
-                        f"at line {exc.lineno} of the logo); export it again") from None
+        raise LogoError(
+            f"not well-formed SVG ({xml.parsers.expat.errors.messages[exc.code]} "
+            f"at line {exc.lineno} of the logo); export it again"
+        ) from None
     if not reader.elements:
         raise LogoError("it holds no SVG drawing")

@@ -11,6 +11,7 @@ the one that was written (deleted or edited by hand). The hashes are computed fr
 sources alone, without composing or rendering anything, so a build with nothing to do is
 quick.
 """
+
 from __future__ import annotations
 
 import functools
@@ -49,9 +50,10 @@ FORMAT = 3
 @dataclass(frozen=True)
 class Entry:
     """One output as it was last built."""
+
     job: str
-    inputs: str      # hash of everything the output is made from
-    sha256: str      # hash of the PDF as written
+    inputs: str  # hash of everything the output is made from
+    sha256: str  # hash of the PDF as written
     pages: int
     #: keyed hash of the key, job, inputs, sha256 and pages (see :func:`seal`): set by the
     #: build or merge that checked the PDF, so that an entry edited by hand is noticed
@@ -102,8 +104,13 @@ class Manifest:
 
     def to_bytes(self) -> bytes:
         """Stable JSON: sorted, no clock time, so the same builds give the same manifest."""
-        data = {"format": FORMAT, "generator": __version__, "versions": versions(), "index": self.index,
-                "outputs": {key: asdict(entry) for key, entry in sorted(self.entries.items())}}
+        data = {
+            "format": FORMAT,
+            "generator": __version__,
+            "versions": versions(),
+            "index": self.index,
+            "outputs": {key: asdict(entry) for key, entry in sorted(self.entries.items())},
+        }
         return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
     def record(self, key: str, job: str, inputs: str, data: bytes, pages: int) -> Entry:
@@ -117,20 +124,32 @@ class Manifest:
         its entry is sealed with this machine's key (not edited by hand) and its bytes hash to
         the recorded hash (not replaced or edited)."""
         entry = self.entries.get(key)
-        return (entry is not None and entry.inputs == inputs
-                and hmac.compare_digest(entry.seal, seal(key, entry))
-                and _file_digest(pdf) == entry.sha256)
+        return (
+            entry is not None
+            and entry.inputs == inputs
+            and hmac.compare_digest(entry.seal, seal(key, entry))
+            and _file_digest(pdf) == entry.sha256
+        )
 
 
 def _entry(key: object, value: object) -> Entry:
-    if not isinstance(key, str) or not isinstance(value, dict) or set(value) - set(FIELDS) \
-            or set(FIELDS) - set(value) - {"seal"}:
+    if (
+        not isinstance(key, str)
+        or not isinstance(value, dict)
+        or set(value) - set(FIELDS)
+        or set(FIELDS) - set(value) - {"seal"}
+    ):
         raise ManifestError(f"output {key!r}: an entry has exactly {', '.join(FIELDS)}")
     for name, kind in FIELDS.items():
         if name in value and (not isinstance(value[name], kind) or isinstance(value[name], bool)):
             raise ManifestError(f"output {key!r}: {name} must be a {kind.__name__}")
-    if not (HEX64_RE.match(value["inputs"]) and HEX64_RE.match(value["sha256"])
-            and 0 < value["pages"] < 100_000 and len(value["job"]) < 1000 and len(key) < 1000):
+    if not (
+        HEX64_RE.match(value["inputs"])
+        and HEX64_RE.match(value["sha256"])
+        and 0 < value["pages"] < 100_000
+        and len(value["job"]) < 1000
+        and len(key) < 1000
+    ):
         raise ManifestError(f"output {key!r}: not an entry a build writes")
     return Entry(**value)
 
@@ -223,14 +242,20 @@ def route_msgids(route: Route) -> list[str]:
 class Inputs:
     """The hash of each job's inputs, with every part computed once per run."""
 
-    def __init__(self, project: Project, content: Content, allow_incomplete: bool = False,
-                 strict: bool = False) -> None:
+    def __init__(
+        self, project: Project, content: Content, allow_incomplete: bool = False, strict: bool = False
+    ) -> None:
         self.project = project
         self.content = content
         self._common = _digest(
-            FORMAT, __version__, _tree_digest(Path(__file__).parent),
+            FORMAT,
+            __version__,
+            _tree_digest(Path(__file__).parent),
             versions(),
-            _tree_digest(project.templates), allow_incomplete, strict)
+            _tree_digest(project.templates),
+            allow_incomplete,
+            strict,
+        )
         self._routes: dict[str, tuple[str, list[str]]] = {}
         self._catalogs: dict[tuple[str, str], str] = {}
         self._entries: dict[str, list[tuple[str | None, bool, str]]] = {}
@@ -241,10 +266,16 @@ class Inputs:
     def of(self, job: Job) -> str:
         languages = [job.language] + ([job.second] if job.second else [])
         return _digest(
-            self._common, job.clinic.id, job.edition, job.filename, languages,
-            self._clinic(job.clinic.path, job.clinic.logo), self._route(job.route)[0],
+            self._common,
+            job.clinic.id,
+            job.edition,
+            job.filename,
+            languages,
+            self._clinic(job.clinic.path, job.clinic.logo),
+            self._route(job.route)[0],
             [self._catalog(lang, job.route) for lang in languages],
-            [self._font(job.clinic.font, lang) for lang in languages])
+            [self._font(job.clinic.font, lang) for lang in languages],
+        )
 
     def of_index(self, jobs: list[Job], out_dir: Path) -> str:
         """What the staff index page shows for these jobs: the PDFs on disk and their dates,
@@ -253,20 +284,29 @@ class Inputs:
         paths = [(job.name, out_dir / output_key(job)) for job in jobs]
         on_disk = [(name, build_date(path)) for name, path in paths if path.is_file()]
         return _digest(
-            self._common, on_disk,
+            self._common,
+            on_disk,
             sorted({self._clinic(job.clinic.path, job.clinic.logo) for job in jobs}),
             sorted({self._route(job.route)[0] for job in jobs}),
-            [(lang, _file_digest(self.project.locales / lang / "review.toml"),
-              _file_digest(approvals_path(self.project.locales, lang)),
-              _file_digest(catalog_path(self.project.locales, lang))) for lang in languages])
+            [
+                (
+                    lang,
+                    _file_digest(self.project.locales / lang / "review.toml"),
+                    _file_digest(approvals_path(self.project.locales, lang)),
+                    _file_digest(catalog_path(self.project.locales, lang)),
+                )
+                for lang in languages
+            ],
+        )
 
     def _route(self, route_id: str) -> tuple[str, list[str]]:
         if route_id not in self._routes:
             route = self.content.routes[route_id]
-            blocks = [(b.id, b.title, b.version, b.reviewed, b.reviewer, b.review_due, b.body, b.countries)
-                      for b in route.blocks]
-            self._routes[route_id] = (_digest(route.id, route.title, route.subtitle, blocks),
-                                      route_msgids(route))
+            blocks = [
+                (b.id, b.title, b.version, b.reviewed, b.reviewer, b.review_due, b.body, b.countries)
+                for b in route.blocks
+            ]
+            self._routes[route_id] = (_digest(route.id, route.title, route.subtitle, blocks), route_msgids(route))
         return self._routes[route_id]
 
     def _clinic(self, path: Path, logo: Path) -> str:
@@ -286,8 +326,7 @@ class Inputs:
                 self._entries[language] = po_entries(catalog_path(self.project.locales, language))
             wanted = set(self._route(route_id)[1])
             entries = self._entries[language]
-            used = sorted(raw for msgid, content, raw in entries
-                          if msgid is None or not content or msgid in wanted)
+            used = sorted(raw for msgid, content, raw in entries if msgid is None or not content or msgid in wanted)
             missing = sorted(wanted - {msgid for msgid, _, _ in entries})
             review = _file_digest(self.project.locales / language / "review.toml")
             approvals = _file_digest(approvals_path(self.project.locales, language))
@@ -319,8 +358,7 @@ class Inputs:
 #: msgid, with the lines of a string continued after it
 MSGID_RE = re.compile(r'^msgid ("(?:[^"\\]|\\.)*"(?:\n"(?:[^"\\]|\\.)*")*)', re.M)
 #: catalog header fields that change on every `i18n update` or save and are never printed
-VOLATILE_HEADER_RE = re.compile(
-    r'^"(POT-Creation-Date|PO-Revision-Date|X-Generator|Generated-By):.*(\n|$)', re.M)
+VOLATILE_HEADER_RE = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date|X-Generator|Generated-By):.*(\n|$)', re.M)
 
 
 def po_entries(path: Path) -> list[tuple[str | None, bool, str]]:

@@ -6,6 +6,7 @@ into place, so a reader never sees a half-written PDF and a failed build keeps t
 A build holds ``handouts/.lock`` while it writes; temporary files left by a build that was
 killed are removed by the next one.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -107,10 +108,10 @@ def _open_at(directory: int, name: str, flags: int, key: str) -> int:
     try:
         return os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | flags, dir_fd=directory)
     except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR) or (
-                exc.errno == errno.ENXIO and flags & os.O_NONBLOCK):
-            raise UnsafePath(f"{key}: {name} is a symbolic link or not a "
-                             f"{'folder' if flags & os.O_DIRECTORY else 'regular file'}") from None
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR) or (exc.errno == errno.ENXIO and flags & os.O_NONBLOCK):
+            raise UnsafePath(
+                f"{key}: {name} is a symbolic link or not a {'folder' if flags & os.O_DIRECTORY else 'regular file'}"
+            ) from None
         raise
 
 
@@ -119,10 +120,10 @@ def path_inside(out_dir: Path, key: str) -> Path:
     ``out_dir`` once every symbolic link on the way is resolved and is not a link itself."""
     path = out_dir.joinpath(*_parts(key))
     root = out_dir.resolve()
-    if not path.parent.resolve().is_relative_to(root) or path.is_symlink() \
-            or (path.exists() and not path.is_file()):
-        raise UnsafePath(f"{key} would be written outside the output folder or over "
-                         "something that is not a regular file", out_dir)
+    if not path.parent.resolve().is_relative_to(root) or path.is_symlink() or (path.exists() and not path.is_file()):
+        raise UnsafePath(
+            f"{key} would be written outside the output folder or over something that is not a regular file", out_dir
+        )
     return path
 
 
@@ -144,12 +145,18 @@ def _mkdirs(folder: Path) -> None:
 
 def output_error(exc: OSError, path: Path) -> OutputError:
     """A clean message for a failed write: the path and what the system said."""
-    hint = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
-            errno.EROFS: "the file system is read-only",
-            errno.EACCES: "this user may not write there", errno.EPERM: "this user may not write there",
-            }.get(exc.errno or 0, "")
-    return OutputError(f"cannot write here: {exc.strerror or exc}{f' ({hint})' if hint else ''}; "
-                       "every file already there is kept as it was", path)
+    hint = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is used up",
+        errno.EROFS: "the file system is read-only",
+        errno.EACCES: "this user may not write there",
+        errno.EPERM: "this user may not write there",
+    }.get(exc.errno or 0, "")
+    return OutputError(
+        f"cannot write here: {exc.strerror or exc}{f' ({hint})' if hint else ''}; "
+        "every file already there is kept as it was",
+        path,
+    )
 
 
 def write_index(out_dir: Path, html: str, clinic: str | None = None) -> Path:
@@ -175,9 +182,11 @@ def locked(out_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BuildLocked(f"another build is writing into this output folder ({_holder(fd)}); "
-                              "this one did nothing. Run it again when the other has finished",
-                              path) from None
+            raise BuildLocked(
+                f"another build is writing into this output folder ({_holder(fd)}); "
+                "this one did nothing. Run it again when the other has finished",
+                path,
+            ) from None
         _claim(fd)
         yield
     finally:

@@ -12,6 +12,7 @@ only; it does not import WeasyPrint, and it is given each page's box tree by
 - :func:`help_pages`: the pages the box is printed on (it may continue in the next column,
   never on the next page: a patient must see all of it at once).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ class Run:
     """One run of text as printed: its text and the box around its glyphs' core (from a little
     above the x-height to a little below the baseline, so that lines set close together, whose
     ascenders and descenders may share space, do not count as overlapping)."""
+
     text: str
     left: float
     top: float
@@ -63,8 +65,16 @@ def _runs(page_box) -> list[Run]:
     for box, line in texts.values():
         size = box.style["font_size"]
         baseline = box.position_y + box.baseline
-        runs.append(Run(box.text.strip(), box.position_x, baseline - 0.55 * size,
-                        box.position_x + box.width, baseline + 0.15 * size, line))
+        runs.append(
+            Run(
+                box.text.strip(),
+                box.position_x,
+                baseline - 0.55 * size,
+                box.position_x + box.width,
+                baseline + 0.15 * size,
+                line,
+            )
+        )
     return runs
 
 
@@ -76,20 +86,25 @@ def overlaps(pages: list, name: str = "") -> list[str]:
     for number, page_box in enumerate(pages, 1):
         runs = sorted(_runs(page_box), key=lambda r: r.top)
         for i, run in enumerate(runs):
-            for other in runs[i + 1:]:
+            for other in runs[i + 1 :]:
                 if other.top >= run.bottom:
                     break  # sorted by top: nothing further down reaches this run
                 if other.line != run.line and run.overlap(other):
-                    found.append(f"{prefix}page {number}: text overlaps other text: "
-                                 f"{run.text[:60]!r} and {other.text[:60]!r}")
+                    found.append(
+                        f"{prefix}page {number}: text overlaps other text: {run.text[:60]!r} and {other.text[:60]!r}"
+                    )
     return list(dict.fromkeys(found))
 
 
 def _sections(pages: list) -> list[tuple[int, Any]]:
     """Every fragment of a ``<section>`` (one per column or page it spans), in flow order,
     with the index of its page."""
-    return [(number, box) for number, page_box in enumerate(pages)
-            for box in _descendants(page_box) if getattr(box, "element_tag", "") == "section"]
+    return [
+        (number, box)
+        for number, page_box in enumerate(pages)
+        for box in _descendants(page_box)
+        if getattr(box, "element_tag", "") == "section"
+    ]
 
 
 def _is_help(box) -> bool:
@@ -117,4 +132,3 @@ def help_gap(pages: list) -> float:
     bottom = page_box.content_box_y() + page_box.height
     end = before.position_y + before.margin_height()
     return max(0.0, (bottom - end) / page_box.height)
-

@@ -6,6 +6,7 @@ its text fits (:mod:`.layout`, judged on the geometry :func:`page_areas` reads h
 its CJK fonts are compacted (:mod:`.fontcompact`). The renderer embeds no attachment and
 links only to ``https:``, ``mailto:`` and ``tel:``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -75,6 +76,7 @@ class AssetFetcher(URLFetcher):
 class _Served(URLFetcherResponse):
     """A response WeasyPrint uses as served: without ``path``, it does not read a raster
     image's file again from disk to embed it (which would skip the scaled-down copy)."""
+
     path = None
 
 
@@ -90,20 +92,23 @@ class _Collect(logging.Handler):
 def _refuse_attachments_and_links(document) -> None:
     """No file is ever embedded, and links go only to https:, mailto: and tel:."""
     if document.metadata.attachments:
-        raise RenderError("the handout asks to embed a file as a PDF attachment "
-                          '(<link rel="attachment">); handouts embed no files')
+        raise RenderError(
+            'the handout asks to embed a file as a PDF attachment (<link rel="attachment">); handouts embed no files'
+        )
     for page in document.pages:
         for link_type, target, *_ in page.links:
             if link_type == "attachment":
-                raise RenderError(f"the handout asks to embed {target} as a PDF attachment "
-                                  '(<a rel="attachment">); handouts embed no files')
+                raise RenderError(
+                    f"the handout asks to embed {target} as a PDF attachment "
+                    '(<a rel="attachment">); handouts embed no files'
+                )
             if link_type == "external" and not allowed_link(target):
-                raise RenderError(f"link to {target} refused: links may only use https:, "
-                                  "mailto: or tel:")
+                raise RenderError(f"link to {target} refused: links may only use https:, mailto: or tel:")
 
 
-def render_pdf(doc: HandoutDocument, time_limit: float | None = DEFAULT_TIME_LIMIT,
-               compact_fonts: bool = True) -> RenderedPDF:
+def render_pdf(
+    doc: HandoutDocument, time_limit: float | None = DEFAULT_TIME_LIMIT, compact_fonts: bool = True
+) -> RenderedPDF:
     """Lay out and write the PDF in memory; WeasyPrint's warnings are returned, not printed.
 
     Anything that goes wrong, including a refused fetch and running out of time, is a
@@ -118,14 +123,15 @@ def render_pdf(doc: HandoutDocument, time_limit: float | None = DEFAULT_TIME_LIM
         with timelimit.time_limit(time_limit) as expired:
             document, gap = _balanced(doc, fetcher)
             _refuse_attachments_and_links(document)
-            data = document.write_pdf(pdf_variant=PDF_VARIANT,
-                                      finisher=compact_cid_fonts if compact_fonts else None)
+            data = document.write_pdf(pdf_variant=PDF_VARIANT, finisher=compact_cid_fonts if compact_fonts else None)
             overflowing = (*layout.overflows(page_areas(document)), *overlap.overlaps(page_boxes(document)))
         if expired:  # the alarm went off inside code that swallowed it
             raise timelimit.OutOfTime
     except timelimit.OutOfTime:
-        raise RenderError(f"rendering took longer than the time limit of {time_limit:g} s; "
-                          "shorten the text or raise the limit with --time-limit") from None
+        raise RenderError(
+            f"rendering took longer than the time limit of {time_limit:g} s; "
+            "shorten the text or raise the limit with --time-limit"
+        ) from None
     except FatalURLFetchingError as exc:
         raise RenderError(str(exc.__cause__ or exc)) from None
     except RenderError:
@@ -139,11 +145,14 @@ def render_pdf(doc: HandoutDocument, time_limit: float | None = DEFAULT_TIME_LIM
         raise RenderError(fetcher.refused[0])
     missing = sorted({m.group(1) for m in map(NOTDEF_RE.search, collect.messages) if m})
     if missing:
-        raise RenderError(f"no font covers {', '.join(missing)} in this '{doc.language}' handout "
-                          "(printed as empty boxes); install a font for the script, e.g. Debian's "
-                          "fonts-noto-core or fonts-noto-cjk, or fix the character in the catalog")
-    return RenderedPDF(data=data, pages=len(document.pages), warnings=tuple(collect.messages),
-                       overflows=overflowing, help_gap=gap)
+        raise RenderError(
+            f"no font covers {', '.join(missing)} in this '{doc.language}' handout "
+            "(printed as empty boxes); install a font for the script, e.g. Debian's "
+            "fonts-noto-core or fonts-noto-cjk, or fix the character in the catalog"
+        )
+    return RenderedPDF(
+        data=data, pages=len(document.pages), warnings=tuple(collect.messages), overflows=overflowing, help_gap=gap
+    )
 
 
 def _balanced(doc: HandoutDocument, fetcher: AssetFetcher):
@@ -155,8 +164,7 @@ def _balanced(doc: HandoutDocument, fetcher: AssetFetcher):
 
     def lay_out(html: str):
         # pdf_forms: the fill-in lines (<input>) become form fields staff can type into
-        return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
-            pdf_variant=PDF_VARIANT, pdf_forms=True)
+        return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT, pdf_forms=True)
 
     document = lay_out(doc.html)
     best = (len(document.pages), overlap.help_gap(page_boxes(document)))
@@ -187,8 +195,10 @@ def _page_box(page) -> boxes.PageBox:
     try:
         return page._page_box
     except AttributeError:
-        raise RenderError("this WeasyPrint has no Page._page_box, which the overflow check reads "
-                          "(generator/pdf.py, _page_box): install the version in requirements.lock") from None
+        raise RenderError(
+            "this WeasyPrint has no Page._page_box, which the overflow check reads "
+            "(generator/pdf.py, _page_box): install the version in requirements.lock"
+        ) from None
 
 
 def _page_area(number: int, page_box: boxes.PageBox) -> layout.PageArea:
@@ -197,12 +207,17 @@ def _page_area(number: int, page_box: boxes.PageBox) -> layout.PageArea:
     items: list[layout.Line | layout.Block] = []
     for box in (box for root in content for box in root.descendants()):
         if isinstance(box, boxes.LineBox):
-            runs = tuple(layout.Run(_text(child), child.position_x, child.margin_width(),
-                                    child.style["font_size"]) for child in box.children)
+            runs = tuple(
+                layout.Run(_text(child), child.position_x, child.margin_width(), child.style["font_size"])
+                for child in box.children
+            )
             items.append(layout.Line(box.position_x, box.width, runs))
         elif isinstance(box, (boxes.BlockBox, boxes.ReplacedBox)):
-            items.append(layout.Block(box.border_box_x(), box.border_box_y(), box.border_width(),
-                                      box.border_height(), partial(_text, box)))
+            items.append(
+                layout.Block(
+                    box.border_box_x(), box.border_box_y(), box.border_width(), box.border_height(), partial(_text, box)
+                )
+            )
     return layout.PageArea(number, left, top, left + page_box.width, top + page_box.height, tuple(items))
 
 
@@ -220,6 +235,8 @@ def warm_up() -> None:
     """Once per process: load WeasyPrint's modules and every script's fonts with a tiny
     document, so that the first handout is not slower than the rest."""
     family = ", ".join(f'"{name}"' for name in all_families())
-    HTML(string=f'<p style="font-family: {family}; hyphens: auto" lang="en">Aa Ếẹ 中文 한국어 '
-                '\u0627\u0644\u0639\u0631\u0628\u064a\u0629 \u0939\u093f\u0928\u094d\u0926\u0940'
-                '</p>').write_pdf()
+    HTML(
+        string=f'<p style="font-family: {family}; hyphens: auto" lang="en">Aa Ếẹ 中文 한국어 '
+        "\u0627\u0644\u0639\u0631\u0628\u064a\u0629 \u0939\u093f\u0928\u094d\u0926\u0940"
+        "</p>"
+    ).write_pdf()

@@ -6,6 +6,7 @@ build rendered it or ``handouts merge`` copies it from a shard.
 Read with pypdf: the document is walked from its trailer, every dictionary and array it
 reaches, without decoding any stream.
 """
+
 from __future__ import annotations
 
 import io
@@ -45,8 +46,16 @@ def pdf_problems(data: bytes) -> list[str]:
         if reader.is_encrypted:
             return ["the PDF is encrypted"]
         return _walk(reader.trailer)
-    except (PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError,
-            RecursionError, OverflowError) as exc:
+    except (
+        PyPdfError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        RecursionError,
+        OverflowError,
+    ) as exc:
         return [f"not a readable PDF ({type(exc).__name__}: {exc})"]
 
 

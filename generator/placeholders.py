@@ -4,6 +4,7 @@ Values differ per clinic (and per route for protocol values), so they are never 
 the text. Durations are phrases built with ``ngettext`` so each language uses its own plural
 forms ("1 hour", "6 hours"; Russian and Arabic have more forms).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -24,10 +25,8 @@ PLACEHOLDERS: dict[str, str] = {
     "emergency_number": "the local emergency number, e.g. 911 or 112",
     "crisis_line": "the suicide and crisis line number, e.g. 988",
     "fasting_time": "a time phrase such as '6 hours': how long before the session not to eat",
-    "clear_liquids_time": "a time phrase such as '2 hours': how long before the session "
-                          "to stop drinking liquids",
-    "stay_time": "a time phrase such as '1 hour': the least time the patient stays at the "
-                 "clinic after the medicine",
+    "clear_liquids_time": "a time phrase such as '2 hours': how long before the session to stop drinking liquids",
+    "stay_time": "a time phrase such as '1 hour': the least time the patient stays at the clinic after the medicine",
     "session_time": "a time phrase such as '2 hours': how long the whole visit takes",
     "poison_control": "the poison help line's phone number",
     "ride_home": "a whole sentence chosen by the clinic about how the patient gets home",
@@ -37,18 +36,24 @@ PLACEHOLDERS: dict[str, str] = {
 #: Placeholders of one kind: two of a kind swapped in a translation change who the patient
 #: calls, or which wait is which (a warning in ``handouts check``).
 KINDS: dict[str, str] = {
-    "clinic_phone": "phone number", "after_hours_phone": "phone number",
-    "emergency_number": "phone number", "crisis_line": "phone number",
+    "clinic_phone": "phone number",
+    "after_hours_phone": "phone number",
+    "emergency_number": "phone number",
+    "crisis_line": "phone number",
     "poison_control": "phone number",
-    "fasting_time": "time", "clear_liquids_time": "time", "stay_time": "time",
+    "fasting_time": "time",
+    "clear_liquids_time": "time",
+    "stay_time": "time",
     "session_time": "time",
 }
 
 
 def translator_comments(text: str, names: list[str]) -> list[str]:
     """The comments the POT carries for a unit: one per placeholder it uses."""
-    comments = [f"{{{name}}} is {PLACEHOLDERS.get(name, 'NOT A KNOWN PLACEHOLDER')}. "
-                "Keep it exactly as written." for name in dict.fromkeys(names)]
+    comments = [
+        f"{{{name}}} is {PLACEHOLDERS.get(name, 'NOT A KNOWN PLACEHOLDER')}. Keep it exactly as written."
+        for name in dict.fromkeys(names)
+    ]
     if "**" in text or "*" in text or "](" in text:
         comments.append("Keep the Markdown marks (** for bold, * for italics, [text](link)).")
     return comments
@@ -75,10 +80,10 @@ def duration(minutes: int, tr: Translator, locale: Locale | None = None) -> str:
     takes the catalog's plural form."""
     locale = locale or tr.locale
     hours, rest = divmod(minutes, 60)
-    hours_phrase = tr.ngettext("%(num)s hour", "%(num)s hours", hours) % {
-        "num": format_decimal(hours, locale=locale)}
+    hours_phrase = tr.ngettext("%(num)s hour", "%(num)s hours", hours) % {"num": format_decimal(hours, locale=locale)}
     minutes_phrase = tr.ngettext("%(num)s minute", "%(num)s minutes", rest) % {
-        "num": format_decimal(rest, locale=locale)}
+        "num": format_decimal(rest, locale=locale)
+    }
     if not rest:
         return hours_phrase
     if not hours:
@@ -117,8 +122,7 @@ def crisis_line_notes(clinic: Clinic, tr: Translator) -> tuple[str, str]:
     if any(lang.language == tr.locale.language for lang in offered):
         return how, ""
     # Babel has no names in some languages (Haitian Creole): each language's own name then
-    names = [lang.get_language_name(tr.locale) or lang.get_language_name(lang) or str(lang)
-             for lang in offered]
+    names = [lang.get_language_name(tr.locale) or lang.get_language_name(lang) or str(lang) for lang in offered]
     # TRANSLATORS: the languages the crisis line answers in ("English", "English and Spanish").
     return how, tr.gettext("(in %(languages)s)") % {"languages": format_list(names, locale=tr.locale)}
 

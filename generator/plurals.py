@@ -12,6 +12,7 @@ Spanish rule has two), and both are right for the numbers a handout prints; a ru
 chooses another form for any of them (``plural=(n == 1)`` in Spanish) is wrong. New
 catalogs get gettext's rule where it has one, so they do not change with Babel's releases.
 """
+
 from __future__ import annotations
 
 import functools
@@ -96,8 +97,7 @@ def mismatch(nplurals: int, expr: str, rules: list[PluralRule]) -> str | None:
     rule = same_count[0]
     expected = choices(rule.nplurals, rule.expr) or ()
     n = next(n for n in range(HIGHEST + 1) if chosen[n] != expected[n])
-    return (f"for n = {n} it chooses form {chosen[n]}, but this language uses form "
-            f"{expected[n]} ({rule.source})")
+    return f"for n = {n} it chooses form {chosen[n]}, but this language uses form {expected[n]} ({rule.source})"
 
 
 def single_value_forms(nplurals: int, expr: str) -> frozenset[int]:

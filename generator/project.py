@@ -1,4 +1,5 @@
 """Where a project's inputs and outputs live."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

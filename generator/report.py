@@ -6,6 +6,7 @@ Events (``event`` in a JSON log line): ``start``, ``built``, ``unchanged``, ``fa
 ``warning``, ``english`` (built with English standing in), ``clinic`` (a clinic file's
 problem), ``error`` (what stopped the build), ``interrupted``, ``summary``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,11 +38,16 @@ def now() -> str:
 
 class _JSONFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({
-            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(), "event": getattr(record, "event", "message"),
-            "handout": getattr(record, "handout", None), "message": record.getMessage(),
-        }, ensure_ascii=False)
+        return json.dumps(
+            {
+                "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+                "level": record.levelname.lower(),
+                "event": getattr(record, "event", "message"),
+                "handout": getattr(record, "handout", None),
+                "message": record.getMessage(),
+            },
+            ensure_ascii=False,
+        )
 
 
 class _TextFormatter(logging.Formatter):
@@ -82,17 +88,18 @@ def is_incomplete(result: Result) -> bool:
 class ExitCode(IntEnum):
     """What ``handouts`` exits with: the one map from outcomes to codes (README, docs/scheduling.md)."""
 
-    OK = 0            # all well
-    FAILED = 1        # a handout failed (the others were built), or check/verify found errors
-    USAGE = 2         # usage, configuration or content errors: nothing was built
-    LOCKED = 3        # another build holds the output folder: this one did nothing
-    OUTPUT = 4        # the output folder or the report cannot be written
+    OK = 0  # all well
+    FAILED = 1  # a handout failed (the others were built), or check/verify found errors
+    USAGE = 2  # usage, configuration or content errors: nothing was built
+    LOCKED = 3  # another build holds the output folder: this one did nothing
+    OUTPUT = 4  # the output folder or the report cannot be written
     INTERRUPTED = 130  # stopped by SIGINT (Ctrl-C), as the shell reports 128 + 2
     TERMINATED = 143  # stopped by SIGTERM (systemd, Kubernetes, kill), as the shell reports 128 + 15
 
 
-def exit_code(results: Iterable[Result] = (), error: BaseException | None = None,
-              broken: bool = False, signum: int | None = None) -> ExitCode:
+def exit_code(
+    results: Iterable[Result] = (), error: BaseException | None = None, broken: bool = False, signum: int | None = None
+) -> ExitCode:
     """The exit code of a command: a stopping signal first, then an error that stopped it
     (locked, output not writable, usage), then a clinic file with errors, then a failed handout."""
     if signum is not None:
@@ -122,6 +129,7 @@ class Progress:
         """Show a bar for ``total`` handouts (on a terminal), once the plan is known."""
         if total and self.wants_bar and self.stream.isatty() and self.bar is None:
             from tqdm import tqdm
+
             self.bar = tqdm(total=total, file=self.stream, unit="handout", dynamic_ncols=True)
 
     def __call__(self, result: Result, index: int, total: int) -> None:
@@ -138,8 +146,13 @@ class Progress:
         if result.status == Status.UNCHANGED:
             event(logging.INFO, "unchanged", f"[{index}/{total}] unchanged {result.path}", name)
         elif result.ok:
-            event(logging.INFO, "built", f"[{index}/{total}] built {result.path} ({result.pages} pages, "
-                  f"{result.seconds:.1f} s{', draft translation' if result.draft else ''})", name)
+            event(
+                logging.INFO,
+                "built",
+                f"[{index}/{total}] built {result.path} ({result.pages} pages, "
+                f"{result.seconds:.1f} s{', draft translation' if result.draft else ''})",
+                name,
+            )
         else:
             event(logging.ERROR, "failed", f"[{index}/{total}] FAILED {name}: {result.message}", name)
         for warning in result.warnings:
@@ -157,40 +170,66 @@ def counts(results: list[Result]) -> dict[str, int]:
     """How many handouts were built, unchanged and failed; of those built, how many with
     English standing in (``incomplete``) and how many from a draft translation (``drafts``)."""
     found = {status: sum(r.status == status for r in results) for status in STATUSES}
-    return {**found, "incomplete": sum(map(is_incomplete, results)),
-            "drafts": sum(r.status == Status.BUILT and r.draft for r in results)}
+    return {
+        **found,
+        "incomplete": sum(map(is_incomplete, results)),
+        "drafts": sum(r.status == Status.BUILT and r.draft for r in results),
+    }
 
 
 def summary(results: list[Result], out_dir: Path, seconds: float, interrupted: bool = False) -> str:
     """One line: what was built, what failed, what was already up to date, and where."""
     count = counts(results)
-    return (f"handouts: {'INTERRUPTED: ' if interrupted else ''}{count['built']} built, "
-            f"{count['failed']} failed, {count['incomplete']} incomplete, {count['unchanged']} unchanged, "
-            f"in {out_dir} ({seconds:.1f} s); the PDFs are in {out_dir}/<clinic>/<language>/, "
-            f"the staff index is {out_dir / INDEX_NAME}")
+    return (
+        f"handouts: {'INTERRUPTED: ' if interrupted else ''}{count['built']} built, "
+        f"{count['failed']} failed, {count['incomplete']} incomplete, {count['unchanged']} unchanged, "
+        f"in {out_dir} ({seconds:.1f} s); the PDFs are in {out_dir}/<clinic>/<language>/, "
+        f"the staff index is {out_dir / INDEX_NAME}"
+    )
 
 
-def to_json(results: list[Result], out_dir: Path | None, exit_code: int, started: str,
-            seconds: float, error: str | None = None, interrupted: str | None = None) -> bytes:
+def to_json(
+    results: list[Result],
+    out_dir: Path | None,
+    exit_code: int,
+    started: str,
+    seconds: float,
+    error: str | None = None,
+    interrupted: str | None = None,
+) -> bytes:
     """The report: when (``started``, ``finished``), where (host, process, output folder), with
     what (generator and package versions), how it ended (exit code, error, interrupted),
     the counts and every handout."""
+
     def item(result: Result) -> dict:
         data: dict[str, object] = {"output": output_key(result.job), "job": result.job.name}
         if result.status == Status.BUILT:
-            data.update(pages=result.pages, seconds=round(result.seconds, 3), draft=result.draft,
-                        incomplete=is_incomplete(result), fallbacks=result.fallbacks,
-                        warnings=result.warnings)
+            data.update(
+                pages=result.pages,
+                seconds=round(result.seconds, 3),
+                draft=result.draft,
+                incomplete=is_incomplete(result),
+                fallbacks=result.fallbacks,
+                warnings=result.warnings,
+            )
         elif result.status == Status.FAILED:
             data["reason"] = result.message
         return data
 
     report = {
-        "generator": __version__, "versions": versions(), "started": started, "finished": now(),
-        "seconds": round(seconds, 3), "host": socket.gethostname(), "pid": os.getpid(),
+        "generator": __version__,
+        "versions": versions(),
+        "started": started,
+        "finished": now(),
+        "seconds": round(seconds, 3),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
         "output": str(out_dir) if out_dir else None,
-        "index": str(out_dir / INDEX_NAME) if out_dir else None, "exit_code": exit_code,
-        "outcome": _outcome(exit_code), "error": error, "interrupted": interrupted,
+        "index": str(out_dir / INDEX_NAME) if out_dir else None,
+        "exit_code": exit_code,
+        "outcome": _outcome(exit_code),
+        "error": error,
+        "interrupted": interrupted,
         "counts": counts(results),
         **{status: [item(r) for r in results if r.status == status] for status in STATUSES},
     }

@@ -7,6 +7,7 @@ approved translation (a word diff), the handouts that print it, the gates' findi
 space for a back-translation. The page carries the hashes of what it showed, so that
 ``approve --from-packet`` approves only units that are still exactly what the reviewer read.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,11 +71,11 @@ class PacketUnit:
     safety: bool
     source: str
     translation: str | None
-    previous: str | None          # the last approved translation, when it differs
-    old_source: str | None        # the English before msgmerge marked the unit fuzzy
-    handouts: tuple[str, ...]     # "iv (standard, large, bilingual)"
-    findings: tuple[str, ...]     # the gates' errors and warnings
-    notes: tuple[str, ...]        # the catalog's notes for translators (placeholders)
+    previous: str | None  # the last approved translation, when it differs
+    old_source: str | None  # the English before msgmerge marked the unit fuzzy
+    handouts: tuple[str, ...]  # "iv (standard, large, bilingual)"
+    findings: tuple[str, ...]  # the gates' errors and warnings
+    notes: tuple[str, ...]  # the catalog's notes for translators (placeholders)
     line: int | None
 
     @property
@@ -85,8 +86,12 @@ class PacketUnit:
     def data(self) -> dict:
         """What the packet records of the unit for ``approve --from-packet``."""
         message = self.state.message
-        return {"key": self.state.key, "msgid": self.state.msgid, "source": source_hash(message),
-                "translation": translation_hash(message) if self.translation is not None else None}
+        return {
+            "key": self.state.key,
+            "msgid": self.state.msgid,
+            "source": source_hash(message),
+            "translation": translation_hash(message) if self.translation is not None else None,
+        }
 
 
 @dataclass
@@ -159,6 +164,7 @@ def _editions(project: Project, language: str) -> dict[str, list[str]]:
     """route -> the editions of this language the clinics print (every route when no clinic
     offers the language yet)."""
     from .build import load_clinics, plan  # the build module is heavy; only the packet needs it
+
     broken: list = []
     try:
         jobs = plan(load_clinics(project, (), broken))
@@ -174,6 +180,7 @@ def _editions(project: Project, language: str) -> dict[str, list[str]]:
 def _previous_ids(path: Path) -> dict[str, str]:
     """msgid -> the English msgmerge kept in ``#|`` comments (Babel does not read them)."""
     from translate.storage import po
+
     store = po.pofile(path.read_bytes())
     found = {}
     for unit in store.units:
@@ -205,16 +212,24 @@ def build_packet(project: Project, language: str) -> Packet:
     shared = set(shared_msgids(project.pot))
     editions = _editions(project, language)
     findings = _findings(tr)
-    packet = Packet(language, tr.native_name, tr.direction, tr.html_lang,
-                    not tr.review.is_draft_for(max(r.reviewed for r in content.routes.values())))
+    packet = Packet(
+        language,
+        tr.native_name,
+        tr.direction,
+        tr.html_lang,
+        not tr.review.is_draft_for(max(r.reviewed for r in content.routes.values())),
+    )
     states = current_states(project, tr)
     packet.progress = _progress(content, shared, {s.msgid for s in states if s.status == APPROVED})
     for state in states:
         if state.status == APPROVED or not (state.msgid in routes or state.msgid in shared):
             continue
         route_ids = routes.get(state.msgid, list(content.routes))
-        packet.units.append(_packet_unit(state, tr, section.get(state.msgid, EVERY_HANDOUT),
-                                         state.msgid in safety, route_ids, editions, findings))
+        packet.units.append(
+            _packet_unit(
+                state, tr, section.get(state.msgid, EVERY_HANDOUT), state.msgid in safety, route_ids, editions, findings
+            )
+        )
     order = {name: i for i, name in enumerate(dict.fromkeys([*section.values(), EVERY_HANDOUT]))}
     packet.units.sort(key=lambda u: (not u.safety, order.get(u.section, len(order))))
     return packet
@@ -231,8 +246,15 @@ def _findings(tr: Translator) -> dict[str, list[str]]:
     return found
 
 
-def _packet_unit(state: UnitState, tr: Translator, section: str, safety: bool, route_ids: list[str],
-                 editions: dict[str, list[str]], findings: dict[str, list[str]]) -> PacketUnit:
+def _packet_unit(
+    state: UnitState,
+    tr: Translator,
+    section: str,
+    safety: bool,
+    route_ids: list[str],
+    editions: dict[str, list[str]],
+    findings: dict[str, list[str]],
+) -> PacketUnit:
     message = state.message
     source = " / ".join(message.id) if isinstance(message.id, (tuple, list)) else str(message.id)
     written = translation_text(message)  # a fuzzy entry's too: the old translation to update
@@ -244,21 +266,43 @@ def _packet_unit(state: UnitState, tr: Translator, section: str, safety: bool, r
         by_editions.setdefault(", ".join(editions.get(r, ["no clinic prints it yet"])), []).append(r)
     handouts = tuple(f"{', '.join(rs)} ({what})" for what, rs in by_editions.items())
     notes = tuple(c for c in message.auto_comments if c.strip())
-    return PacketUnit(state, section, safety, source, translation,
-                      previous if previous != translation else None, old_source, handouts,
-                      tuple(findings.get(state.msgid, ())), notes, message.lineno)
+    return PacketUnit(
+        state,
+        section,
+        safety,
+        source,
+        translation,
+        previous if previous != translation else None,
+        old_source,
+        handouts,
+        tuple(findings.get(state.msgid, ())),
+        notes,
+        message.lineno,
+    )
 
 
 def render_packet(packet: Packet, project: Project) -> str:
     from .html import font_family
-    env = Environment(loader=FileSystemLoader(project.templates), autoescape=True,
-                      undefined=StrictUndefined, keep_trailing_newline=True)
-    data = json.dumps({"format": PACKET_FORMAT, "language": packet.language,
-                       "units": [u.data for u in packet.units]}, ensure_ascii=True, sort_keys=True)
+
+    env = Environment(
+        loader=FileSystemLoader(project.templates),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    data = json.dumps(
+        {"format": PACKET_FORMAT, "language": packet.language, "units": [u.data for u in packet.units]},
+        ensure_ascii=True,
+        sort_keys=True,
+    )
     return env.get_template(TEMPLATE).render(
-        packet=packet, font_family=Markup(font_family(packet.language, "en")),
-        data=Markup(data.replace("<", "\\u003c")), data_id=PACKET_DATA_ID,
-        CHANGED=CHANGED, NEW=NEW)
+        packet=packet,
+        font_family=Markup(font_family(packet.language, "en")),
+        data=Markup(data.replace("<", "\\u003c")),
+        data_id=PACKET_DATA_ID,
+        CHANGED=CHANGED,
+        NEW=NEW,
+    )
 
 
 def write_packet(project: Project, language: str, out_dir: Path, pdf: bool = True) -> tuple[Packet, list[Path]]:
@@ -270,17 +314,19 @@ def write_packet(project: Project, language: str, out_dir: Path, pdf: bool = Tru
     if pdf:
         from .html import HandoutDocument
         from .pdf import render_pdf
+
         templates = project.templates.resolve()
-        rendered = render_pdf(HandoutDocument(html=html, language=packet.html_lang, base_url=templates,
-                                              asset_roots=(templates,)), time_limit=600)
+        rendered = render_pdf(
+            HandoutDocument(html=html, language=packet.html_lang, base_url=templates, asset_roots=(templates,)),
+            time_limit=600,
+        )
         written.append(out_dir / f"{language}.pdf")
         write_atomic(written[1], rendered.data)
     return packet, written
 
 
 def summary(packet: Packet) -> str:
-    lines = [f"{len(packet.units)} unit(s) of '{packet.language}' to review "
-             f"({len(packet.safety)} safety-critical)"]
+    lines = [f"{len(packet.units)} unit(s) of '{packet.language}' to review ({len(packet.safety)} safety-critical)"]
     for route, (total, left) in packet.progress.items():
         lines.append(f"  {route}: " + ("approved" if not left else f"{left} of {total} units to approve"))
     return "\n".join(lines)
@@ -305,8 +351,7 @@ def read_packet(path: Path, language: str) -> dict[str, dict]:
     if data.get("language") != language:
         raise UsageError(f"this packet is for '{data.get('language')}', not '{language}'", path)
     units = data.get("units")
-    if not isinstance(units, list) or not all(isinstance(u, dict) and isinstance(u.get("key"), str)
-                                              for u in units):
+    if not isinstance(units, list) or not all(isinstance(u, dict) and isinstance(u.get("key"), str) for u in units):
         raise UsageError("the packet's unit list is damaged; write a new one with 'handouts i18n review'", path)
     return {u["key"]: u for u in units}
 
@@ -314,13 +359,14 @@ def read_packet(path: Path, language: str) -> dict[str, dict]:
 @dataclass
 class ApproveResult:
     approved: list[UnitState] = field(default_factory=list)
-    changed: list[UnitState] = field(default_factory=list)     # since the packet: not approved
-    refused: list[UnitState] = field(default_factory=list)     # untranslated or failing a gate
-    missing: list[str] = field(default_factory=list)           # in the packet, gone from the catalog
+    changed: list[UnitState] = field(default_factory=list)  # since the packet: not approved
+    refused: list[UnitState] = field(default_factory=list)  # untranslated or failing a gate
+    missing: list[str] = field(default_factory=list)  # in the packet, gone from the catalog
 
 
-def approve(project: Project, language: str, reviewer: str, packet: Path | None,
-            today: dt.date | None = None) -> ApproveResult:
+def approve(
+    project: Project, language: str, reviewer: str, packet: Path | None, today: dt.date | None = None
+) -> ApproveResult:
     """Record approvals: of the units a packet showed that are still exactly as shown (or,
     without a packet, of every unit awaiting review), unless untranslated or failing a gate."""
     reviewer = reviewer.strip()
@@ -332,8 +378,7 @@ def approve(project: Project, language: str, reviewer: str, packet: Path | None,
     shown = read_packet(packet, language) if packet is not None else None
     result = ApproveResult()
     if shown is not None:
-        result.missing = sorted(str(u.get("msgid")) for k, u in shown.items()
-                                if k not in {s.key for s in every})
+        result.missing = sorted(str(u.get("msgid")) for k, u in shown.items() if k not in {s.key for s in every})
     path = approvals_path(project.locales, language)
     records = read_approvals(path)
     for state in states:
@@ -342,8 +387,10 @@ def approve(project: Project, language: str, reviewer: str, packet: Path | None,
             continue
         if state.status not in (NEW, CHANGED) or tr.problems.get(state.msgid):
             result.refused.append(state)
-        elif shown is not None and (seen.get("source") != source_hash(state.message)
-                                    or seen.get("translation") != translation_hash(state.message)):
+        elif shown is not None and (
+            seen.get("source") != source_hash(state.message)
+            or seen.get("translation") != translation_hash(state.message)
+        ):
             result.changed.append(state)
         else:
             result.approved.append(state)
@@ -355,18 +402,29 @@ def approve(project: Project, language: str, reviewer: str, packet: Path | None,
 
 def _record(state: UnitState, reviewer: str, day: dt.date) -> Approval:
     message = state.message
-    return Approval(state.key, state.msgid, source_hash(message), translation_hash(message),
-                    translation_text(message), reviewer, day)
+    return Approval(
+        state.key,
+        state.msgid,
+        source_hash(message),
+        translation_hash(message),
+        translation_text(message),
+        reviewer,
+        day,
+    )
 
 
 def describe(result: ApproveResult, path: Path | None) -> Iterable[str]:
     yield f"approved {len(result.approved)} unit(s)"
     for state in result.changed:
-        yield (f"{path}:{state.message.lineno}: warning: changed since the packet was written, not "
-               f"approved: {state.msgid[:70]!r}; write a new packet with 'handouts i18n review'")
+        yield (
+            f"{path}:{state.message.lineno}: warning: changed since the packet was written, not "
+            f"approved: {state.msgid[:70]!r}; write a new packet with 'handouts i18n review'"
+        )
     for state in result.refused:
-        yield (f"{path}:{state.message.lineno}: warning: not approved ({state.status}, or a gate "
-               f"refuses it; see 'handouts check'): {state.msgid[:70]!r}")
+        yield (
+            f"{path}:{state.message.lineno}: warning: not approved ({state.status}, or a gate "
+            f"refuses it; see 'handouts check'): {state.msgid[:70]!r}"
+        )
     for msgid in result.missing:
         yield f"warning: no longer in the catalog, not approved: {msgid[:70]!r}"
 
@@ -401,14 +459,17 @@ def add_commands(isub) -> None:
     """``handouts i18n review|approve|export|import``."""
     r = isub.add_parser("review", help="write the medical translator's review packet (HTML and PDF)")
     r.add_argument("language", help="a Babel language id such as fr or pt_BR")
-    r.add_argument("--output", type=Path, metavar="DIR", help="folder for LANG.html and LANG.pdf "
-                   "(default: review/)")
+    r.add_argument("--output", type=Path, metavar="DIR", help="folder for LANG.html and LANG.pdf (default: review/)")
     r.add_argument("--no-pdf", action="store_true", help="write the HTML page only")
     a = isub.add_parser("approve", help="record a medical translator's approval of units")
     a.add_argument("language")
     a.add_argument("--reviewer", required=True, metavar="NAME", help="name and credentials")
-    a.add_argument("--from-packet", type=Path, metavar="FILE",
-                   help="the packet's .html: approves only the units still as it showed them")
+    a.add_argument(
+        "--from-packet",
+        type=Path,
+        metavar="FILE",
+        help="the packet's .html: approves only the units still as it showed them",
+    )
     e = isub.add_parser("export", help="write the units needing work as XLIFF (translate-toolkit)")
     e.add_argument("language")
     e.add_argument("--format", choices=("xliff",), default="xliff")
@@ -422,9 +483,11 @@ def run_command(project: Project, args: argparse.Namespace) -> int:
     """Exit 0, or 1 when a unit a packet showed was not approved (changed since, untranslated,
     failing a gate, gone); a refused import raises (exit 2)."""
     from . import xliff
+
     if args.i18n_command == "review":
-        packet, paths = write_packet(project, args.language, args.output or project.root / "review",
-                                     pdf=not args.no_pdf)
+        packet, paths = write_packet(
+            project, args.language, args.output or project.root / "review", pdf=not args.no_pdf
+        )
         print(summary(packet))
         print("wrote " + ", ".join(map(str, paths)))
     elif args.i18n_command == "approve":
@@ -453,6 +516,8 @@ def approval_line(stats) -> str:
     """``i18n stats``: each handout of a language, approved or how many units it still needs."""
     if stats.language_approved:
         return f"{stats.language}: every handout approved (review.toml)"
-    parts = [f"{route} {'approved' if not left else f'{left}/{total} to approve'}"
-             for route, (total, left) in stats.to_approve.items()]
+    parts = [
+        f"{route} {'approved' if not left else f'{left}/{total} to approve'}"
+        for route, (total, left) in stats.to_approve.items()
+    ]
     return f"{stats.language}: " + (", ".join(parts) or "approvals cannot be read (see 'handouts check')")

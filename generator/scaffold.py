@@ -3,6 +3,7 @@
 The protocol values are left for the clinic's medical director to fill in: until they are,
 ``handouts check`` names each one missing, and nothing is built with a guess.
 """
+
 from __future__ import annotations
 
 import html
@@ -36,16 +37,22 @@ def _q(text: str) -> str:
 
 def clinic_toml(new: NewClinic) -> str:
     routes = ", ".join(map(_q, new.routes))
-    protocol = "".join(f"""
+    protocol = "".join(
+        f"""
 [protocol.{route}]
 # session_hours = ?              # the whole visit, check-in to going home (or session_minutes)
 # fasting_hours = ?              # no food before the session (or fasting_minutes)
 # clear_liquids_hours = ?        # no liquids before the session (or clear_liquids_minutes)
 # stay_minutes = ?               # least time at the clinic after the medicine (or stay_hours)
 # driver_required = ?            # true: an adult must take the patient home
-""" for route in new.routes)
-    poison = '# poison_control = "?"         # the poison help line, printed for doses at home\n' \
-        if "oral" in new.routes else ""
+"""
+        for route in new.routes
+    )
+    poison = (
+        '# poison_control = "?"         # the poison help line, printed for doses at home\n'
+        if "oral" in new.routes
+        else ""
+    )
     return f"""\
 # {new.name}: written by `handouts new-clinic {new.id}`. See README.md, "Adding a clinic".
 # `handouts check` names what is still missing; `handouts build --clinic {new.id}` builds it.
@@ -85,18 +92,21 @@ bilingual = []                  # languages that also get an edition beside Engl
 
 def placeholder_logo(new: NewClinic) -> str:
     initials = "".join(word[0] for word in new.name.split()[:3] if word[:1].isalnum()).upper() or "?"
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" width="100" height="100">'
-            f'<rect width="100" height="100" rx="14" fill="{html.escape(new.primary)}"/>'
-            f'<text x="50" y="62" font-family="Noto Sans" font-size="34" font-weight="bold" '
-            f'text-anchor="middle" fill="#ffffff">{html.escape(initials)}</text></svg>\n')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" width="100" height="100">'
+        f'<rect width="100" height="100" rx="14" fill="{html.escape(new.primary)}"/>'
+        f'<text x="50" y="62" font-family="Noto Sans" font-size="34" font-weight="bold" '
+        f'text-anchor="middle" fill="#ffffff">{html.escape(initials)}</text></svg>\n'
+    )
 
 
 def new_clinic(clinics: Path, new: NewClinic, known_languages: set[str]) -> tuple[list[Path], list[str]]:
     """Write the clinic's file and placeholder logo; return them and what is left to do
     (``path:line: error: ...`` lines: the protocol values, and anything wrong in the options)."""
     if not CLINIC_ID_RE.match(new.id) or new.id in RESERVED_IDS:
-        raise UsageError(f"'{new.id}' is not a clinic id: up to 64 letters, digits, - and _, "
-                         "starting with a letter or digit")
+        raise UsageError(
+            f"'{new.id}' is not a clinic id: up to 64 letters, digits, - and _, starting with a letter or digit"
+        )
     toml, logo = clinics / f"{new.id}.toml", clinics / f"{new.id}-logo.svg"
     for path in (toml, logo):
         if path.exists():

@@ -4,6 +4,7 @@ A unit is the inline text of one heading, paragraph, list item or table cell, wi
 inline markup (``**bold**``, links) kept inside, as Sphinx's gettext builder and mdpo do.
 markdown-it gives each block a source line map, so every unit knows its line.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,15 +28,14 @@ _EVERY_LINK.validateLink = lambda url: True  # type: ignore[method-assign]
 
 PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
-_KIND_BY_OPENER = {"heading_open": "heading", "paragraph_open": "paragraph",
-                   "th_open": "cell", "td_open": "cell"}
+_KIND_BY_OPENER = {"heading_open": "heading", "paragraph_open": "paragraph", "th_open": "cell", "td_open": "cell"}
 
 
 @dataclass(frozen=True)
 class Unit:
-    text: str   # the msgid: Markdown source of the inline content
-    line: int   # line in the source file
-    kind: str   # heading, paragraph, item or cell
+    text: str  # the msgid: Markdown source of the inline content
+    line: int  # line in the source file
+    kind: str  # heading, paragraph, item or cell
 
 
 def _inline_tokens(tokens: list[Token], first_line: int) -> Iterator[tuple[Token, Unit]]:
@@ -67,8 +67,7 @@ def units(markdown: str, first_line: int = 1) -> list[Unit]:
     return [unit for _, unit in _inline_tokens(MD.parse(markdown), first_line)]
 
 
-def render(markdown: str, translate: Callable[[Unit], str] | None = None,
-           first_line: int = 1) -> str:
+def render(markdown: str, translate: Callable[[Unit], str] | None = None, first_line: int = 1) -> str:
     """Render Markdown to HTML, replacing each unit's text by ``translate(unit)``.
 
     A :class:`Fallback` result is wrapped in ``<mark class="untranslated">``.
@@ -89,8 +88,11 @@ def chunks(markdown: str, first_line: int = 1) -> list[tuple[str, int]]:
     """The top-level blocks of a Markdown text (a heading, a paragraph, a whole list), each
     with its first line, so that two languages can be set side by side block by block."""
     lines = markdown.splitlines()
-    return [("\n".join(lines[t.map[0]:t.map[1]]), first_line + t.map[0])
-            for t in MD.parse(markdown) if t.level == 0 and t.nesting != -1 and t.map]
+    return [
+        ("\n".join(lines[t.map[0] : t.map[1]]), first_line + t.map[0])
+        for t in MD.parse(markdown)
+        if t.level == 0 and t.nesting != -1 and t.map
+    ]
 
 
 def placeholders(text: str) -> list[str]:
@@ -108,6 +110,9 @@ def allowed_link(url: str) -> bool:
 
 def links(markdown: str, first_line: int = 1) -> list[tuple[int, str]]:
     """Every link target in a Markdown text, with the line of its paragraph."""
-    return [(first_line + (token.map[0] if token.map else 0), str(child.attrs["href"]))
-            for token in _EVERY_LINK.parse(markdown) for child in token.children or ()
-            if child.type == "link_open"]
+    return [
+        (first_line + (token.map[0] if token.map else 0), str(child.attrs["href"]))
+        for token in _EVERY_LINK.parse(markdown)
+        for child in token.children or ()
+        if child.type == "link_open"
+    ]

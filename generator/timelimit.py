@@ -3,6 +3,7 @@
 The limit is an interval timer (``SIGALRM``), so it applies only on a process's main thread
 (where the command line renders); elsewhere there is no limit.
 """
+
 from __future__ import annotations
 
 import signal

@@ -5,6 +5,7 @@ Babel parses the ``.po`` and compiles it in memory for ``gettext``/``ngettext``.
 source language and needs no catalog. Each language has ``locales/<lang>/review.toml`` telling
 whether its translation is a draft or approved by a medical translator.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,13 +47,23 @@ from .plurals import choices
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
 
-__all__ = ["SOURCE_LANGUAGE", "DOMAIN", "Review", "Translator", "Translators", "from_content", "is_translated",
-           "load_translator", "make_translator", "read_catalog"]
+__all__ = [
+    "SOURCE_LANGUAGE",
+    "DOMAIN",
+    "Review",
+    "Translator",
+    "Translators",
+    "from_content",
+    "is_translated",
+    "load_translator",
+    "make_translator",
+    "read_catalog",
+]
 
 
 @dataclass(frozen=True)
 class Review:
-    status: str                     # "draft" or "approved"
+    status: str  # "draft" or "approved"
     approved_by: str | None = None
     approved_on: dt.date | None = None
 
@@ -77,6 +88,7 @@ def _english_plural(n: int) -> int:
 class Translator:
     """Everything one language needs: units, gettext/ngettext, review status. Made by
     :func:`load_translator` (or :func:`make_translator`) and never changed afterwards."""
+
     language: str
     #: Babel's catalog as read (None for English); for reading only
     catalog: Catalog | None = None
@@ -149,11 +161,19 @@ class Translator:
         return self.lines.get(msgid)
 
 
-def make_translator(language: str, catalog: Catalog | None = None, path: Path | None = None, *,
-                    review: Review | None = None, tool_problems: Mapping[str, list[Problem]] | None = None,
-                    expected: Iterable[str] = (), safety: frozenset[str] = frozenset(),
-                    glossary: Glossary | None = None, checks: bool = True,
-                    approved_units: frozenset[str] = frozenset()) -> Translator:
+def make_translator(
+    language: str,
+    catalog: Catalog | None = None,
+    path: Path | None = None,
+    *,
+    review: Review | None = None,
+    tool_problems: Mapping[str, list[Problem]] | None = None,
+    expected: Iterable[str] = (),
+    safety: frozenset[str] = frozenset(),
+    glossary: Glossary | None = None,
+    checks: bool = True,
+    approved_units: frozenset[str] = frozenset(),
+) -> Translator:
     """A frozen Translator for a parsed catalog: every translated entry checked (``checks``),
     ``tool_problems`` (msgfmt's, by msgid) added where the checks found nothing, and
     ``expected`` shared msgids the catalog lacks counted as untranslated."""
@@ -178,14 +198,19 @@ def make_translator(language: str, catalog: Catalog | None = None, path: Path | 
     untranslated = {msgid: line for msgid, line in shared.items() if msgid not in strings}
     untranslated |= {msgid: None for msgid in expected if msgid not in catalog}
     return Translator(
-        language, catalog, path, review or Review("draft"),
+        language,
+        catalog,
+        path,
+        review or Review("draft"),
         problems=MappingProxyType({k: v for k, v in problems.items() if v}),
         warnings=tuple(p for p in warnings if p.severity == "warning"),
         shared_ids=frozenset(msgid for msgid in shared if msgid in strings),
         untranslated_shared=MappingProxyType(untranslated),
         strings=MappingProxyType(strings),
         lines=MappingProxyType({msgid_of(m): m.lineno for m in catalog if m.id and m.lineno}),
-        plural=_plural_function(catalog), approved_units=approved_units)
+        plural=_plural_function(catalog),
+        approved_units=approved_units,
+    )
 
 
 def _plural_function(catalog: Catalog) -> Callable[[int], int]:
@@ -200,8 +225,7 @@ def is_translated(message: Message) -> bool:
     """Translated, not fuzzy, and every plural form filled in with something visible (a
     translation of spaces or invisible characters only would print an empty line)."""
     strings = tuple(message.string or ()) if message.pluralizable else (message.string,)
-    return bool(strings) and all(isinstance(s, str) and s and not blank(s) for s in strings) \
-        and not message.fuzzy
+    return bool(strings) and all(isinstance(s, str) and s and not blank(s) for s in strings) and not message.fuzzy
 
 
 def catalog_path(locales: Path, language: str) -> Path:
@@ -244,9 +268,12 @@ def parse_catalog(path: Path, language: str, data: bytes | None = None) -> tuple
     except PoFileError as exc:
         raise CatalogError(f"cannot parse the catalog: {exc}", path, getattr(exc, "lineno", None)) from None
     except UnicodeDecodeError as exc:
-        raise CatalogError(f"the catalog is not UTF-8 text ({exc.reason}); save it as UTF-8 with "
-                           '"Content-Type: text/plain; charset=UTF-8\\n" in its header', path,
-                           raw.count(b"\n", 0, exc.start) + 1) from None
+        raise CatalogError(
+            f"the catalog is not UTF-8 text ({exc.reason}); save it as UTF-8 with "
+            '"Content-Type: text/plain; charset=UTF-8\\n" in its header',
+            path,
+            raw.count(b"\n", 0, exc.start) + 1,
+        ) from None
 
 
 def read_catalog(path: Path, language: str, data: bytes | None = None) -> Catalog:
@@ -269,8 +296,7 @@ def read_review(path: Path) -> Review:
         raise CatalogError(f"invalid TOML: {exc}", path, _toml_line(exc)) from None
 
     def line(key: str) -> int | None:
-        return next((n for n, row in enumerate(text.splitlines(), 1)
-                     if row.split("=", 1)[0].strip() == key), None)
+        return next((n for n, row in enumerate(text.splitlines(), 1) if row.split("=", 1)[0].strip() == key), None)
 
     status, by, on = data.get("status", "draft"), data.get("approved_by"), data.get("approved_on")
     if status not in ("draft", "approved"):
@@ -278,8 +304,7 @@ def read_review(path: Path) -> Review:
     if by is not None and not (isinstance(by, str) and by.strip()):
         raise CatalogError("approved_by: must be the translator's name in quotes", path, line("approved_by"))
     if on is not None and (isinstance(on, dt.datetime) or not isinstance(on, dt.date)):
-        raise CatalogError(f"approved_on: must be a date like 2026-11-21, not {on!r}"[:300], path,
-                           line("approved_on"))
+        raise CatalogError(f"approved_on: must be a date like 2026-11-21, not {on!r}"[:300], path, line("approved_on"))
     if status == "approved" and not (by and on):
         raise CatalogError("status: 'approved' needs approved_by and approved_on (a date)", path, line("status"))
     return Review(status, by, on)
@@ -290,8 +315,9 @@ def _toml_line(exc: tomllib.TOMLDecodeError) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def load_translator(locales: Path, language: str, expected: Iterable[str] = (),
-                    safety: frozenset[str] = frozenset()) -> Translator:
+def load_translator(
+    locales: Path, language: str, expected: Iterable[str] = (), safety: frozenset[str] = frozenset()
+) -> Translator:
     """Read and check one language's catalog: one parse (Babel's), one ``msgfmt --check``.
     ``expected`` are the template and code strings of the POT: one the catalog lacks (not yet
     merged with ``i18n update``) counts as missing. ``safety``: the msgids of the safety-
@@ -308,15 +334,28 @@ def load_translator(locales: Path, language: str, expected: Iterable[str] = (),
     # Babel reads past some syntax errors (an unclosed string), so msgfmt's own parse decides;
     # a syntax error stops the whole catalog, a --check finding only the entries it is in.
     msgfmt_wide, msgfmt_entries = assign_to_entries(msgfmt_problems(path), catalog)
-    problems = [*msgfmt_wide, *header_problems(path, language, catalog, text),
-                *plural_count_problems(path, catalog, plural_counts)]
+    problems = [
+        *msgfmt_wide,
+        *header_problems(path, language, catalog, text),
+        *plural_count_problems(path, catalog, plural_counts),
+    ]
     if problems:
-        raise CatalogError(f"the '{language}' catalog cannot be used; no handout in this language "
-                           "is built until it is fixed:\n" + "\n".join(f"  {p}" for p in problems), path)
-    return make_translator(language, catalog, path, review=read_review(locales / language / "review.toml"),
-                           tool_problems=msgfmt_entries, expected=expected, safety=safety,
-                           glossary=load_glossary(locales, language),
-                           approved_units=approved_msgids(catalog, read_approvals(approvals_path(locales, language))))
+        raise CatalogError(
+            f"the '{language}' catalog cannot be used; no handout in this language "
+            "is built until it is fixed:\n" + "\n".join(f"  {p}" for p in problems),
+            path,
+        )
+    return make_translator(
+        language,
+        catalog,
+        path,
+        review=read_review(locales / language / "review.toml"),
+        tool_problems=msgfmt_entries,
+        expected=expected,
+        safety=safety,
+        glossary=load_glossary(locales, language),
+        approved_units=approved_msgids(catalog, read_approvals(approvals_path(locales, language))),
+    )
 
 
 def shared_msgids(pot: Path) -> list[str]:
@@ -325,14 +364,14 @@ def shared_msgids(pot: Path) -> list[str]:
         template = read_catalog(pot, SOURCE_LANGUAGE)
     except CatalogError:
         return []
-    return [msgid_of(m) for m in template
-            if m.id and not from_content(loc for loc, _ in m.locations)]
+    return [msgid_of(m) for m in template if m.id and not from_content(loc for loc, _ in m.locations)]
 
 
 def safety_msgids(content: Path) -> frozenset[str]:
     """The source texts of every safety-critical unit in ``content`` (none when it cannot be
     read: the content's own errors are reported where it is loaded)."""
     from .content import load_content, safety_units
+
     try:
         blocks = load_content(content).blocks.values()
     except ContentError:

@@ -16,6 +16,7 @@ order they are printed. Checked on every page:
 All of it takes about 60 ms a handout (at most 135 ms), 3 % of a render (measured on the 164
 handouts of both example clinics).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -42,10 +43,10 @@ URGENT_FIELDS = ("clinic_phone", "emergency_number", "crisis_line")
 MIN_MATCH = 0.85
 #: Scripts whose text poppler reads back with letters dropped or added (the Indic scripts:
 #: conjuncts and nukta forms map to the wrong characters), compared letter by letter.
-UNRELIABLE_SCRIPTS_RE = re.compile("[\u0900-\u0DFF]")
+UNRELIABLE_SCRIPTS_RE = re.compile("[\u0900-\u0dff]")
 #: Right-to-left scripts, whose words poppler may read back far from their line (the first
 #: word of an Arabic list item that wraps, with a vowel mark on it), compared word by word.
-REORDERED_SCRIPTS_RE = re.compile("[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]")
+REORDERED_SCRIPTS_RE = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 FORBIDDEN = (
     # two braces on one line: poppler may mirror them or move them about in right-to-left text
     (re.compile(r"[{}][^{}\n]{1,40}[{}]"), "placeholder syntax"),
@@ -63,6 +64,7 @@ class VerificationError(RenderError):
 @dataclass(frozen=True)
 class Expected:
     """What a handout must print, from the HTML it was rendered from."""
+
     #: the clinic's numbers: field -> value
     numbers: dict[str, str]
     #: value -> how many times the HTML prints it (as a number to dial)
@@ -87,14 +89,13 @@ def plain(markdown_inline: str) -> str:
 def page_texts(pdf: bytes) -> list[str]:
     """Each page's text, as poppler reads it (reading order; digits in printed order)."""
     try:
-        proc = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf,
-                              capture_output=True, timeout=60)
+        proc = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, timeout=60)
     except FileNotFoundError:
-        raise VerificationError("pdftotext is not installed (Debian package poppler-utils); it is "
-                                "needed to check what a PDF prints") from None
+        raise VerificationError(
+            "pdftotext is not installed (Debian package poppler-utils); it is needed to check what a PDF prints"
+        ) from None
     if proc.returncode:
-        raise VerificationError(f"pdftotext cannot read the PDF: "
-                                f"{proc.stderr.decode('utf-8', 'replace').strip()}")
+        raise VerificationError(f"pdftotext cannot read the PDF: {proc.stderr.decode('utf-8', 'replace').strip()}")
     pages = proc.stdout.decode("utf-8", errors="replace").split("\f")
     return pages[:-1] if len(pages) > 1 and not pages[-1].strip() else pages
 
@@ -122,14 +123,15 @@ def wrong_forms(value: str, page: str) -> list[tuple[str, str]]:
     groups = re.findall(r"\d+", value)
     found = []
     if len(groups) > 1 and groups != groups[::-1]:
-        found += [("with its digit groups reversed", m.group(0))
-                  for m in _groups_pattern(groups[::-1]).finditer(page)]
+        found += [("with its digit groups reversed", m.group(0)) for m in _groups_pattern(groups[::-1]).finditer(page)]
     if len("".join(groups)) >= 5 and value[::-1] != value:
-        found += [("reversed", m.group(0)) for m in re.finditer(
-            r"(?<![\d])" + re.escape(value[::-1]) + r"(?![\d])", page)]
+        found += [
+            ("reversed", m.group(0)) for m in re.finditer(r"(?<![\d])" + re.escape(value[::-1]) + r"(?![\d])", page)
+        ]
     if len(groups) > 1:
-        found += [("split over two lines", m.group(0))
-                  for m in _groups_pattern(groups).finditer(page) if "\n" in m.group(0)]
+        found += [
+            ("split over two lines", m.group(0)) for m in _groups_pattern(groups).finditer(page) if "\n" in m.group(0)
+        ]
     return found
 
 
@@ -150,8 +152,7 @@ def letters(text: str) -> str:
     """Text reduced to what survives any PDF's extraction: letters and digits, casefolded,
     without marks, spaces or punctuation (so that line breaks inside a word, as in Korean,
     and vowel signs poppler puts in visual order, as in Hindi, do not matter)."""
-    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold()
-                   if unicodedata.category(c)[0] in "LN")
+    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if unicodedata.category(c)[0] in "LN")
 
 
 def printed(unit: str, text: str) -> bool:
@@ -165,18 +166,17 @@ def printed(unit: str, text: str) -> bool:
     start = _best_offset(wanted, text)
     if start is None:
         return False
-    window = text[max(start - 2 * len(wanted), 0):start + 3 * len(wanted)]
+    window = text[max(start - 2 * len(wanted), 0) : start + 3 * len(wanted)]
     words = [w for w in map(letters, unit.split()) if w]
     found = sum(1 for word in words if word in window or _anagram_in(word, window))
     if found >= len(words) - max(int(len(words) * (1 - MIN_MATCH)), len(words) >= 3):
         return True
-    if REORDERED_SCRIPTS_RE.search(unit) and \
-            all(word in text or _anagram_in(word, text) for word in words):
+    if REORDERED_SCRIPTS_RE.search(unit) and all(word in text or _anagram_in(word, text) for word in words):
         return True
     if not UNRELIABLE_SCRIPTS_RE.search(unit):
         return False
     # Devanagari read back drops or adds letters (nukta forms, conjuncts): its letters in order
-    near = text[max(start - len(wanted) // 4, 0):start + len(wanted) + len(wanted) // 4]
+    near = text[max(start - len(wanted) // 4, 0) : start + len(wanted) + len(wanted) // 4]
     matcher = difflib.SequenceMatcher(None, wanted, near, autojunk=False)
     return sum(block.size for block in matcher.get_matching_blocks()) >= MIN_MATCH * len(wanted)
 
@@ -184,17 +184,17 @@ def printed(unit: str, text: str) -> bool:
 def _anagram_in(word: str, text: str) -> bool:
     """Whether ``text`` holds ``word``'s letters, in any order, side by side."""
     wanted, size = sorted(word), len(word)
-    return any(sorted(text[i:i + size]) == wanted for i in range(len(text) - size + 1))
+    return any(sorted(text[i : i + size]) == wanted for i in range(len(text) - size + 1))
 
 
 def _best_offset(wanted: str, text: str) -> int | None:
     """Where in ``text`` most of ``wanted``'s letter pairs line up (votes per offset)."""
     where: dict[str, list[int]] = {}
     for j in range(len(wanted) - 1):
-        where.setdefault(wanted[j:j + 2], []).append(j)
+        where.setdefault(wanted[j : j + 2], []).append(j)
     votes: Counter = Counter()
     for i in range(len(text) - 1):
-        for j in where.get(text[i:i + 2], ()):
+        for j in where.get(text[i : i + 2], ()):
             votes[i - j] += 1
     if not votes:
         return None
@@ -206,8 +206,12 @@ def _best_offset(wanted: str, text: str) -> int | None:
 def verify(pdf: bytes, expected: Expected) -> list[str]:
     """What the PDF prints differently from what was meant; [] when it prints it all."""
     pages = [_clean(page) for page in page_texts(pdf)]
-    return [*_number_problems(pages, expected), *_urgent_problems(pages, expected),
-            *_safety_problems(pages, expected), *_forbidden_problems(pages, expected)]
+    return [
+        *_number_problems(pages, expected),
+        *_urgent_problems(pages, expected),
+        *_safety_problems(pages, expected),
+        *_forbidden_problems(pages, expected),
+    ]
 
 
 def _number_problems(pages: list[str], expected: Expected) -> list[str]:
@@ -216,19 +220,20 @@ def _number_problems(pages: list[str], expected: Expected) -> list[str]:
         counts = [_count(value, page) for page in pages]
         if sum(counts) != times:
             where = ", ".join(f"page {n}: {c}" for n, c in enumerate(counts, 1))
-            found.append(f"the number {value} should be printed {times} time(s) as configured; "
-                         f"found {sum(counts)} ({where})")
+            found.append(
+                f"the number {value} should be printed {times} time(s) as configured; found {sum(counts)} ({where})"
+            )
         for n, page in enumerate(pages, 1):
-            found += [f"page {n}: the number {value} is printed {what}: {text!r}"
-                      for what, text in wrong_forms(value, page)]
+            found += [
+                f"page {n}: the number {value} is printed {what}: {text!r}" for what, text in wrong_forms(value, page)
+            ]
     return found
 
 
 def _urgent_problems(pages: list[str], expected: Expected) -> list[str]:
     found, help_pages = [], []
     if expected.help_heading is not None:
-        help_pages = [n for n, page in enumerate(pages, 1)
-                      if printed(expected.help_heading, letters(page))]
+        help_pages = [n for n, page in enumerate(pages, 1) if printed(expected.help_heading, letters(page))]
         if not help_pages:
             found.append(f"the heading {expected.help_heading!r} is printed on no page")
     for n in sorted({1, *help_pages[:1]}):
@@ -236,15 +241,17 @@ def _urgent_problems(pages: list[str], expected: Expected) -> list[str]:
             value = expected.numbers[field]
             if _count(value, pages[n - 1]) == 0:
                 where = "page 1" if n == 1 else f"page {n} (the page of {expected.help_heading!r})"
-                found.append(f"{where}: expected the {field.replace('_', ' ')} {value}; it is not "
-                             "printed there")
+                found.append(f"{where}: expected the {field.replace('_', ' ')} {value}; it is not printed there")
     return found
 
 
 def _safety_problems(pages: list[str], expected: Expected) -> list[str]:
     text = without_furniture(letters("\n".join(pages)), expected.furniture)
-    return [f"the safety-critical unit {unit!r} ({source}) is not printed in full"
-            for unit, source in expected.safety if not printed(unit, text)]
+    return [
+        f"the safety-critical unit {unit!r} ({source}) is not printed in full"
+        for unit, source in expected.safety
+        if not printed(unit, text)
+    ]
 
 
 def without_furniture(text: str, furniture: tuple[str, ...]) -> str:
@@ -260,16 +267,19 @@ def _forbidden_problems(pages: list[str], expected: Expected) -> list[str]:
     found = []
     for n, page in enumerate(pages, 1):
         for pattern, what in FORBIDDEN:
-            found += [f"page {n}: {what} is printed: {_context(page, match)!r}"
-                      for match in list(pattern.finditer(page))[:5]]
+            found += [
+                f"page {n}: {what} is printed: {_context(page, match)!r}" for match in list(pattern.finditer(page))[:5]
+            ]
         if UNTRANSLATED_MARK in page and not expected.allow_incomplete:
-            found.append(f"page {n}: untranslated text ({UNTRANSLATED_MARK}) is printed, and the "
-                         "handout was not built with --allow-incomplete")
+            found.append(
+                f"page {n}: untranslated text ({UNTRANSLATED_MARK}) is printed, and the "
+                "handout was not built with --allow-incomplete"
+            )
     return found
 
 
 def _context(text: str, match: re.Match) -> str:
-    return " ".join(text[max(match.start() - 30, 0):match.end() + 30].split())
+    return " ".join(text[max(match.start() - 30, 0) : match.end() + 30].split())
 
 
 def check_pdf(pdf: bytes, expected: Expected | None, name: str, layout: tuple[str, ...] = ()) -> None:
@@ -279,9 +289,11 @@ def check_pdf(pdf: bytes, expected: Expected | None, name: str, layout: tuple[st
         raise VerificationError(f"{name}: nothing says what the PDF should print")
     problems = verify(pdf, expected)
     if problems:
-        raise VerificationError(f"{name}: the PDF does not print what was meant:\n"
-                                + "\n".join(f"  {p}" for p in problems)
-                                + "".join(f"\n  (layout) {line}" for line in layout))
+        raise VerificationError(
+            f"{name}: the PDF does not print what was meant:\n"
+            + "\n".join(f"  {p}" for p in problems)
+            + "".join(f"\n  (layout) {line}" for line in layout)
+        )
 
 
 def verify_files(project: Project, paths: list[Path], allow_incomplete: bool = False) -> dict[Path, list[str]]:
@@ -291,6 +303,7 @@ def verify_files(project: Project, paths: list[Path], allow_incomplete: bool = F
     values come from its file. Returns each path's problems ([] when it is as meant).
     """
     from .build import compose_job, load_clinics, plan  # the build imports this module
+
     wanted = {}
     for path in paths:
         if len(path.parts) < 3 or path.suffix != ".pdf":

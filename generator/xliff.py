@@ -12,6 +12,7 @@ translation gate first; one failing gate refuses the whole file and nothing is w
 catalog is rewritten by translate-toolkit, which keeps every other byte as it was (a round
 trip without edits leaves the file byte for byte the same).
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -65,8 +66,11 @@ def export(project: Project, language: str, output: Path) -> int:
         found = wanted[_msgid(unit)]
         xunit = converter.convertunit(out, unit, path.name)
         if found.safety:
-            xunit.addnote("SAFETY-CRITICAL: a patient acts on this sentence (when to get help, what "
-                          "not to do). Translate it exactly and plainly.", origin="developer")
+            xunit.addnote(
+                "SAFETY-CRITICAL: a patient acts on this sentence (when to get help, what "
+                "not to do). Translate it exactly and plainly.",
+                origin="developer",
+            )
         for finding in found.findings:
             xunit.addnote(f"Check: {finding}", origin="developer")
         used = [f"{en} = {tr}" for en, tr in terms.items() if en.lower() in found.source.lower()]
@@ -110,23 +114,29 @@ def import_file(project: Project, language: str, source: Path) -> int:
             continue
         unit = by_id.get((xunit.getcontext(), _msgid(xunit)))
         if unit is None:
-            problems.append(f"{source}:{_line(xunit)}: error: {_msgid(xunit)[:70]!r} is not in the "
-                            "catalog (export again after 'handouts i18n update')")
+            problems.append(
+                f"{source}:{_line(xunit)}: error: {_msgid(xunit)[:70]!r} is not in the "
+                "catalog (export again after 'handouts i18n update')"
+            )
             continue
         nplurals = tr.catalog.num_plurals if tr.catalog is not None else 1
         targets = _strings(xunit.target)
         if unit.hasplural():  # a group has a trans-unit per English form, whatever the language has
             targets = targets[:nplurals]
-        if not any(t.strip() for t in targets) or (targets == _strings(unit.target)
-                                                   and xunit.isfuzzy() == unit.isfuzzy()):
+        if not any(t.strip() for t in targets) or (
+            targets == _strings(unit.target) and xunit.isfuzzy() == unit.isfuzzy()
+        ):
             continue  # left empty, or as it is: nothing to take
         problems += _gate(unit, targets, source, _line(xunit), nplurals)
         problems += _glyphs(language, targets, source, _line(xunit))
         _take(unit, xunit, targets)
         changed += 1
     if problems:
-        raise CatalogError("the XLIFF file was not imported; nothing in the catalog changed:\n"
-                           + "\n".join(f"  {p}" for p in problems), source)
+        raise CatalogError(
+            "the XLIFF file was not imported; nothing in the catalog changed:\n"
+            + "\n".join(f"  {p}" for p in problems),
+            source,
+        )
     if changed:
         _write_checked(project, language, path, bytes(store), before)
     return changed
@@ -137,20 +147,28 @@ def _gate(unit, targets: list[str], source: Path, line: int | None, nplurals: in
     sources = _strings(unit.source)
     shared = not from_content(unit.getlocations())
     if unit.hasplural() and len(targets) != nplurals:
-        return [f"{source}:{line}: error: {sources[0][:70]!r}: {len(targets)} plural forms, the "
-                f"catalog's Plural-Forms says {nplurals}"]
+        return [
+            f"{source}:{line}: error: {sources[0][:70]!r}: {len(targets)} plural forms, the "
+            f"catalog's Plural-Forms says {nplurals}"
+        ]
     pairs = [(sources[-1], t) for t in targets] if unit.hasplural() else [(sources[0], targets[0])]
-    return [f"{source}:{line}: error: {text} (msgid {sources[0][:70]!r})"
-            for msgid, target in pairs for text in entry_problems(msgid, target, formatted=shared)]
+    return [
+        f"{source}:{line}: error: {text} (msgid {sources[0][:70]!r})"
+        for msgid, target in pairs
+        for text in entry_problems(msgid, target, formatted=shared)
+    ]
 
 
 def _glyphs(language: str, targets: list[str], source: Path, line: int | None) -> list[str]:
     """The glyph gate of ``handouts check``: a character none of the language's fonts has
     would print as an empty box."""
     from .check import missing_glyphs  # check imports a slow library: only here
+
     missing = missing_glyphs(language, targets)
-    return [f"{source}:{line}: error: no font covers U+{ord(c):04X} {c!r} in '{language}'; it would "
-            "print as an empty box" for c in missing]
+    return [
+        f"{source}:{line}: error: no font covers U+{ord(c):04X} {c!r} in '{language}'; it would print as an empty box"
+        for c in missing
+    ]
 
 
 def _take(unit, xunit, targets: list[str]) -> None:

@@ -1,4 +1,5 @@
 """Shared fixtures: the real project, a disposable copy of it, and PDFs built once per run."""
+
 from __future__ import annotations
 
 import contextlib
@@ -45,8 +46,9 @@ def project_copy(tmp_path: Path) -> Project:
 def built_results(project: Project, tmp_path_factory) -> list:
     """The standard edition of every (language, route) of the example clinic, built once."""
     out = tmp_path_factory.mktemp("handouts")
-    results = build(project, plan(load_clinics(project, ["example"]), editions=["standard"]), out,
-                    BuildOptions(workers=None))
+    results = build(
+        project, plan(load_clinics(project, ["example"]), editions=["standard"]), out, BuildOptions(workers=None)
+    )
     failures = [f"{r.job.name}: {r.message}" for r in results if not r.ok]
     assert not failures, "\n".join(failures)
     return results
@@ -95,8 +97,9 @@ _TEXTS: dict[bytes, str] = {}
 def run_cli(project: Project, *args: str) -> subprocess.CompletedProcess:
     """`handouts --project ROOT ARGS` as its own process, from the project's folder: for what
     only a separate process shows (its lock, being killed, the installed command)."""
-    return subprocess.run([str(BIN / "handouts"), "--project", str(project.root), *args],
-                          capture_output=True, text=True, cwd=project.root)
+    return subprocess.run(
+        [str(BIN / "handouts"), "--project", str(project.root), *args], capture_output=True, text=True, cwd=project.root
+    )
 
 
 def handouts(project: Project, *args: str) -> subprocess.CompletedProcess:

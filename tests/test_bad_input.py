@@ -6,6 +6,7 @@ they were.
 To stay quick, every case builds two handouts (English and Spanish, IV route) over a copy of
 two PDFs built once per session.
 """
+
 import re
 import shutil
 from pathlib import Path
@@ -33,6 +34,8 @@ def clinic_line(key: str) -> int:
     """The line of ``key = ...`` in the example clinic's file."""
     lines = (ROOT / CLINIC).read_text("utf-8").splitlines()
     return next(n for n, line in enumerate(lines, 1) if line.startswith(f"{key} ="))
+
+
 BLOCK = "content/shared/disclaimer.md"
 ROUTES = "content/routes.toml"
 REVIEW = "locales/es/review.toml"
@@ -77,8 +80,12 @@ def run_and_check(project, args, code: int, expected: str, failed=(), built=(EN,
     assert proc.returncode == code, proc.stderr
     assert re.search(expected, proc.stderr), proc.stderr
     assert "Traceback" not in proc.stderr
-    assert not [p for p in out.rglob("*") if p.name not in ("manifest.json", ".lock", HEARTBEAT_NAME)
-                and (p.suffix not in (".pdf", ".html", "") or p.name.startswith("."))]
+    assert not [
+        p
+        for p in out.rglob("*")
+        if p.name not in ("manifest.json", ".lock", HEARTBEAT_NAME)
+        and (p.suffix not in (".pdf", ".html", "") or p.name.startswith("."))
+    ]
     after = pdfs(out)
     assert after.keys() == before.keys()
     rebuilt = set() if code == 2 else set(built) - set(failed)
@@ -110,61 +117,131 @@ def no_logo(project):
 
 CASES = {
     # name: (edit, extra arguments, exit code, message, handouts that fail)
-    ".po syntax error": (syntax_error, (), 1,
-                         rf"{PO}:\d+: error: msgfmt: end-of-line within string", [ES]),
-    ".po in the wrong encoding": (latin1, (), 1,
-                                  rf"{PO}:\d+: error: the catalog is not UTF-8 text", [ES]),
-    "missing Plural-Forms": (no_plural_forms, (), 1,
-                             rf"{PO}: error: the header has no Plural-Forms; for 'es' it is", [ES]),
+    ".po syntax error": (syntax_error, (), 1, rf"{PO}:\d+: error: msgfmt: end-of-line within string", [ES]),
+    ".po in the wrong encoding": (latin1, (), 1, rf"{PO}:\d+: error: the catalog is not UTF-8 text", [ES]),
+    "missing Plural-Forms": (
+        no_plural_forms,
+        (),
+        1,
+        rf"{PO}: error: the header has no Plural-Forms; for 'es' it is",
+        [ES],
+    ),
     "invalid TOML in a clinic's file": (
-        lambda p: edit(p, CLINIC, 'name = "Riverside', 'name = Riverside'), (), 2,
-        rf"{CLINIC}:3: error: invalid TOML", []),
+        lambda p: edit(p, CLINIC, 'name = "Riverside', "name = Riverside"),
+        (),
+        2,
+        rf"{CLINIC}:3: error: invalid TOML",
+        [],
+    ),
     "missing logo": (no_logo, (), 2, rf"{CLINIC}:4: error: logo: file not found", []),
     "unknown language code in a clinic's file": (
-        lambda p: edit(p, CLINIC, 'languages = ["en", "es", ', 'languages = ["en", "es", "xx", '), (), 2,
-        rf"{CLINIC}:{clinic_line('languages')}: error: languages: 'xx' is not a language id Babel knows", []),
+        lambda p: edit(p, CLINIC, 'languages = ["en", "es", ', 'languages = ["en", "es", "xx", '),
+        (),
+        2,
+        rf"{CLINIC}:{clinic_line('languages')}: error: languages: 'xx' is not a language id Babel knows",
+        [],
+    ),
     "unknown language code asked for": (
-        lambda p: None, ("--language", "xx"), 2, r"error: no clinic offers language xx \(offered: ", []),
+        lambda p: None,
+        ("--language", "xx"),
+        2,
+        r"error: no clinic offers language xx \(offered: ",
+        [],
+    ),
     "unknown route in a clinic's file": (
-        lambda p: edit(p, CLINIC, 'routes = ["iv", ', 'routes = ["iv", "rectal", '), (), 2,
-        rf"{CLINIC}:{clinic_line('routes')}: error: routes: unknown route 'rectal'", []),
+        lambda p: edit(p, CLINIC, 'routes = ["iv", ', 'routes = ["iv", "rectal", '),
+        (),
+        2,
+        rf"{CLINIC}:{clinic_line('routes')}: error: routes: unknown route 'rectal'",
+        [],
+    ),
     "unknown route in the route table": (
         lambda p: edit(p, "content/routes.toml", "[iv]", '[rectal]\ntitle = "x"\nsubtitle = "x"\nblocks = []\n\n[iv]'),
-        (), 2, r"content/routes\.toml:\d+: error: unknown route 'rectal'", []),
-    "unknown route asked for": (
-        lambda p: None, ("--route", "rectal"), 2, r"--route: invalid choice: 'rectal'", []),
-    "empty content file": (lambda p: (p.root / BLOCK).write_text(""), (), 2,
-                           rf"{BLOCK}:1: error: the file is empty", []),
-    "bad front matter": (lambda p: edit(p, BLOCK, 'version = "1.0.0"', "version = 1.0.0"), (), 2,
-                         rf"{BLOCK}:4: error: bad front matter", []),
+        (),
+        2,
+        r"content/routes\.toml:\d+: error: unknown route 'rectal'",
+        [],
+    ),
+    "unknown route asked for": (lambda p: None, ("--route", "rectal"), 2, r"--route: invalid choice: 'rectal'", []),
+    "empty content file": (
+        lambda p: (p.root / BLOCK).write_text(""),
+        (),
+        2,
+        rf"{BLOCK}:1: error: the file is empty",
+        [],
+    ),
+    "bad front matter": (
+        lambda p: edit(p, BLOCK, 'version = "1.0.0"', "version = 1.0.0"),
+        (),
+        2,
+        rf"{BLOCK}:4: error: bad front matter",
+        [],
+    ),
     "placeholder the clinic does not define, in content": (
-        lambda p: edit(p, BLOCK, "ask {clinic_name}", "ask {clinic_fax}"), (), 1,
-        rf"{BLOCK}:10: error: unknown placeholder \{{clinic_fax\}}", [EN, ES]),
+        lambda p: edit(p, BLOCK, "ask {clinic_name}", "ask {clinic_fax}"),
+        (),
+        1,
+        rf"{BLOCK}:10: error: unknown placeholder \{{clinic_fax\}}",
+        [EN, ES],
+    ),
     "placeholder the clinic does not define, in a translation": (
-        lambda p: set_translation(p, "Chest pain.", "Dolor en el pecho; llame al {clinic_fax}."), (), 1,
-        rf"{PO}:\d+: error: placeholder added or renamed in the translation: \{{clinic_fax\}}", [ES]),
+        lambda p: set_translation(p, "Chest pain.", "Dolor en el pecho; llame al {clinic_fax}."),
+        (),
+        1,
+        rf"{PO}:\d+: error: placeholder added or renamed in the translation: \{{clinic_fax\}}",
+        [ES],
+    ),
     "review.toml with a date-time": (
         lambda p: (p.locales / "es" / "review.toml").write_text(
-            'status = "approved"\napproved_by = "A. Translator"\napproved_on = 2026-11-21T10:00:00\n'),
-        (), 1, rf"{REVIEW}:3: error: approved_on: must be a date like 2026-11-21", [ES]),
+            'status = "approved"\napproved_by = "A. Translator"\napproved_on = 2026-11-21T10:00:00\n'
+        ),
+        (),
+        1,
+        rf"{REVIEW}:3: error: approved_on: must be a date like 2026-11-21",
+        [ES],
+    ),
     "review.toml not UTF-8": (
         lambda p: (p.locales / "es" / "review.toml").write_bytes(b'status = "dr\xe4ft"\n'),
-        (), 1, rf"{REVIEW}: error: not UTF-8 text", [ES]),
+        (),
+        1,
+        rf"{REVIEW}: error: not UTF-8 text",
+        [ES],
+    ),
     "a number for a route title": (
-        lambda p: edit(p, ROUTES, 'title = "Ketamine IV infusion"', "title = 42"), (), 2,
-        rf"{ROUTES}:5: error: route 'iv': title must be text in quotes, not int 42", []),
+        lambda p: edit(p, ROUTES, 'title = "Ketamine IV infusion"', "title = 42"),
+        (),
+        2,
+        rf"{ROUTES}:5: error: route 'iv': title must be text in quotes, not int 42",
+        [],
+    ),
     "a block id leaving content/": (
-        lambda p: edit(p, ROUTES, '"iv/expect", ', '"../../../etc/passwd", '), (), 2,
-        rf"{ROUTES}:5: error: route 'iv': blocks must be a list of block ids", []),
+        lambda p: edit(p, ROUTES, '"iv/expect", ', '"../../../etc/passwd", '),
+        (),
+        2,
+        rf"{ROUTES}:5: error: route 'iv': blocks must be a list of block ids",
+        [],
+    ),
     "a control character in a route title (a TOML escape)": (
         lambda p: edit(p, ROUTES, 'title = "Ketamine IV infusion"', 'title = "Ketamine IV\\finfusion"'),
-        (), 2, rf"{ROUTES}:5: error: route 'iv' title: control character U\+000C is not allowed", []),
+        (),
+        2,
+        rf"{ROUTES}:5: error: route 'iv' title: control character U\+000C is not allowed",
+        [],
+    ),
     "a form feed in content": (
-        lambda p: edit(p, BLOCK, "general facts.", "general\ffacts."), (), 2,
-        rf"{BLOCK}:10: error: control character U\+000C is not allowed", []),
+        lambda p: edit(p, BLOCK, "general facts.", "general\ffacts."),
+        (),
+        2,
+        rf"{BLOCK}:10: error: control character U\+000C is not allowed",
+        [],
+    ),
     "a C1 control character in a block title": (
-        lambda p: edit(p, BLOCK, 'title = "', 'title = "\u0085'), (), 2,
-        rf"{BLOCK}:3: error: control character U\+0085 is not allowed", []),
+        lambda p: edit(p, BLOCK, 'title = "', 'title = "\u0085'),
+        (),
+        2,
+        rf"{BLOCK}:3: error: control character U\+0085 is not allowed",
+        [],
+    ),
 }
 
 
@@ -177,8 +254,10 @@ def test_bad_input(previous, case):
 
 def test_check_reports_the_same_catalog_problems(previous):
     """`handouts check` (exit 1 on errors) names the same place as the build."""
-    for make, expected in ((syntax_error, rf"{PO}:\d+: error: msgfmt: end-of-line within string"),
-                           (latin1, rf"{PO}:\d+: error: the catalog is not UTF-8 text")):
+    for make, expected in (
+        (syntax_error, rf"{PO}:\d+: error: msgfmt: end-of-line within string"),
+        (latin1, rf"{PO}:\d+: error: the catalog is not UTF-8 text"),
+    ):
         shutil.copy(Path(__file__).parents[1] / PO, previous.root / PO)
         make(previous)
         proc = handouts(previous, "check")
@@ -206,8 +285,7 @@ def test_a_very_long_unbroken_word_is_broken_across_lines(previous, where):
     else:
         set_translation(previous, "Chest pain.", f"Dolor en el pecho. {LONG_WORD}.")
         language, pdf = "es", ES
-    run_and_check(previous, (*IV, language), 0,
-                  rf"built \S*handouts/{pdf}", built=[pdf])
+    run_and_check(previous, (*IV, language), 0, rf"built \S*handouts/{pdf}", built=[pdf])
     assert_on_the_page(previous.root / "handouts" / pdf)
 
 
@@ -219,6 +297,5 @@ def test_a_handout_ten_times_its_normal_length_builds(previous):
         text = block.path.read_text("utf-8")
         parts = split_block(text, block.path)
         block.path.write_text(text + ("\n" + parts.body) * 9, "utf-8")
-    run_and_check(previous, (*IV, "en"), 0,
-                  r"built \S*handouts/example/en/iv\.pdf", built=[EN])
+    run_and_check(previous, (*IV, "en"), 0, r"built \S*handouts/example/en/iv\.pdf", built=[EN])
     assert len(PdfReader(previous.root / "handouts" / EN).pages) >= 5 * normal

@@ -2,6 +2,7 @@
 line, saying how to fix it; values copied from the example are warned about; logos are
 checked when the clinic is loaded; one broken file does not stop the other clinics. And
 `handouts new-clinic` and `handouts doctor`, which help set a clinic up."""
+
 import copy
 import importlib.metadata
 import io
@@ -50,8 +51,9 @@ def line(text: str, needle: str) -> int:
     return next(n for n, raw in enumerate(text.splitlines(), 1) if needle in raw)
 
 
-def write(folder: Path, edits: list[tuple[str, str]], name: str = "berlin.toml",
-          text: str = EXAMPLE) -> tuple[Path, str]:
+def write(
+    folder: Path, edits: list[tuple[str, str]], name: str = "berlin.toml", text: str = EXAMPLE
+) -> tuple[Path, str]:
     for old, new in edits:
         assert old in text, old
         text = text.replace(old, new, 1)
@@ -70,83 +72,159 @@ def problems(path: Path) -> list[str]:
 
 # (edits, the line's needle in the edited file or None, the message)
 CASES = {
-    "unknown key": ([("emergency_number =", "emergancy_number =")], "emergancy_number",
-                    "unknown key 'emergancy_number' in [contact]; did you mean 'emergency_number'?"),
-    "unknown key in [editions]": ([("large_print =", "large_prnt =")], "large_prnt",
-                                  "unknown key 'large_prnt' in [editions]; did you mean 'large_print'?"),
-    "unknown key bilingal": ([("bilingual = [", "bilingal = [")], "bilingal",
-                             "unknown key 'bilingal' in [editions]; did you mean 'bilingual'?"),
-    "unknown table": ([("[editions]", "[edition]")], "[edition]",
-                      "unknown table [edition]; did you mean 'editions'?"),
-    "unknown colour key": ([('accent = "#8fc1d4"', 'accent = "#8fc1d4"\non_primery = "#ffffff"')],
-                           "on_primery", "unknown key 'on_primery' in [colors]; did you mean 'on_primary'?"),
-    "unknown protocol route": ([("[protocol.oral]", "[protocol.orall]")], "[protocol.orall]",
-                               "unknown table [protocol.orall]; did you mean 'oral'?"),
-    "unquoted phone number": ([('phone = "503-555-0142"', "phone = 5035550142")], "phone = 5035550142",
-                              'contact.phone: must be text, not the number 5035550142: put it in quotes, '
-                              'phone = "5035550142"'),
-    "missing key": ([('crisis_line = "988"\n', "")], "[contact]",
-                    "contact.crisis_line: missing; [contact] needs phone, after_hours_phone, "
-                    "emergency_number and crisis_line"),
-    "region without a country": ([('region = "en_US"', 'region = "en"')], 'region = "en"',
-                                 "region: 'en' is not a locale with a country that Babel knows; write a "
-                                 'language and a country, like "en_GB" or "en_US"'),
-    "crisis line language": ([('crisis_line_languages = ["en", "es"]', 'crisis_line_languages = ["en", "Spanish"]')],
-                             "crisis_line_languages =", "contact.crisis_line_languages: 'Spanish' is not a "
-                             'language id; write Babel ids in quotes, like ["en", "es"]'),
-    "urgent advice with words": ([('emergency_number = "911"\n', 'emergency_number = "911"\nurgent_advice = "NHS 111"\n')],
-                                 "urgent_advice =", "contact.urgent_advice: 'NHS 111' is not a phone number; "
-                                 "write only the number"),
-    "missing protocol": ([("[protocol.oral]", "[protocol.ora]")], 'routes = [',
-                         "routes: 'oral' is offered but there is no [protocol.oral] table; add one with "
-                         "session_hours or session_minutes, fasting_hours or fasting_minutes, clear_liquids_hours or clear_liquids_minutes, "
-                         "stay_hours or stay_minutes and driver_required"),
-    "fractional hours": ([("fasting_hours = 4", "fasting_hours = 1.5")], "fasting_hours = 1.5",
-                         "protocol.oral.fasting_hours: must be whole hours, not 1.5; write it in minutes "
-                         "instead: fasting_minutes = 90"),
-    "zh-CN": ([('"zh_Hans", "vi"', '"zh-CN", "vi"')], "languages =",
-              "languages: no catalog for 'zh-CN', but there is one for 'zh_Hans', the same language: use "
-              "'zh_Hans' (one catalog serves every region and spelling of a language)"),
-    "fr_CA": ([('"fr", "ht"', '"fr_CA", "ht"'), ('"fr", "ht", "pt_BR", "hi"]\nbilingual_second',
-                                                  '"ht", "pt_BR", "hi"]\nbilingual_second')],
-              "languages =", "languages: no catalog for 'fr_CA', but there is one for 'fr'"),
-    "FR": ([('"fr", "ht"', '"FR", "ht"'), ('"fr", "ht", "pt_BR", "hi"]\nbilingual_second',
-                                          '"ht", "pt_BR", "hi"]\nbilingual_second')],
-           "languages =", "languages: no catalog for 'FR', but there is one for 'fr', the same language: "
-           "use 'fr'"),
-    "a language without a catalog": ([('"hi"]\nroutes', '"hi", "de"]\nroutes')], "languages =",
-                                     "languages: no catalog for 'de' (have: ar, en, "),
-    "QR pattern with a format": ([("{language}/{file}", "{language}/{file:>5000}")], "handout_url",
-                                 "online.handout_url: the field {file:>5000} has a format; write plain "
-                                 "fields only, like {file}"),
-    "QR pattern with an unknown field": ([("{language}/{file}", "{lang}/{file}")], "handout_url",
-                                         "online.handout_url: unknown field {lang} (known: {file}, "
-                                         "{language}, {route}); did you mean {language}?"),
-    "QR pattern with an attribute": ([("{language}/{file}", "{language.__class__}/{file}")], "handout_url",
-                                     "online.handout_url: unknown field {language.__class__}"),
-    "QR pattern too long": ([("handouts/{language}", "handouts/" + "x" * 180 + "/{language}")],
-                            "handout_url", "online.handout_url: the longest address it makes (256 "
-                            "characters: https://riverside-clinic.example/handouts/xxx"),
-    "placeholder in the name": ([('name = "Riverside Ketamine Clinic"', 'name = "Riverside {north}"')],
-                                "name =", "name: '{north}' looks like a placeholder, but a clinic's "
-                                "values are printed as written; remove the braces"),
-    "placeholder in a number": ([('crisis_line = "988"', 'crisis_line = "{clinic_phone}"')], "crisis_line",
-                                "contact.crisis_line: '{clinic_phone}' looks like a placeholder"),
-    "bidi override in the name": ([('name = "Riverside', 'name = "\\u202eRiverside')], "name =",
-                                  "name: contains the invisible control character U+202E (RIGHT-TO-LEFT "
-                                  "OVERRIDE), which can hide or reorder printed text"),
-    "bidi isolate in a number": ([('phone = "503-555-0142"', 'phone = "503-555-0142\\u2066"')],
-                                 "phone =", "contact.phone: contains the invisible control character U+2066"),
-    "C0 control in a number": ([('emergency_number = "911"', 'emergency_number = "9\\f11"')],
-                               "emergency_number", "contact.emergency_number: contains the invisible control "
-                               "character U+000C"),
-    "C1 control in a language": ([('"ht", "pt_BR"', '"ht\\u0085", "pt_BR"')], "languages =",
-                                 "languages: contains the invisible control character U+0085"),
-    "website that is not https": ([('website = "https://riverside', 'website = "http://riverside')], "website",
-                                  "contact.website: 'http://riverside-clinic.example' is not a web address like "
-                                  "https://clinic.example"),
-    "website with a query": ([('clinic.example"', 'clinic.example/?a=b c"')], "website",
-                             "contact.website: 'https://riverside-clinic.example/?a=b c' is not a web address"),
+    "unknown key": (
+        [("emergency_number =", "emergancy_number =")],
+        "emergancy_number",
+        "unknown key 'emergancy_number' in [contact]; did you mean 'emergency_number'?",
+    ),
+    "unknown key in [editions]": (
+        [("large_print =", "large_prnt =")],
+        "large_prnt",
+        "unknown key 'large_prnt' in [editions]; did you mean 'large_print'?",
+    ),
+    "unknown key bilingal": (
+        [("bilingual = [", "bilingal = [")],
+        "bilingal",
+        "unknown key 'bilingal' in [editions]; did you mean 'bilingual'?",
+    ),
+    "unknown table": ([("[editions]", "[edition]")], "[edition]", "unknown table [edition]; did you mean 'editions'?"),
+    "unknown colour key": (
+        [('accent = "#8fc1d4"', 'accent = "#8fc1d4"\non_primery = "#ffffff"')],
+        "on_primery",
+        "unknown key 'on_primery' in [colors]; did you mean 'on_primary'?",
+    ),
+    "unknown protocol route": (
+        [("[protocol.oral]", "[protocol.orall]")],
+        "[protocol.orall]",
+        "unknown table [protocol.orall]; did you mean 'oral'?",
+    ),
+    "unquoted phone number": (
+        [('phone = "503-555-0142"', "phone = 5035550142")],
+        "phone = 5035550142",
+        'contact.phone: must be text, not the number 5035550142: put it in quotes, phone = "5035550142"',
+    ),
+    "missing key": (
+        [('crisis_line = "988"\n', "")],
+        "[contact]",
+        "contact.crisis_line: missing; [contact] needs phone, after_hours_phone, emergency_number and crisis_line",
+    ),
+    "region without a country": (
+        [('region = "en_US"', 'region = "en"')],
+        'region = "en"',
+        "region: 'en' is not a locale with a country that Babel knows; write a "
+        'language and a country, like "en_GB" or "en_US"',
+    ),
+    "crisis line language": (
+        [('crisis_line_languages = ["en", "es"]', 'crisis_line_languages = ["en", "Spanish"]')],
+        "crisis_line_languages =",
+        'contact.crisis_line_languages: \'Spanish\' is not a language id; write Babel ids in quotes, like ["en", "es"]',
+    ),
+    "urgent advice with words": (
+        [('emergency_number = "911"\n', 'emergency_number = "911"\nurgent_advice = "NHS 111"\n')],
+        "urgent_advice =",
+        "contact.urgent_advice: 'NHS 111' is not a phone number; write only the number",
+    ),
+    "missing protocol": (
+        [("[protocol.oral]", "[protocol.ora]")],
+        "routes = [",
+        "routes: 'oral' is offered but there is no [protocol.oral] table; add one with "
+        "session_hours or session_minutes, fasting_hours or fasting_minutes, clear_liquids_hours or clear_liquids_minutes, "
+        "stay_hours or stay_minutes and driver_required",
+    ),
+    "fractional hours": (
+        [("fasting_hours = 4", "fasting_hours = 1.5")],
+        "fasting_hours = 1.5",
+        "protocol.oral.fasting_hours: must be whole hours, not 1.5; write it in minutes instead: fasting_minutes = 90",
+    ),
+    "zh-CN": (
+        [('"zh_Hans", "vi"', '"zh-CN", "vi"')],
+        "languages =",
+        "languages: no catalog for 'zh-CN', but there is one for 'zh_Hans', the same language: use "
+        "'zh_Hans' (one catalog serves every region and spelling of a language)",
+    ),
+    "fr_CA": (
+        [
+            ('"fr", "ht"', '"fr_CA", "ht"'),
+            ('"fr", "ht", "pt_BR", "hi"]\nbilingual_second', '"ht", "pt_BR", "hi"]\nbilingual_second'),
+        ],
+        "languages =",
+        "languages: no catalog for 'fr_CA', but there is one for 'fr'",
+    ),
+    "FR": (
+        [
+            ('"fr", "ht"', '"FR", "ht"'),
+            ('"fr", "ht", "pt_BR", "hi"]\nbilingual_second', '"ht", "pt_BR", "hi"]\nbilingual_second'),
+        ],
+        "languages =",
+        "languages: no catalog for 'FR', but there is one for 'fr', the same language: use 'fr'",
+    ),
+    "a language without a catalog": (
+        [('"hi"]\nroutes', '"hi", "de"]\nroutes')],
+        "languages =",
+        "languages: no catalog for 'de' (have: ar, en, ",
+    ),
+    "QR pattern with a format": (
+        [("{language}/{file}", "{language}/{file:>5000}")],
+        "handout_url",
+        "online.handout_url: the field {file:>5000} has a format; write plain fields only, like {file}",
+    ),
+    "QR pattern with an unknown field": (
+        [("{language}/{file}", "{lang}/{file}")],
+        "handout_url",
+        "online.handout_url: unknown field {lang} (known: {file}, {language}, {route}); did you mean {language}?",
+    ),
+    "QR pattern with an attribute": (
+        [("{language}/{file}", "{language.__class__}/{file}")],
+        "handout_url",
+        "online.handout_url: unknown field {language.__class__}",
+    ),
+    "QR pattern too long": (
+        [("handouts/{language}", "handouts/" + "x" * 180 + "/{language}")],
+        "handout_url",
+        "online.handout_url: the longest address it makes (256 "
+        "characters: https://riverside-clinic.example/handouts/xxx",
+    ),
+    "placeholder in the name": (
+        [('name = "Riverside Ketamine Clinic"', 'name = "Riverside {north}"')],
+        "name =",
+        "name: '{north}' looks like a placeholder, but a clinic's values are printed as written; remove the braces",
+    ),
+    "placeholder in a number": (
+        [('crisis_line = "988"', 'crisis_line = "{clinic_phone}"')],
+        "crisis_line",
+        "contact.crisis_line: '{clinic_phone}' looks like a placeholder",
+    ),
+    "bidi override in the name": (
+        [('name = "Riverside', 'name = "\\u202eRiverside')],
+        "name =",
+        "name: contains the invisible control character U+202E (RIGHT-TO-LEFT "
+        "OVERRIDE), which can hide or reorder printed text",
+    ),
+    "bidi isolate in a number": (
+        [('phone = "503-555-0142"', 'phone = "503-555-0142\\u2066"')],
+        "phone =",
+        "contact.phone: contains the invisible control character U+2066",
+    ),
+    "C0 control in a number": (
+        [('emergency_number = "911"', 'emergency_number = "9\\f11"')],
+        "emergency_number",
+        "contact.emergency_number: contains the invisible control character U+000C",
+    ),
+    "C1 control in a language": (
+        [('"ht", "pt_BR"', '"ht\\u0085", "pt_BR"')],
+        "languages =",
+        "languages: contains the invisible control character U+0085",
+    ),
+    "website that is not https": (
+        [('website = "https://riverside', 'website = "http://riverside')],
+        "website",
+        "contact.website: 'http://riverside-clinic.example' is not a web address like https://clinic.example",
+    ),
+    "website with a query": (
+        [('clinic.example"', 'clinic.example/?a=b c"')],
+        "website",
+        "contact.website: 'https://riverside-clinic.example/?a=b c' is not a web address",
+    ),
 }
 
 
@@ -162,9 +240,20 @@ def test_each_problem_names_its_line_and_the_fix(clinics, case):
 
 
 def test_every_problem_of_a_file_is_reported_at_once(project_copy):
-    edits = [edits[0] for case, (edits, _, _) in CASES.items()
-             if case in ("unknown key", "unknown colour key", "unquoted phone number", "fractional hours",
-                         "zh-CN", "QR pattern with a format", "placeholder in the name")]
+    edits = [
+        edits[0]
+        for case, (edits, _, _) in CASES.items()
+        if case
+        in (
+            "unknown key",
+            "unknown colour key",
+            "unquoted phone number",
+            "fractional hours",
+            "zh-CN",
+            "QR pattern with a format",
+            "placeholder in the name",
+        )
+    ]
     path, text = write(project_copy.clinics, [*edits, ("large_print =", "large_prnt =")], "example.toml")
     found = problems(path)
     assert len(found) == 9, found  # the misspelt emergency_number is also missing
@@ -174,8 +263,7 @@ def test_every_problem_of_a_file_is_reported_at_once(project_copy):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     # (the build's log puts its time and level before the first: 2026-12-01T02:30:00Z ERROR)
     lines = [re.sub(r"^\S+Z ERROR ", "", ln) for ln in proc.stderr.splitlines() if ": error: " in ln]
-    assert len(lines) == 9 and all(ln.startswith("content/clinics/example.toml:") for ln in lines), \
-        proc.stderr
+    assert len(lines) == 9 and all(ln.startswith("content/clinics/example.toml:") for ln in lines), proc.stderr
     assert not (project_copy.root / "handouts").exists()
 
 
@@ -189,8 +277,10 @@ def test_an_unquoted_phone_number_with_spaces_says_to_quote_it(clinics):
 
 def test_a_wrong_language_id_still_says_what_babel_knows(clinics):
     path, _ = write(clinics, [('"hi"]\nroutes', '"hi", "xx"]\nroutes')])
-    assert any("languages: 'xx' is not a language id Babel knows (use ids like es, zh_Hans, pt_BR)" in p
-               for p in problems(path))
+    assert any(
+        "languages: 'xx' is not a language id Babel knows (use ids like es, zh_Hans, pt_BR)" in p
+        for p in problems(path)
+    )
 
 
 def test_the_country_is_the_regions(clinics):
@@ -212,8 +302,7 @@ def test_a_blocks_countries_decide_which_clinics_print_it(project_copy):
     assert info.value.line == line(text, "countries =")
 
 
-@pytest.mark.parametrize("name", ["manifest.json.toml", "index.html.toml", ".lock.toml", "..toml",
-                                  ".hidden.toml"])
+@pytest.mark.parametrize("name", ["manifest.json.toml", "index.html.toml", ".lock.toml", "..toml", ".hidden.toml"])
 def test_a_clinic_id_that_collides_with_the_builds_files_is_refused(clinics, name):
     path, _ = write(clinics, [], name=name)
     found = problems(path)
@@ -231,23 +320,30 @@ def test_the_session_length_and_poison_line_are_read_and_required_where_printed(
     assert clinic.protocol["iv"].session_minutes == 120 and clinic.protocol["intranasal"].session_minutes == 180
     assert clinic.poison_control == "1-800-222-1222"
     path, text = write(clinics, [("[protocol.im]\nsession_hours = 2", "[protocol.im]\n")])
-    assert problems(path) == [f"{line(text, '[protocol.im]')}: protocol.im: missing; "
-                              "[protocol.im] needs session_hours or session_minutes"]
+    assert problems(path) == [
+        f"{line(text, '[protocol.im]')}: protocol.im: missing; [protocol.im] needs session_hours or session_minutes"
+    ]
     path, text = write(clinics, [('poison_control = "1-800-222-1222"', "")])
-    assert problems(path)[0] == (f"{line(text, '[contact]')}: contact.poison_control: missing; a clinic "
-                                 "offering oral must give the poison help line (1-800-222-1222 in the US)")
+    assert problems(path)[0] == (
+        f"{line(text, '[contact]')}: contact.poison_control: missing; a clinic "
+        "offering oral must give the poison help line (1-800-222-1222 in the US)"
+    )
 
 
 def test_the_website_is_printed_beside_the_clinics_name_whole_and_linked(en_es_iv):
     pdf = en_es_iv / "example/es/iv.pdf"
     first_page = PdfReader(pdf).pages[0]
     assert "Riverside Ketamine Clinic riverside-clinic.example" in re.sub(r"\s+", " ", first_page.extract_text())
-    links = [annot.get_object()["/A"].get("/URI") for annot in first_page.get("/Annots", [])
-             if annot.get_object()["/Subtype"] == "/Link"]  # not the form fields' widgets
+    links = [
+        annot.get_object()["/A"].get("/URI")
+        for annot in first_page.get("/Annots", [])
+        if annot.get_object()["/Subtype"] == "/Link"
+    ]  # not the form fields' widgets
     assert "https://riverside-clinic.example" in links
 
 
 # --- a copied example -------------------------------------------------------------------
+
 
 def test_values_copied_from_the_example_are_warned_about(clinics):
     path, text = write(clinics, [])
@@ -266,15 +362,22 @@ def test_values_copied_from_the_example_are_warned_about(clinics):
     )
     # the same logo content under another name is still the example's
     shutil.copy(clinics / "example-logo.svg", clinics / "berlin.svg")
-    path, _ = write(clinics, [('"example-logo.svg"', '"berlin.svg"'), ("503-555-0142", "030 1234 5678"),
-                              ("503-555-0199", "030 1234 5679"),
-                              ("riverside-clinic.example/handouts", "berlin.example/handouts")])
+    path, _ = write(
+        clinics,
+        [
+            ('"example-logo.svg"', '"berlin.svg"'),
+            ("503-555-0142", "030 1234 5678"),
+            ("503-555-0199", "030 1234 5679"),
+            ("riverside-clinic.example/handouts", "berlin.example/handouts"),
+        ],
+    )
     assert [w.split(": warning: ")[1][:5] for w in load_clinic(path, KNOWN).warnings] == ["logo:"]
     assert load_clinic(clinics / "example.toml", KNOWN).warnings == ()
     assert load_clinic(clinics / "thameside.toml", KNOWN).warnings == ()
 
 
 # --- logos ------------------------------------------------------------------------------
+
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
@@ -283,8 +386,12 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
 def bomb_png(side: int) -> bytes:
     """A black-and-white PNG of side x side pixels, all white: a few KB on disk."""
     rows = (b"\0" + b"\xff" * (side // 8)) * side
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
-            + png_chunk(b"IDAT", zlib.compress(rows, 9)) + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
+        + png_chunk(b"IDAT", zlib.compress(rows, 9))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def png(width: int, height: int) -> bytes:
@@ -304,37 +411,72 @@ def with_logo(clinics: Path, name: str, data: bytes) -> tuple[Path, str]:
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">{}</svg>'
 NESTED = "<g>" * 100 + "</g>" * 100
-LAUGHS = ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;">]>'
-          '<svg xmlns="http://www.w3.org/2000/svg"><text>&b;</text></svg>')
+LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;">]>'
+    '<svg xmlns="http://www.w3.org/2000/svg"><text>&b;</text></svg>'
+)
 
 
-@pytest.mark.parametrize("name,data,message", [
-    ("bomb.png", bomb_png(12000), "bomb.png cannot be printed: 12000x12000 pixels, more than the 4000x4000 "
-     "pixels (16 megapixels) allowed; print needs about 600 pixels high: scale it down"),
-    ("cut.png", png(200, 100)[:-200], "cut.png cannot be printed: the PNG cannot be decoded ("),
-    ("fake.png", b"\x89PNG\r\n\x1a\nnot really",
-     "fake.png cannot be printed: not a PNG image that can be read"),
-    ("laughs.svg", LAUGHS.encode(), "laughs.svg cannot be printed: it has a DOCTYPE"),
-    ("deep.svg", SVG.format(NESTED).encode(), "deep.svg cannot be printed: its elements are nested more "
-     "than 64 deep"),
-    ("far.svg", SVG.format('<image href="https://example.org/x.png"/>').encode(),
-     "far.svg cannot be printed: it refers to another file or address (https://example.org/x.png)"),
-    ("xlink.svg", SVG.format('<use xmlns:x="http://www.w3.org/1999/xlink" x:href="other.svg#a"/>').encode(),
-     "xlink.svg cannot be printed: it refers to another file or address (other.svg#a)"),
-    ("styled.svg", SVG.format('<style>@import "evil.css";</style>').encode(),
-     "styled.svg cannot be printed: its styles @import another file"),
-    ("pieces.svg", SVG.format('<style>@im&#112;ort "evil.css";</style>').encode(),
-     "pieces.svg cannot be printed: its styles @import another file"),
-    ("after.svg", SVG.format('<style><g/>rect { fill: url(x.svg#p) }</style>').encode(),
-     "after.svg cannot be printed: it refers to another file or address (url(x.svg#p))"),
-    ("filled.svg", SVG.format('<rect style="fill: url(other.svg#p)"/>').encode(),
-     "filled.svg cannot be printed: it refers to another file or address (url(other.svg#p))"),
-    ("huge.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="1e9" height="10"/>',
-     "huge.svg cannot be printed: its size (1e9 in width, height or viewBox) is beyond 100000"),
-    ("broken.svg", b"<svg><g></svg>", "broken.svg cannot be printed: not well-formed SVG (mismatched tag "
-     "at line 1 of the logo)"),
-    ("html.svg", b"<html/>", "html.svg cannot be printed: its root element is <html>, not <svg>"),
-])
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        (
+            "bomb.png",
+            bomb_png(12000),
+            "bomb.png cannot be printed: 12000x12000 pixels, more than the 4000x4000 "
+            "pixels (16 megapixels) allowed; print needs about 600 pixels high: scale it down",
+        ),
+        ("cut.png", png(200, 100)[:-200], "cut.png cannot be printed: the PNG cannot be decoded ("),
+        ("fake.png", b"\x89PNG\r\n\x1a\nnot really", "fake.png cannot be printed: not a PNG image that can be read"),
+        ("laughs.svg", LAUGHS.encode(), "laughs.svg cannot be printed: it has a DOCTYPE"),
+        (
+            "deep.svg",
+            SVG.format(NESTED).encode(),
+            "deep.svg cannot be printed: its elements are nested more than 64 deep",
+        ),
+        (
+            "far.svg",
+            SVG.format('<image href="https://example.org/x.png"/>').encode(),
+            "far.svg cannot be printed: it refers to another file or address (https://example.org/x.png)",
+        ),
+        (
+            "xlink.svg",
+            SVG.format('<use xmlns:x="http://www.w3.org/1999/xlink" x:href="other.svg#a"/>').encode(),
+            "xlink.svg cannot be printed: it refers to another file or address (other.svg#a)",
+        ),
+        (
+            "styled.svg",
+            SVG.format('<style>@import "evil.css";</style>').encode(),
+            "styled.svg cannot be printed: its styles @import another file",
+        ),
+        (
+            "pieces.svg",
+            SVG.format('<style>@im&#112;ort "evil.css";</style>').encode(),
+            "pieces.svg cannot be printed: its styles @import another file",
+        ),
+        (
+            "after.svg",
+            SVG.format("<style><g/>rect { fill: url(x.svg#p) }</style>").encode(),
+            "after.svg cannot be printed: it refers to another file or address (url(x.svg#p))",
+        ),
+        (
+            "filled.svg",
+            SVG.format('<rect style="fill: url(other.svg#p)"/>').encode(),
+            "filled.svg cannot be printed: it refers to another file or address (url(other.svg#p))",
+        ),
+        (
+            "huge.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg" width="1e9" height="10"/>',
+            "huge.svg cannot be printed: its size (1e9 in width, height or viewBox) is beyond 100000",
+        ),
+        (
+            "broken.svg",
+            b"<svg><g></svg>",
+            "broken.svg cannot be printed: not well-formed SVG (mismatched tag at line 1 of the logo)",
+        ),
+        ("html.svg", b"<html/>", "html.svg cannot be printed: its root element is <html>, not <svg>"),
+    ],
+)
 def test_a_logo_that_cannot_be_printed_is_an_error_at_the_logo_line(clinics, name, data, message):
     path, text = with_logo(clinics, name, data)
     [found] = problems(path)
@@ -347,9 +489,10 @@ def test_a_truncated_png_is_refused_where_weasyprint_is_loaded():
     from PIL import ImageFile
 
     import generator.pdf  # noqa: F401  imports WeasyPrint
+
     assert ImageFile.LOAD_TRUNCATED_IMAGES
     data = png(300, 200)
-    for cut in (data[:-200], data[:len(data) // 2], data[:-12]):  # the end of IDAT, its middle, IEND
+    for cut in (data[:-200], data[: len(data) // 2], data[:-12]):  # the end of IDAT, its middle, IEND
         with pytest.raises(LogoError, match="the PNG cannot be decoded .*: it is truncated or damaged"):
             printable_png(cut)
     damaged = bytearray(data)
@@ -359,8 +502,10 @@ def test_a_truncated_png_is_refused_where_weasyprint_is_loaded():
 
 
 def test_a_sound_svg_with_inner_references_is_accepted(clinics):
-    inner = ('<defs><linearGradient id="g"/></defs><rect style="fill: url(#g)"/><use href="#g"/>'
-             "<style>rect { fill: url( '#g' ) }</style>")
+    inner = (
+        '<defs><linearGradient id="g"/></defs><rect style="fill: url(#g)"/><use href="#g"/>'
+        "<style>rect { fill: url( '#g' ) }</style>"
+    )
     path, _ = with_logo(clinics, "fine.svg", SVG.format(inner).encode())
     assert load_clinic(path, KNOWN).logo.name == "fine.svg"
 
@@ -378,8 +523,9 @@ def test_a_large_png_logo_is_printed_scaled_down_the_same_way_every_time(project
     (project_copy.clinics / "example-logo.png").write_bytes(data)
     toml = project_copy.clinics / "example.toml"
     toml.write_text(toml.read_text().replace('"example-logo.svg"', '"example-logo.png"'))
-    [result] = build(project_copy, plan(load_clinics(project_copy, ["example"]), ["en"], ["iv"],
-                                        ["standard"]), tmp_path / "out")
+    [result] = build(
+        project_copy, plan(load_clinics(project_copy, ["example"]), ["en"], ["iv"], ["standard"]), tmp_path / "out"
+    )
     assert result.ok, result.message
     listing = subprocess.run(["pdfimages", "-list", str(result.path)], capture_output=True, text=True).stdout
     sizes = [row.split()[3:5] for row in listing.splitlines()[2:]]
@@ -391,6 +537,7 @@ def test_a_large_png_logo_is_printed_scaled_down_the_same_way_every_time(project
 
 
 # --- one broken clinic file -------------------------------------------------------------
+
 
 def test_a_broken_clinic_does_not_stop_the_others_in_process(project_copy):
     toml = project_copy.clinics / "example.toml"
@@ -408,17 +555,21 @@ def test_a_broken_clinic_fails_alone_with_exit_2_and_check_goes_on(project_copy)
     toml = project_copy.clinics / "example.toml"
     text = toml.read_text().replace("emergency_number =", "emergancy_number =")
     # a copy of the example, still with its 555 numbers, beside it
-    write(project_copy.clinics, [('"zh_Hans", "vi", "ko", "tl", "ru", "ar", "fr", "ht", "pt_BR", "hi"]\n'
-                                  'routes', '"fr"]\nroutes'), ("large_print = true", "large_print = false"),
-                                 ('bilingual = ["es", "zh_Hans", "vi", "ko", "tl", "ru", "ar", "fr", "ht", '
-                                  '"pt_BR", "hi"]', "bilingual = []")])
+    write(
+        project_copy.clinics,
+        [
+            ('"zh_Hans", "vi", "ko", "tl", "ru", "ar", "fr", "ht", "pt_BR", "hi"]\nroutes', '"fr"]\nroutes'),
+            ("large_print = true", "large_print = false"),
+            (
+                'bilingual = ["es", "zh_Hans", "vi", "ko", "tl", "ru", "ar", "fr", "ht", "pt_BR", "hi"]',
+                "bilingual = []",
+            ),
+        ],
+    )
     toml.write_text(text)
-    where = (f"content/clinics/example.toml:{line(text, 'emergancy_number')}: error: "
-             "unknown key 'emergancy_number'")
-    copied = (f"content/clinics/berlin.toml:{line(EXAMPLE, 'phone = ')}: warning: contact.phone: "
-              "'503-555-0142'")
-    proc = handouts(project_copy, "build", "--language", "fr", "--route", "iv", "--edition", "standard",
-                   "--jobs", "1")
+    where = f"content/clinics/example.toml:{line(text, 'emergancy_number')}: error: unknown key 'emergancy_number'"
+    copied = f"content/clinics/berlin.toml:{line(EXAMPLE, 'phone = ')}: warning: contact.phone: '503-555-0142'"
+    proc = handouts(project_copy, "build", "--language", "fr", "--route", "iv", "--edition", "standard", "--jobs", "1")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert where in proc.stderr and copied in proc.stderr
     assert "not built: the handouts of example (errors in the clinic's file, above)" in proc.stderr
@@ -434,6 +585,7 @@ def test_a_broken_clinic_fails_alone_with_exit_2_and_check_goes_on(project_copy)
 
 # --- any value anywhere: a clinic or a ConfigError, never another exception ----------------
 
+
 def toml_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -448,22 +600,48 @@ def toml_value(value) -> str:
 
 def toml_text(data: dict, prefix: str = "") -> str:
     """A small TOML writer: a table's plain values, then its tables as [headers]."""
-    plain = "".join(f"{json.dumps(k)} = {toml_value(v)}\n" for k, v in data.items()
-                    if not isinstance(v, dict))
-    tables = "".join(f"\n[{prefix}{json.dumps(k)}]\n" + toml_text(v, f"{prefix}{json.dumps(k)}.")
-                     for k, v in data.items() if isinstance(v, dict))
+    plain = "".join(f"{json.dumps(k)} = {toml_value(v)}\n" for k, v in data.items() if not isinstance(v, dict))
+    tables = "".join(
+        f"\n[{prefix}{json.dumps(k)}]\n" + toml_text(v, f"{prefix}{json.dumps(k)}.")
+        for k, v in data.items()
+        if isinstance(v, dict)
+    )
     return plain + tables
 
 
-SCALARS = (st.booleans() | st.integers(-10**20, 10**20) | st.floats() | st.text(max_size=30)
-           | st.sampled_from(["", "es", "zh-CN", "{file:>9}", "https://x.example/{file}", "#000000",
-                              "iv", "a4", "example-logo.svg", "../x.svg", "\u202e"]))
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
-                      | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+SCALARS = (
+    st.booleans()
+    | st.integers(-(10**20), 10**20)
+    | st.floats()
+    | st.text(max_size=30)
+    | st.sampled_from(
+        [
+            "",
+            "es",
+            "zh-CN",
+            "{file:>9}",
+            "https://x.example/{file}",
+            "#000000",
+            "iv",
+            "a4",
+            "example-logo.svg",
+            "../x.svg",
+            "\u202e",
+        ]
+    )
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
 EXAMPLE_DATA = tomllib.loads(EXAMPLE)
-KEYS = [(key,) for key in EXAMPLE_DATA] + [(table, key) for table, values in EXAMPLE_DATA.items()
-                                            if isinstance(values, dict) for key in values] + \
-    [("protocol", "iv", key) for key in EXAMPLE_DATA["protocol"]["iv"]] + [("new",), ("contact", "new")]
+KEYS = (
+    [(key,) for key in EXAMPLE_DATA]
+    + [(table, key) for table, values in EXAMPLE_DATA.items() if isinstance(values, dict) for key in values]
+    + [("protocol", "iv", key) for key in EXAMPLE_DATA["protocol"]["iv"]]
+    + [("new",), ("contact", "new")]
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -487,9 +665,17 @@ def test_any_value_anywhere_loads_or_is_a_config_error(clinics, where, value):
 
 # --- handouts new-clinic and handouts doctor ------------------------------------------------
 
-BERLIN = NewClinic(id="berlin", name="Praxis Berlin Mitte", phone="+49 30 1234 5678",
-                   after_hours_phone="+49 30 1234 5679", emergency_number="112",
-                   crisis_line="0800 111 0 111", paper="a4", languages=("en", "fr"), routes=("iv", "oral"))
+BERLIN = NewClinic(
+    id="berlin",
+    name="Praxis Berlin Mitte",
+    phone="+49 30 1234 5678",
+    after_hours_phone="+49 30 1234 5679",
+    emergency_number="112",
+    crisis_line="0800 111 0 111",
+    paper="a4",
+    languages=("en", "fr"),
+    routes=("iv", "oral"),
+)
 
 
 def test_new_clinic_writes_a_file_that_needs_only_the_protocol(tmp_path):
@@ -500,17 +686,28 @@ def test_new_clinic_writes_a_file_that_needs_only_the_protocol(tmp_path):
     header = line(text, "[protocol.iv]")
     assert [p for p in todo if ": protocol.iv:" in p] == [
         f"{files[0]}:{header}: error: protocol.iv: missing; [protocol.iv] needs {what}"
-        for what in ("session_hours or session_minutes", "fasting_hours or fasting_minutes",
-                     "clear_liquids_hours or clear_liquids_minutes", "stay_hours or stay_minutes")]
+        for what in (
+            "session_hours or session_minutes",
+            "fasting_hours or fasting_minutes",
+            "clear_liquids_hours or clear_liquids_minutes",
+            "stay_hours or stay_minutes",
+        )
+    ]
     assert len(todo) == 11 and all("protocol." in p or "poison_control" in p for p in todo), todo
     # filled in, it loads as written, with no example values to warn about
-    filled = re.sub(r"(?m)^# (\w+) = \?", lambda m: f"{m.group(1)} = " + (
-        "true" if m.group(1) == "driver_required" else "3"), text)
+    filled = re.sub(
+        r"(?m)^# (\w+) = \?", lambda m: f"{m.group(1)} = " + ("true" if m.group(1) == "driver_required" else "3"), text
+    )
     filled = filled.replace('# poison_control = "?"', 'poison_control = "030 19240"')
     files[0].write_text(filled, "utf-8")
     clinic = load_clinic(files[0], KNOWN)
-    assert (clinic.name, clinic.phone, clinic.crisis_line, clinic.paper, clinic.languages) == \
-        ("Praxis Berlin Mitte", "+49 30 1234 5678", "0800 111 0 111", "A4", ("en", "fr"))
+    assert (clinic.name, clinic.phone, clinic.crisis_line, clinic.paper, clinic.languages) == (
+        "Praxis Berlin Mitte",
+        "+49 30 1234 5678",
+        "0800 111 0 111",
+        "A4",
+        ("en", "fr"),
+    )
     assert clinic.protocol["oral"].fasting_minutes == 180 and clinic.warnings == ()
     with pytest.raises(UsageError, match="exists already"):
         new_clinic(folder, BERLIN, KNOWN)
@@ -523,9 +720,27 @@ def test_new_clinic_on_the_command_line(project_copy):
     assert proc.returncode == 2
     assert "error: new-clinic: give --phone (the clinic's phone number)" in proc.stderr
     assert not (project_copy.clinics / "berlin.toml").exists()
-    proc = handouts(project_copy, "new-clinic", "berlin", "--name", "Praxis {Berlin}", "--phone", "030 1",
-                   "--after-hours-phone", "030 2", "--emergency-number", "112", "--crisis-line", "116 123",
-                   "--paper", "a4", "--language", "fr", "--route", "iv")
+    proc = handouts(
+        project_copy,
+        "new-clinic",
+        "berlin",
+        "--name",
+        "Praxis {Berlin}",
+        "--phone",
+        "030 1",
+        "--after-hours-phone",
+        "030 2",
+        "--emergency-number",
+        "112",
+        "--crisis-line",
+        "116 123",
+        "--paper",
+        "a4",
+        "--language",
+        "fr",
+        "--route",
+        "iv",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "wrote content/clinics/berlin.toml, content/clinics/berlin-logo.svg" in proc.stdout
     assert "content/clinics/berlin.toml:3: error: name: '{Berlin}' looks like a placeholder" in proc.stdout
@@ -533,8 +748,10 @@ def test_new_clinic_on_the_command_line(project_copy):
 
 def test_doctor_compares_packages_with_the_lock(tmp_path):
     lock = tmp_path / "requirements.lock"
-    lock.write_text("jinja2==0.0.1 \\\n    --hash=sha256:00\ncolorama==0.4.6 ; sys_platform == 'win32' \\\n"
-                    f"babel=={importlib.metadata.version('babel')} \\\n")
+    lock.write_text(
+        "jinja2==0.0.1 \\\n    --hash=sha256:00\ncolorama==0.4.6 ; sys_platform == 'win32' \\\n"
+        f"babel=={importlib.metadata.version('babel')} \\\n"
+    )
     assert locked_versions(lock) == {"jinja2": "0.0.1", "babel": importlib.metadata.version("babel")}
     [check] = package_checks(lock)
     assert not check.ok and check.what == f"jinja2 {importlib.metadata.version('jinja2')}, the lock has 0.0.1"

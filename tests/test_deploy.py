@@ -2,6 +2,7 @@
 and Kubernetes or CI YAML in docs/scheduling.md. Each `handouts` command they run is parsed
 by the real command line parser, the fields that make them work are checked, the units go
 through `systemd-analyze verify`, and the documented cron line (tools/nightly.sh) is run."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,11 +33,14 @@ IMAGE = "handouts"  # the local image name in the podman/docker lines
 
 # --- reading the files -------------------------------------------------------------------
 
+
 def blocks(lang: str | None = None) -> list[tuple[str, str, str]]:
     """(language, body, the text before it) of each fenced block of the doc."""
     text = DOC.read_text()
-    found = [(m.group(1), m.group(2), text[:m.start()])
-             for m in re.finditer(r"^```(\w*)\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)]
+    found = [
+        (m.group(1), m.group(2), text[: m.start()])
+        for m in re.finditer(r"^```(\w*)\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+    ]
     return [b for b in found if lang is None or b[0] == lang]
 
 
@@ -77,11 +81,13 @@ def output_volume() -> PurePosixPath:
 
 
 def ignore_lines(name: str) -> list[str]:
-    return [line.strip() for line in (ROOT / name).read_text().splitlines()
-            if line.strip() and not line.startswith("#")]
+    return [
+        line.strip() for line in (ROOT / name).read_text().splitlines() if line.strip() and not line.startswith("#")
+    ]
 
 
 # --- commands ----------------------------------------------------------------------------
+
 
 def parse(argv: list[str]) -> argparse.Namespace:
     """Parse with the real CLI parser; argparse's exit becomes a test failure with its message."""
@@ -90,16 +96,37 @@ def parse(argv: list[str]) -> argparse.Namespace:
         with contextlib.redirect_stderr(errors):
             return _parser().parse_args(argv)
     except SystemExit:
-        raise AssertionError(f"`handouts {shlex.join(argv)}` does not parse: "
-                             f"{errors.getvalue().strip()}") from None
+        raise AssertionError(f"`handouts {shlex.join(argv)}` does not parse: {errors.getvalue().strip()}") from None
 
 
 OPERATORS = {"&&", "||", ";", "|", "&", ";;"}
 REDIRECTS = {">", ">>", "<", ">&", "<&", "&>", ">|", "&>>"}
-RUN_OPTIONS_WITH_VALUE = {"-v", "--volume", "-e", "--env", "-u", "--user", "--name", "--network",
-                          "--net", "-w", "--workdir", "--mount", "--userns", "--env-file",
-                          "--entrypoint", "--ulimit", "--cpus", "-m", "--memory", "--pull",
-                          "--security-opt", "--label", "-l", "--tmpfs"}
+RUN_OPTIONS_WITH_VALUE = {
+    "-v",
+    "--volume",
+    "-e",
+    "--env",
+    "-u",
+    "--user",
+    "--name",
+    "--network",
+    "--net",
+    "-w",
+    "--workdir",
+    "--mount",
+    "--userns",
+    "--env-file",
+    "--entrypoint",
+    "--ulimit",
+    "--cpus",
+    "-m",
+    "--memory",
+    "--pull",
+    "--security-opt",
+    "--label",
+    "-l",
+    "--tmpfs",
+}
 
 
 def simple_commands(script: str) -> list[list[str]]:
@@ -136,7 +163,7 @@ def container_run(words: list[str]) -> tuple[list[str], list[str]] | None:
     while words[i].startswith("-"):
         i += 2 if words[i] in RUN_OPTIONS_WITH_VALUE else 1
     assert words[i] == IMAGE, f"image {words[i]!r} in {shlex.join(words)}"
-    return words[2:i], words[i + 1:]
+    return words[2:i], words[i + 1 :]
 
 
 def handouts_argvs(script: str) -> list[list[str]]:
@@ -148,8 +175,10 @@ def handouts_argvs(script: str) -> list[list[str]]:
         if run is not None:
             found.append(run[1] or exec_form("CMD"))
             continue
-        while words and (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0])
-                         or words[0] in ("exec", "time", "nice", "-n", "19", "10")):
+        while words and (
+            re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0])
+            or words[0] in ("exec", "time", "nice", "-n", "19", "10")
+        ):
             words = words[1:]
         if words and (words[0] == "handouts" or words[0].endswith("/bin/handouts")):
             found.append(words[1:])
@@ -176,8 +205,7 @@ def test_a_mistyped_option_would_be_caught():
         parse(["build", "--shards", "1/2"])
     with pytest.raises(AssertionError, match="does not parse"):
         parse(["build", "--shard", "0/2"])  # --shard counts from 1
-    assert handouts_argvs("exec handouts build --clinic x >>log 2>&1 || echo $?") == [
-        ["build", "--clinic", "x"]]
+    assert handouts_argvs("exec handouts build --clinic x >>log 2>&1 || echo $?") == [["build", "--clinic", "x"]]
 
 
 def test_the_container_lines_mount_what_the_image_has():
@@ -189,8 +217,11 @@ def test_the_container_lines_mount_what_the_image_has():
             elif words[:2] in (["podman", "build"], ["docker", "build"]):
                 builds.append(words)
     assert runs and builds
-    copied = {str(workdir() / PurePosixPath(rest.split()[-1]))
-              for word, rest in instructions() if word == "COPY" and not rest.startswith("--")}
+    copied = {
+        str(workdir() / PurePosixPath(rest.split()[-1]))
+        for word, rest in instructions()
+        if word == "COPY" and not rest.startswith("--")
+    }
     for words in runs:
         options, _ = container_run(words)
         mounts = [options[i + 1] for i, o in enumerate(options) if o in ("-v", "--volume")]
@@ -210,9 +241,9 @@ def test_the_container_lines_mount_what_the_image_has():
 
 # --- the Containerfile -------------------------------------------------------------------
 
+
 def test_the_containerfile_is_debian_bookworm_with_the_projects_own_package_lists():
-    args = dict(re.fullmatch(r"(\w+)=?(.*)", rest).groups()
-                for word, rest in instructions() if word == "ARG")
+    args = dict(re.fullmatch(r"(\w+)=?(.*)", rest).groups() for word, rest in instructions() if word == "ARG")
     assert "debian" in args["BASE"] and args["BASE"].endswith(":bookworm")
     assert [rest for word, rest in instructions() if word == "FROM"] == ["${BASE}"]
     runs = [rest for word, rest in instructions() if word == "RUN"]
@@ -225,8 +256,9 @@ def test_the_containerfile_is_debian_bookworm_with_the_projects_own_package_list
     pip = [r for r in runs if "pip install" in r]
     assert any(re.search(r"--require-hashes --no-deps -r \S*requirements\.lock", r) for r in pip)
     assert any("--no-deps --no-build-isolation" in r for r in pip)
-    assert not any(re.search(r"pip install(?!.*(-r \S*requirements\.lock|--no-deps))", r)
-                   for r in pip), "a pip install that resolves dependencies"
+    assert not any(re.search(r"pip install(?!.*(-r \S*requirements\.lock|--no-deps))", r) for r in pip), (
+        "a pip install that resolves dependencies"
+    )
 
 
 def test_the_containerfile_runs_handouts_build_as_a_user_with_its_output_in_a_volume():
@@ -234,10 +266,10 @@ def test_the_containerfile_runs_handouts_build_as_a_user_with_its_output_in_a_vo
     assert parse(exec_form("CMD")).command == "build"
     user = one("USER").split(":")[0]
     assert user not in ("root", "0")
-    assert any(re.search(rf"useradd .*--uid 10001 .*{user}\b", rest)
-               for word, rest in instructions() if word == "RUN")
-    assert any(f"-o {user}" in rest and str(output_volume()) in rest
-               for word, rest in instructions() if word == "RUN"), "the user cannot write the output"
+    assert any(re.search(rf"useradd .*--uid 10001 .*{user}\b", rest) for word, rest in instructions() if word == "RUN")
+    assert any(
+        f"-o {user}" in rest and str(output_volume()) in rest for word, rest in instructions() if word == "RUN"
+    ), "the user cannot write the output"
     # What `handouts build` reads from the project folder is in the working directory.
     copied = {rest.split()[-1] for word, rest in instructions() if word == "COPY"}
     assert {"templates", "content", "locales"} <= copied
@@ -259,10 +291,10 @@ def test_the_ignore_files_leave_out_the_venv_the_output_and_git():
 
 # --- Kubernetes and the CI matrix --------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def yaml_documents() -> list[dict]:
-    yaml = pytest.importorskip("yaml", reason="PyYAML (the test extra) is not installed: "
-                               "refresh requirements.lock")
+    yaml = pytest.importorskip("yaml", reason="PyYAML (the test extra) is not installed: refresh requirements.lock")
     docs = [doc for _, body, _ in blocks("yaml") for doc in yaml.safe_load_all(body)]
     assert all(isinstance(doc, dict) for doc in docs)
     return docs
@@ -284,11 +316,11 @@ def kube_expand(text: str, env: dict[str, str]) -> str:
                 continue
             end = text.find(")", i + 2) if text[i + 1] == "(" else -1
             if end != -1:
-                name = text[i + 2:end]
-                out.append(env.get(name, text[i:end + 1]))
+                name = text[i + 2 : end]
+                out.append(env.get(name, text[i : end + 1]))
                 i = end + 1
                 continue
-            out.append(text[i:i + 2])
+            out.append(text[i : i + 2])
             i += 2
             continue
         out.append(text[i])
@@ -300,8 +332,9 @@ def container_argvs(container: dict, env: dict[str, str], tmp_path: Path) -> lis
     """What `handouts` receives when Kubernetes starts this container: run for real, with a
     `handouts` that records its arguments, when the command is a shell script."""
     command = [kube_expand(c, env) for c in container.get("command") or exec_form("ENTRYPOINT")]
-    args = [kube_expand(a, env) for a in container.get("args") or
-            (exec_form("CMD") if "command" not in container else [])]
+    args = [
+        kube_expand(a, env) for a in container.get("args") or (exec_form("CMD") if "command" not in container else [])
+    ]
     argv = command + args
     if PurePosixPath(argv[0]).name == "handouts":
         return [argv[1:]]
@@ -310,11 +343,17 @@ def container_argvs(container: dict, env: dict[str, str], tmp_path: Path) -> lis
     fake.mkdir(exist_ok=True)
     record = tmp_path / "argv"
     record.unlink(missing_ok=True)
-    (fake / "handouts").write_text('#!/bin/sh\nfor a; do printf "%s\\n" "$a"; done >>"$RECORD"\n'
-                                   'echo "-- end --" >>"$RECORD"\n')
+    (fake / "handouts").write_text(
+        '#!/bin/sh\nfor a; do printf "%s\\n" "$a"; done >>"$RECORD"\necho "-- end --" >>"$RECORD"\n'
+    )
     (fake / "handouts").chmod(0o755)
-    result = subprocess.run(argv, env={**env, "PATH": f"{fake}:/usr/bin:/bin", "RECORD": str(record)},
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        argv,
+        env={**env, "PATH": f"{fake}:/usr/bin:/bin", "RECORD": str(record)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     return [part.strip("\n").split("\n") for part in record.read_text().split("-- end --\n") if part]
 
@@ -325,8 +364,10 @@ def pod(spec: dict) -> dict:
 
 def mounted(pod_spec: dict, container: dict, path: PurePosixPath | str) -> bool:
     path = PurePosixPath(path)
-    return any(path == PurePosixPath(m["mountPath"]) or PurePosixPath(m["mountPath"]) in path.parents
-               for m in container.get("volumeMounts", []))
+    return any(
+        path == PurePosixPath(m["mountPath"]) or PurePosixPath(m["mountPath"]) in path.parents
+        for m in container.get("volumeMounts", [])
+    )
 
 
 def check_pod(pod_spec: dict) -> None:
@@ -391,8 +432,7 @@ def test_the_indexed_job_gives_each_pod_its_own_shard_counted_from_1(yaml_docume
     assert merge.command == "merge" and merge.folders == outputs
     assert mounted(pod(merge_job["spec"]), merger, merge.output or output_volume())
     claim = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in pod(spec)["volumes"]}
-    merge_claim = {v["name"]: v["persistentVolumeClaim"]["claimName"]
-                   for v in pod(merge_job["spec"])["volumes"]}
+    merge_claim = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in pod(merge_job["spec"])["volumes"]}
     assert set(claim.values()) <= set(merge_claim.values())
 
 
@@ -411,8 +451,10 @@ def test_the_ci_matrix_builds_every_shard_and_merges_them(yaml_documents):
     values = matrix[key]
     outputs, uploads = {}, {}
     for value in values:
+
         def fill(text: str, value: int = value) -> str:
             return re.sub(r"\$\{\{\s*matrix\.(\w+)\s*\}\}", lambda m: str({key: value}[m.group(1)]), text)
+
         for step in jobs[shard_name]["steps"]:
             for argv in handouts_argvs(fill(step.get("run", ""))):
                 args = parse(argv)
@@ -435,6 +477,7 @@ def test_the_ci_matrix_builds_every_shard_and_merges_them(yaml_documents):
 
 
 # --- systemd -----------------------------------------------------------------------------
+
 
 def units() -> dict[str, str]:
     """name -> text of each unit file the doc shows (the path is named just before it)."""
@@ -494,8 +537,9 @@ def test_the_change_check_sees_a_file_changed_in_a_subfolder(project_copy):
     assert changed(), "a deleted catalog is not seen"
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None,
-                    reason="systemd-analyze is not installed (Debian's systemd package)")
+@pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed (Debian's systemd package)"
+)
 def test_systemd_analyze_verify_passes_on_the_units(tmp_path):
     for name, text in units().items():
         # The service runs the checkout's command: point it at this one, which exists.
@@ -504,17 +548,21 @@ def test_systemd_analyze_verify_passes_on_the_units(tmp_path):
     if not (ROOT / ".venv" / "bin" / "handouts").exists():
         for path in tmp_path.iterdir():
             path.write_text(path.read_text().replace(f"{ROOT}/.venv/bin", str(BIN)))
-    result = subprocess.run(["systemd-analyze", "verify", "--man=no",
-                             *sorted(str(p) for p in tmp_path.iterdir())],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *sorted(str(p) for p in tmp_path.iterdir())],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     # It returns 0 for unknown keys and bad values, only warning: any output is a problem.
-    assert result.returncode == 0 and not (result.stdout + result.stderr).strip(), \
-        result.stdout + result.stderr
+    assert result.returncode == 0 and not (result.stdout + result.stderr).strip(), result.stdout + result.stderr
     # And it does look: a misspelt setting is reported.
     broken = tmp_path / "handouts-build.service"
     broken.write_text(broken.read_text().replace("Type=oneshot", "Type=oneshott"))
-    result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(broken)],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", str(broken)], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
     assert "oneshott" in result.stderr
 
 
@@ -524,8 +572,9 @@ NARROW = ["--clinic", "example", "--language", "es", "--route", "iv", "--edition
 
 
 def cron_lines() -> list[str]:
-    return [line for _, body, _ in blocks("cron") for line in body.splitlines()
-            if line.strip() and not line.startswith("#")]
+    return [
+        line for _, body, _ in blocks("cron") for line in body.splitlines() if line.strip() and not line.startswith("#")
+    ]
 
 
 def test_the_cron_lines_are_valid_and_run_the_wrapper():
@@ -553,10 +602,18 @@ def run_cron(line: str, home: Path, project: Path, *args: str, **env: str):
     with `args` narrowing the build appended."""
     command = " ".join(line.split()[5:]).replace(SERVER_ROOT, str(ROOT))
     command = command.replace("/var/log/handouts", str(home / "var-log-handouts"))
-    environment = {"PATH": "/usr/bin:/bin", "HOME": str(home), "SHELL": "/bin/sh", "LOGNAME": "handouts",
-                   "HANDOUTS_PROJECT": str(project), "HANDOUTS": str(BIN / "handouts"), **env}
-    return subprocess.run(["/bin/sh", "-c", f"{command} {shlex.join(args)}"], env=environment,
-                          capture_output=True, text=True, timeout=300)
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "SHELL": "/bin/sh",
+        "LOGNAME": "handouts",
+        "HANDOUTS_PROJECT": str(project),
+        "HANDOUTS": str(BIN / "handouts"),
+        **env,
+    }
+    return subprocess.run(
+        ["/bin/sh", "-c", f"{command} {shlex.join(args)}"], env=environment, capture_output=True, text=True, timeout=300
+    )
 
 
 def logs(folder: Path) -> str:

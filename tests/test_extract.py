@@ -1,4 +1,5 @@
 """Extraction: every unit once, with file:line references, through plain pybabel too."""
+
 import subprocess
 
 from babel.messages.pofile import read_po
@@ -49,8 +50,11 @@ def test_template_and_code_strings_are_extracted_with_plural_forms(project_copy)
 
 def test_plain_pybabel_extract_with_the_project_mapping(project_copy):
     out = project_copy.root / "plain.pot"
-    subprocess.run([str(BIN / "pybabel"), "-q", "extract", "-F", "babel.cfg", "-o", str(out), "."],
-                   cwd=project_copy.root, check=True)
+    subprocess.run(
+        [str(BIN / "pybabel"), "-q", "extract", "-F", "babel.cfg", "-o", str(out), "."],
+        cwd=project_copy.root,
+        check=True,
+    )
     i18n.extract(project_copy)
     plain = {m.id if isinstance(m.id, str) else m.id[0] for m in read_pot(out) if m.id}
     wrapped = {m.id if isinstance(m.id, str) else m.id[0] for m in read_pot(project_copy.pot) if m.id}

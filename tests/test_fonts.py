@@ -1,4 +1,5 @@
 """`handouts check` and the build give the same verdict on what prints (generator/fonts.py)."""
+
 import pytest
 
 from generator import fonts
@@ -34,9 +35,20 @@ def test_check_and_build_agree_on_variation_selectors_fallback_scripts_and_missi
         render_pdf(doc, time_limit=None)
 
 
-@pytest.mark.parametrize(("char", "printable"), [
-    ("a", True), (" ", True), ("\u200d", True), ("\ufe0f", True), ("\U000e0100", True),
-    ("\u1230", True), ("\u4e2d", True), ("\u0378", False), ("\ue000", False)])
+@pytest.mark.parametrize(
+    ("char", "printable"),
+    [
+        ("a", True),
+        (" ", True),
+        ("\u200d", True),
+        ("\ufe0f", True),
+        ("\U000e0100", True),
+        ("\u1230", True),
+        ("\u4e2d", True),
+        ("\u0378", False),
+        ("\ue000", False),
+    ],
+)
 def test_printable(char, printable):
     assert fonts.printable(char, tuple(fonts.fonts_for("es"))) is printable
 

@@ -5,6 +5,7 @@ Every test reads back real PDFs rendered by WeasyPrint (the English and Spanish 
 the session builds once, and a few editions rendered here), or, for every language, the
 composed HTML the PDF is made from.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,9 +23,16 @@ from generator.pdf import render_pdf
 from generator.translation import Translators
 
 #: the form fields every edition has, by their English names (in a handout, translated)
-FIELDS = ("Date of your session", "Time of your session", "Stop eating at", "Stop drinking at",
-          "Who takes you home", "Date of your next appointment", "Time of your next appointment",
-          "Your care team")
+FIELDS = (
+    "Date of your session",
+    "Time of your session",
+    "Stop eating at",
+    "Stop drinking at",
+    "Who takes you home",
+    "Date of your next appointment",
+    "Time of your next appointment",
+    "Your care team",
+)
 PICTOGRAMS = ("A clock", "No food", "No drinks", "A car with someone else driving", "A phone")
 INPUT_RE = re.compile(r'<input type="text" class="fill[^"]*" name="([^"]*)" title="([^"]*)">')
 
@@ -52,15 +60,26 @@ def _form_fields(pdf: bytes | Path) -> dict[str, DictionaryObject]:
 
 # --- the key points box ------------------------------------------------------------------
 
+
 def test_page_one_opens_with_the_key_points_and_the_clinics_values(en_es_iv):
     first = PdfReader(en_es_iv / "example" / "en" / "iv.pdf").pages[0].extract_text()
     first = " ".join(first.split())
     # the example clinic's IV protocol: no food for 6 hours, no drinks for 2, a driver
-    for phrase in ("Key points", "Stop eating at", "6 hours before your session",
-                   "Stop drinking at", "2 hours before your session", "Not even water",
-                   "An adult must take you home", "Who takes you home",
-                   "Do not drive until the next day",
-                   "Numbers to call", "503-555-0142", "911", "988"):
+    for phrase in (
+        "Key points",
+        "Stop eating at",
+        "6 hours before your session",
+        "Stop drinking at",
+        "2 hours before your session",
+        "Not even water",
+        "An adult must take you home",
+        "Who takes you home",
+        "Do not drive until the next day",
+        "Numbers to call",
+        "503-555-0142",
+        "911",
+        "988",
+    ):
         assert phrase in first, phrase
     # main message first: the key points come before the first section
     assert first.index("Key points") < first.index("In this treatment")
@@ -68,8 +87,14 @@ def test_page_one_opens_with_the_key_points_and_the_clinics_values(en_es_iv):
 
 def test_key_points_are_translated(en_es_iv):
     first = " ".join(PdfReader(en_es_iv / "example" / "es" / "iv.pdf").pages[0].extract_text().split())
-    for phrase in ("Puntos clave", "Deje de comer a las", "6 horas antes de su sesión",
-                   "Deje de beber a las", "2 horas antes de su sesión", "Quién lo lleva a casa"):
+    for phrase in (
+        "Puntos clave",
+        "Deje de comer a las",
+        "6 horas antes de su sesión",
+        "Deje de beber a las",
+        "2 horas antes de su sesión",
+        "Quién lo lleva a casa",
+    ):
         assert phrase in first, phrase
     assert "Key points" not in first and "Stop eating at" not in first
 
@@ -78,7 +103,7 @@ def test_key_points_follow_the_routes_protocol(project, loaded):
     """Thameside's nasal spray: 2 hours without food, 30 minutes without drinks, and no
     driver required (the patient plans how to get home)."""
     html = _compose(project, loaded, "thameside", "en", "intranasal").html
-    box = html[html.index('<section class="key-points">'):html.index("</section>")]
+    box = html[html.index('<section class="key-points">') : html.index("</section>")]
     assert re.search(r">2</bdi>\xa0hours</span> before your session\. No food", box)
     assert re.search(r">30</bdi>\xa0minutes</span> before your session\. Not even water", box)
     assert "Plan how you will get home. Do not drive yourself." in box
@@ -112,6 +137,7 @@ def test_pictograms_are_black_lines_only(project):
 
 # --- the form fields ---------------------------------------------------------------------
 
+
 def test_fill_in_lines_are_form_fields_with_names_and_tooltips(en_es_iv, loaded):
     for language in ("en", "es"):
         fields = _form_fields(en_es_iv / "example" / language / "iv.pdf")
@@ -125,9 +151,13 @@ def test_fill_in_lines_are_form_fields_with_names_and_tooltips(en_es_iv, loaded)
 def test_staff_can_type_into_the_fields_and_print_them(en_es_iv, tmp_path):
     reader = PdfReader(en_es_iv / "example" / "en" / "iv.pdf")
     assert reader.trailer["/Root"]["/AcroForm"]["/NeedAppearances"]
-    values = {"Stop eating at": "6:30 AM", "Stop drinking at": "10:30 AM",
-              "Who takes you home": "Maria Lopez", "Your care team": "Dr Okafor, RN Diaz",
-              "Date of your next appointment": "14 Dec"}
+    values = {
+        "Stop eating at": "6:30 AM",
+        "Stop drinking at": "10:30 AM",
+        "Who takes you home": "Maria Lopez",
+        "Your care team": "Dr Okafor, RN Diaz",
+        "Date of your next appointment": "14 Dec",
+    }
     writer = PdfWriter(clone_from=reader)
     for page in writer.pages:
         if "/Annots" in page:
@@ -137,9 +167,12 @@ def test_staff_can_type_into_the_fields_and_print_them(en_es_iv, tmp_path):
     got = {name: field.get("/V") for name, field in _form_fields(filled).items()}
     assert {name: got[name] for name in values} == values
     # what prints: the typed values are on the page they were typed on
-    pages = [subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(filled), "-"],
-                            capture_output=True, text=True, check=True).stdout
-             for n in (1, len(reader.pages))]
+    pages = [
+        subprocess.run(
+            ["pdftotext", "-f", str(n), "-l", str(n), str(filled), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        for n in (1, len(reader.pages))
+    ]
     assert "6:30 AM" in pages[0] and "Maria Lopez" in pages[0]
     assert "Dr Okafor, RN Diaz" in pages[1]
 
@@ -151,9 +184,30 @@ def _darkest_row(pdf: Path, rect, tmp_path: Path) -> int:
     y0 = min(float(v) for v in rect[1::2])  # the field's bottom edge (PDF y grows upwards)
     height = float(PdfReader(pdf).pages[0].mediabox.height)
     out = tmp_path / "strip"
-    subprocess.run(["pdftoppm", "-gray", "-r", "144", "-f", "1", "-l", "1", "-hide-annotations",
-                    "-x", str(int(x0 * 2) + 2), "-y", str(int((height - y0) * 2) - 6),
-                    "-W", str(int((x1 - x0) * 2) - 4), "-H", "8", str(pdf), str(out)], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-gray",
+            "-r",
+            "144",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-hide-annotations",
+            "-x",
+            str(int(x0 * 2) + 2),
+            "-y",
+            str(int((height - y0) * 2) - 6),
+            "-W",
+            str(int((x1 - x0) * 2) - 4),
+            "-H",
+            "8",
+            str(pdf),
+            str(out),
+        ],
+        check=True,
+    )
     data = next(tmp_path.glob("strip*.pgm")).read_bytes()
     header = data.split(b"\n", 3)
     return min(header[3])

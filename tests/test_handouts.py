@@ -1,4 +1,5 @@
 """Build the example clinic's real PDFs and read them back."""
+
 import html
 import re
 
@@ -66,8 +67,10 @@ def test_protocol_values_reach_the_text(built):
     assert "6 horas" in pdf_text(built[("es", "iv")])
 
 
-@pytest.mark.parametrize("language,title,page_label", [
-    ("en", "Ketamine IV infusion", "Page 1 of"), ("es", "Infusión intravenosa (IV) de ketamina", "Página 1 de")])
+@pytest.mark.parametrize(
+    "language,title,page_label",
+    [("en", "Ketamine IV infusion", "Page 1 of"), ("es", "Infusión intravenosa (IV) de ketamina", "Página 1 de")],
+)
 def test_metadata_footer_and_page_size(built, language, title, page_label):
     path = built[(language, "iv")]
     reader = PdfReader(path)
@@ -94,7 +97,8 @@ def test_standard_body_text_is_at_least_12_points(built):
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_draft_translation_is_marked_on_every_page_in_both_languages(built, project, language):
     local = load_translator(project.locales, language).gettext(
-        "Draft translation, not yet checked by a medical translator")
+        "Draft translation, not yet checked by a medical translator"
+    )
     reader = PdfReader(built[(language, "iv")])
     for page in reader.pages:
         text = re.sub(r"\s+", " ", page.extract_text())
@@ -105,6 +109,7 @@ def test_draft_translation_is_marked_on_every_page_in_both_languages(built, proj
 
 def test_a4_clinic_gets_a4_pages(project_copy):
     from generator.build import build, plan
+
     toml = project_copy.clinics / "example.toml"
     toml.write_text(toml.read_text().replace('paper = "letter"', 'paper = "a4"'))
     out = project_copy.root / "handouts"

@@ -2,6 +2,7 @@
 killed takes only its handout, a killed build leaves no render process behind, a folder that
 cannot be written is a clean message with exit code 4 and loses nothing, a hostile or
 hand-edited manifest is not believed, and a build never deletes what it did not write."""
+
 import contextlib
 import errno
 import json
@@ -107,8 +108,7 @@ def test_a_render_stuck_past_its_time_limit_is_ended_and_fails_alone(project, tm
     assert "went on 5 s past the time limit of 8 s without stopping" in status["example/es/iv"][1]
     assert status["example/en/iv"][0] == status["example/fr/iv"][0] == "built"
     assert time.monotonic() - start < 60
-    assert not Path(f"/proc/{stopped[0]}").exists() or \
-        Path(f"/proc/{stopped[0]}/stat").read_text().split()[2] == "Z"
+    assert not Path(f"/proc/{stopped[0]}").exists() or Path(f"/proc/{stopped[0]}/stat").read_text().split()[2] == "Z"
 
 
 def _children(pid: int) -> set[int]:
@@ -127,11 +127,32 @@ def _descendants(pid: int) -> set[int]:
 
 
 def test_render_processes_end_when_the_build_is_killed(project_copy, tmp_path):
-    proc = subprocess.Popen([str(BIN / "handouts"), "--project", str(project_copy.root), "build",
-                             "--clinic", "example", "--language", "es", "--language", "fr", "--language", "vi",
-                             "--route", "iv", "--edition", "standard", "--jobs", "2",
-                             "--output", str(tmp_path / "out")],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            str(BIN / "handouts"),
+            "--project",
+            str(project_copy.root),
+            "build",
+            "--clinic",
+            "example",
+            "--language",
+            "es",
+            "--language",
+            "fr",
+            "--language",
+            "vi",
+            "--route",
+            "iv",
+            "--edition",
+            "standard",
+            "--jobs",
+            "2",
+            "--output",
+            str(tmp_path / "out"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     workers: set[int] = set()
     # the fork server, the resource tracker and the two render processes the server forked
@@ -144,8 +165,11 @@ def test_render_processes_end_when_the_build_is_killed(project_copy, tmp_path):
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
         time.sleep(0.1)
-    alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()
-             and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]]
+    alive = [
+        pid
+        for pid in workers
+        if Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    ]
     for pid in alive:  # do not leave them behind if the test fails
         os.kill(pid, signal.SIGKILL)
     assert not alive
@@ -157,8 +181,7 @@ def tiny_disk(tmp_path):
     """A 600 KB tmpfs (needs root, as the tests run in the project's container)."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)],
-                      capture_output=True).returncode:
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)], capture_output=True).returncode:
         pytest.skip("cannot mount a tmpfs here (not root?)")
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=True)
@@ -178,9 +201,28 @@ def test_a_full_disk_is_a_clean_exit_4_and_keeps_the_previous_pdfs(project, base
     finally:
         os.close(fd)
     os.truncate(filler, max(0, filler.stat().st_size - 8192))  # room for a lock, not a PDF
-    code = cli.main(["--project", str(project.root), "build", "--force", "--clinic", "example",
-                     "--language", "es", "--route", "iv", "--edition", "standard", "--jobs", "1",
-                     "--output", str(out), "--report", str(tmp_path / "report.json")])
+    code = cli.main(
+        [
+            "--project",
+            str(project.root),
+            "build",
+            "--force",
+            "--clinic",
+            "example",
+            "--language",
+            "es",
+            "--route",
+            "iv",
+            "--edition",
+            "standard",
+            "--jobs",
+            "1",
+            "--output",
+            str(out),
+            "--report",
+            str(tmp_path / "report.json"),
+        ]
+    )
     assert code == cli.EXIT_OUTPUT
     assert pdfs(out) == before
     report = json.loads((tmp_path / "report.json").read_text())  # the handout is listed, with why
@@ -203,15 +245,33 @@ def test_an_output_folder_that_cannot_be_written_is_exit_4_naming_it(project, tm
     if where == "read-only":
         out = tmp_path / "ro"
         out.mkdir()
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=100k", "tmpfs", str(out)],
-                          capture_output=True).returncode:
+        if subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=100k", "tmpfs", str(out)], capture_output=True
+        ).returncode:
             pytest.skip("cannot mount here (not root?)")
     else:
         out = Path("/sys/handouts")  # not even root may write there
     report = tmp_path / "report.json"
     try:
-        code = cli.main(["--project", str(project.root), "build", "--clinic", "example", "--language", "es",
-                         "--route", "iv", "--edition", "standard", "--output", str(out), "--report", str(report)])
+        code = cli.main(
+            [
+                "--project",
+                str(project.root),
+                "build",
+                "--clinic",
+                "example",
+                "--language",
+                "es",
+                "--route",
+                "iv",
+                "--edition",
+                "standard",
+                "--output",
+                str(out),
+                "--report",
+                str(report),
+            ]
+        )
     finally:
         if where == "read-only":
             subprocess.run(["umount", "-l", str(out)], check=True)
@@ -224,18 +284,42 @@ def test_an_output_folder_that_cannot_be_written_is_exit_4_naming_it(project, tm
 def test_a_report_that_cannot_be_written_is_exit_4(project, baseline, tmp_path, capsys):
     out = tmp_path / "out"
     shutil.copytree(baseline, out)
-    code = cli.main(["--project", str(project.root), "build", "--clinic", "example", "--language", "es",
-                     "--route", "iv", "--edition", "standard", "--output", str(out),
-                     "--report", "/sys/report.json"])
+    code = cli.main(
+        [
+            "--project",
+            str(project.root),
+            "build",
+            "--clinic",
+            "example",
+            "--language",
+            "es",
+            "--route",
+            "iv",
+            "--edition",
+            "standard",
+            "--output",
+            str(out),
+            "--report",
+            "/sys/report.json",
+        ]
+    )
     assert code == 4
     assert "/sys/report.json" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("text", [b"[" * 200_000, b'{"format": 3, "outputs": {"a": {"job": ["x"]}}}',
-                                  b'{"format": 3, "outputs": {"a": {"job": "x", "inputs": "1", "sha256": "2", "pages": 1}}}',
-                                  b'{"format": 3, "outputs": {"a": {"job": "x", "inputs": "%s", "sha256": "%s", "pages": true}}}'
-                                  % (b"a" * 64, b"b" * 64),
-                                  b"\xff" * 10, b"null", b"{}"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"[" * 200_000,
+        b'{"format": 3, "outputs": {"a": {"job": ["x"]}}}',
+        b'{"format": 3, "outputs": {"a": {"job": "x", "inputs": "1", "sha256": "2", "pages": 1}}}',
+        b'{"format": 3, "outputs": {"a": {"job": "x", "inputs": "%s", "sha256": "%s", "pages": true}}}'
+        % (b"a" * 64, b"b" * 64),
+        b"\xff" * 10,
+        b"null",
+        b"{}",
+    ],
+)
 def test_a_hostile_manifest_reads_as_empty(tmp_path, text):
     (tmp_path / MANIFEST_NAME).write_bytes(text)
     assert Manifest.load(tmp_path / MANIFEST_NAME).entries == {}
@@ -279,14 +363,26 @@ def test_a_pdf_or_manifest_edited_by_hand_is_not_believed(project_copy, baseline
 
 
 @pytest.mark.parametrize("value", ["yesterday", "-1", "1e9", "99999999999999999999", "253402300800", "１２３"])
-def test_source_date_epoch_out_of_range_is_a_usage_error_before_anything(project, tmp_path, monkeypatch,
-                                                                         capsys, value):
+def test_source_date_epoch_out_of_range_is_a_usage_error_before_anything(project, tmp_path, monkeypatch, capsys, value):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
     with pytest.raises(UsageError, match="SOURCE_DATE_EPOCH must be seconds"):
         source_date_epoch()
     assert started_at()  # the report still says when the build started
-    code = cli.main(["--project", str(project.root), "build", "--clinic", "example", "--language", "es",
-                     "--route", "iv", "--output", str(tmp_path / "out")])
+    code = cli.main(
+        [
+            "--project",
+            str(project.root),
+            "build",
+            "--clinic",
+            "example",
+            "--language",
+            "es",
+            "--route",
+            "iv",
+            "--output",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 2
     assert "SOURCE_DATE_EPOCH must be seconds" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
@@ -309,8 +405,12 @@ def test_time_limit_out_of_range_is_a_usage_error(project, capsys, value):
 def test_a_build_removes_only_temporary_files_it_could_have_left(tmp_path):
     out = tmp_path / "out"
     ours = [out / "example/es/.iv.pdf.k9x2m4q1.tmp", out / ".manifest.json.abcdefgh.tmp"]
-    theirs = [out / ".notes.txt.abcdefgh.tmp", out / "example/es/.other.pdf.k9x2m4q1.tmp",
-              out / "photos/.iv.pdf.k9x2m4q1.tmp", out / "example/xx/.iv.pdf.k9x2m4q1.tmp"]
+    theirs = [
+        out / ".notes.txt.abcdefgh.tmp",
+        out / "example/es/.other.pdf.k9x2m4q1.tmp",
+        out / "photos/.iv.pdf.k9x2m4q1.tmp",
+        out / "example/xx/.iv.pdf.k9x2m4q1.tmp",
+    ]
     for path in ours + theirs:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
@@ -322,8 +422,11 @@ def test_a_build_removes_only_temporary_files_it_could_have_left(tmp_path):
 def test_output_into_a_folder_with_other_files_keeps_them(project, baseline, tmp_path):
     out = tmp_path / "shared"
     shutil.copytree(baseline, out)
-    keep = {out / "README.txt": b"notes", out / ".draft.pdf.abcdefgh.tmp": b"someone's",
-            out / "example" / "es" / "old.pdf": b"%PDF-1.7 an older handout"}
+    keep = {
+        out / "README.txt": b"notes",
+        out / ".draft.pdf.abcdefgh.tmp": b"someone's",
+        out / "example" / "es" / "old.pdf": b"%PDF-1.7 an older handout",
+    }
     for path, data in keep.items():
         path.write_bytes(data)
     results = build(project, jobs_for(project, ("es",)), out, BuildOptions(force=True))
@@ -333,6 +436,7 @@ def test_output_into_a_folder_with_other_files_keeps_them(project, baseline, tmp
 
 def test_the_seal_key_is_made_once_private_and_outside_the_output(tmp_path, monkeypatch):
     from generator.manifest import key_file, machine_key
+
     monkeypatch.setenv("HANDOUTS_KEY_FILE", str(tmp_path / "state" / "manifest.key"))
     assert key_file() == tmp_path / "state" / "manifest.key"
     key = machine_key.__wrapped__()

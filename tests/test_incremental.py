@@ -1,4 +1,5 @@
 """Scheduled builds: incremental, parallel, keep-last-good, locked, reproducible, sharded."""
+
 import hashlib
 import json
 import os
@@ -44,8 +45,7 @@ def change_iv_unit(project, catalogs=("es",)) -> None:
     ``i18n update`` and a translator would)."""
     edit(project.content / "iv" / "expect.md", IV_UNIT, IV_UNIT_NEW)
     for language in catalogs:
-        edit(project.locales / language / "LC_MESSAGES" / "messages.po",
-             f'msgid "{IV_UNIT}"', f'msgid "{IV_UNIT_NEW}"')
+        edit(project.locales / language / "LC_MESSAGES" / "messages.po", f'msgid "{IV_UNIT}"', f'msgid "{IV_UNIT_NEW}"')
 
 
 def jobs_for(project, languages=("en", "es"), routes=("iv", "oral"), editions=("standard",)):
@@ -65,29 +65,54 @@ def pdfs(out: Path) -> dict[str, bytes]:
 EDITS = {
     "English unit of one route": (lambda p: change_iv_unit(p, catalogs=()), {"*/iv"}),
     "English unit shared by every route": (
-        lambda p: edit(p.content / "shared" / "disclaimer.md", "This handout gives general facts.",
-                       "This handout gives general facts only."), {"*/*"}),
+        lambda p: edit(
+            p.content / "shared" / "disclaimer.md",
+            "This handout gives general facts.",
+            "This handout gives general facts only.",
+        ),
+        {"*/*"},
+    ),
     "translation of a unit of one route": (
         lambda p: edit(p.root / ES_PO, IV_UNIT_ES, "Una enfermera le pone la vía IV en una vena del brazo."),
-        {"es/iv"}),
+        {"es/iv"},
+    ),
     "a second entry for a unit of one route (msgfmt refuses it)": (
-        lambda p: (p.root / ES_PO).write_text((p.root / ES_PO).read_text("utf-8") +
-                                              f'\n#: content/iv/expect.md:16\nmsgid "{IV_UNIT}"\nmsgstr "Otro."\n', "utf-8"),
-        {"es/iv"}),
+        lambda p: (p.root / ES_PO).write_text(
+            (p.root / ES_PO).read_text("utf-8") + f'\n#: content/iv/expect.md:16\nmsgid "{IV_UNIT}"\nmsgstr "Otro."\n',
+            "utf-8",
+        ),
+        {"es/iv"},
+    ),
     "Plural-Forms removed from the header": (
-        lambda p: edit(p.root / ES_PO, '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n', ""), {"es/*"}),
+        lambda p: edit(p.root / ES_PO, '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n', ""),
+        {"es/*"},
+    ),
     "translation of a template string": (
-        lambda p: edit(p.locales / "ko" / "LC_MESSAGES" / "messages.po",
-                       'msgid "Clinic"\nmsgstr "클리닉"', 'msgid "Clinic"\nmsgstr "병원"'), {"ko/*"}),
-    "review status": (lambda p: edit(p.locales / "es" / "review.toml", 'status = "draft"',
-                                     'status = "approved"\napproved_by = "A. Translator"\n'
-                                     'approved_on = 2026-12-01'), {"es/*"}),
+        lambda p: edit(
+            p.locales / "ko" / "LC_MESSAGES" / "messages.po",
+            'msgid "Clinic"\nmsgstr "클리닉"',
+            'msgid "Clinic"\nmsgstr "병원"',
+        ),
+        {"ko/*"},
+    ),
+    "review status": (
+        lambda p: edit(
+            p.locales / "es" / "review.toml",
+            'status = "draft"',
+            'status = "approved"\napproved_by = "A. Translator"\napproved_on = 2026-12-01',
+        ),
+        {"es/*"},
+    ),
     "per-unit approvals (approvals.toml)": (lambda p: approve(p, "es", "A. Translator", None), {"es/*"}),
     "catalog dates only (i18n update, a translator's save)": (lambda p: redate(p.root / ES_PO), set()),
     "stylesheet": (lambda p: edit(p.templates / "handout.css", "font-size: 12pt;", "font-size: 12.5pt;"), {"*/*"}),
     "clinic's file": (lambda p: edit(p.clinics / "example.toml", "503-555-0142", "503-555-0143"), {"*/*"}),
-    "clinic's logo": (lambda p: (p.clinics / "example-logo.svg").write_text(
-        (p.clinics / "example-logo.svg").read_text().replace("</svg>", "<!-- new --></svg>")), {"*/*"}),
+    "clinic's logo": (
+        lambda p: (p.clinics / "example-logo.svg").write_text(
+            (p.clinics / "example-logo.svg").read_text().replace("</svg>", "<!-- new --></svg>")
+        ),
+        {"*/*"},
+    ),
 }
 
 
@@ -101,8 +126,12 @@ def test_each_input_changes_the_hash_of_exactly_the_handouts_that_use_it(project
     edit_project(project_copy)
     inputs = Inputs(project_copy, load_content(project_copy.content))
     changed = {j.name for j in jobs if inputs.of(j) != before[j.name]}
-    expected = {j.name for j in jobs for pattern in reached
-                if any(fnmatch(f"{lang}/{j.route}", pattern) for lang in (j.language, j.second) if lang)}
+    expected = {
+        j.name
+        for j in jobs
+        for pattern in reached
+        if any(fnmatch(f"{lang}/{j.route}", pattern) for lang in (j.language, j.second) if lang)
+    }
     assert changed == expected and (changed or not reached)
 
 
@@ -116,8 +145,12 @@ def test_no_change_renders_nothing_and_one_unit_renders_only_its_handouts(projec
     change_iv_unit(project_copy)
     oral_before = (out / "example/es/oral.pdf").read_bytes()
     results = build(project_copy, jobs_for(project_copy), out, BuildOptions(workers=2))
-    assert statuses(results) == {"example/en/iv": "built", "example/es/iv": "built",
-                                 "example/en/oral": "unchanged", "example/es/oral": "unchanged"}
+    assert statuses(results) == {
+        "example/en/iv": "built",
+        "example/es/iv": "built",
+        "example/en/oral": "unchanged",
+        "example/es/oral": "unchanged",
+    }
     assert IV_UNIT_NEW in pdf_text(out / "example/en/iv.pdf")
     assert (out / "example/es/oral.pdf").read_bytes() == oral_before
 
@@ -126,8 +159,12 @@ def test_no_change_renders_nothing_and_one_unit_renders_only_its_handouts(projec
     with open(out / "example/es/iv.pdf", "ab") as pdf:
         pdf.write(b"% edited\n")
     results = build(project_copy, jobs_for(project_copy), out)
-    assert statuses(results) == {"example/en/iv": "unchanged", "example/es/iv": "built",
-                                 "example/en/oral": "built", "example/es/oral": "unchanged"}
+    assert statuses(results) == {
+        "example/en/iv": "unchanged",
+        "example/es/iv": "built",
+        "example/en/oral": "built",
+        "example/es/oral": "unchanged",
+    }
     manifest = Manifest.load(out / MANIFEST_NAME)
     for key, entry in manifest.entries.items():
         assert entry.sha256 == hashlib.sha256((out / key).read_bytes()).hexdigest()
@@ -135,8 +172,21 @@ def test_no_change_renders_nothing_and_one_unit_renders_only_its_handouts(projec
 
 def test_failing_handout_keeps_its_pdf_and_manifest_entry_and_is_reported(project_copy, tmp_path):
     out, report = tmp_path / "out", tmp_path / "report.json"
-    args = ("build", "--clinic", "example", "--language", "es", "--route", "iv", "--route", "oral",
-            "--edition", "standard", "--output", str(out))
+    args = (
+        "build",
+        "--clinic",
+        "example",
+        "--language",
+        "es",
+        "--route",
+        "iv",
+        "--route",
+        "oral",
+        "--edition",
+        "standard",
+        "--output",
+        str(out),
+    )
     assert handouts(project_copy, *args).returncode == 0
     old_pdf = (out / "example/es/iv.pdf").read_bytes()
     old_entry = Manifest.load(out / MANIFEST_NAME).entries["example/es/iv.pdf"]
@@ -148,8 +198,13 @@ def test_failing_handout_keeps_its_pdf_and_manifest_entry_and_is_reported(projec
         assert (out / "example/es/iv.pdf").read_bytes() == old_pdf
         assert Manifest.load(out / MANIFEST_NAME).entries["example/es/iv.pdf"] == old_entry
         data = json.loads(report.read_text())
-        assert data["exit_code"] == 1 and data["counts"] == {"built": 0, "unchanged": 1, "failed": 1,
-                                                            "incomplete": 0, "drafts": 0}
+        assert data["exit_code"] == 1 and data["counts"] == {
+            "built": 0,
+            "unchanged": 1,
+            "failed": 1,
+            "incomplete": 0,
+            "drafts": 0,
+        }
         [failed] = data["failed"]
         assert failed["output"] == "example/es/iv.pdf"
         assert "raw HTML in the translation" in failed["reason"]
@@ -158,20 +213,43 @@ def test_failing_handout_keeps_its_pdf_and_manifest_entry_and_is_reported(projec
 
 def test_killed_build_leaves_no_partial_pdf_and_the_next_build_cleans_up(project_copy, tmp_path):
     out = tmp_path / "out"
-    args = [str(BIN / "handouts"), "--project", str(project_copy.root), "build", "--clinic", "example",
-            "--language", "en", "--language", "es", "--route", "iv", "--route", "oral", "--edition", "standard",
-            "--output", str(out), "--jobs", "2"]
+    args = [
+        str(BIN / "handouts"),
+        "--project",
+        str(project_copy.root),
+        "build",
+        "--clinic",
+        "example",
+        "--language",
+        "en",
+        "--language",
+        "es",
+        "--route",
+        "iv",
+        "--route",
+        "oral",
+        "--edition",
+        "standard",
+        "--output",
+        str(out),
+        "--jobs",
+        "2",
+    ]
     assert subprocess.run(args, capture_output=True).returncode == 0
     before = pdfs(out)
     # a temporary file as a build killed while writing leaves it
     stray = out / "example/es/.iv.pdf.k9x2m4q1.tmp"
     stray.write_bytes(before["example/es/iv.pdf"][:1000])
-    proc = subprocess.Popen([*args, "--force"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [*args, "--force"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     inodes = {name: (out / name).stat().st_ino for name in before}
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and proc.poll() is None and \
-            all((out / name).stat().st_ino == inode for name, inode in inodes.items()):
+    while (
+        time.monotonic() < deadline
+        and proc.poll() is None
+        and all((out / name).stat().st_ino == inode for name, inode in inodes.items())
+    ):
         time.sleep(0.02)  # until it has replaced one PDF
     os.killpg(proc.pid, signal.SIGKILL)  # the build and its render processes
     assert proc.wait() == -signal.SIGKILL  # killed mid-run, not after it finished
@@ -189,17 +267,41 @@ def test_a_second_build_at_the_same_time_is_refused(project_copy, tmp_path):
     out, report = tmp_path / "out", tmp_path / "report.json"
     with locked(out):  # as a running build holds it
         start = time.monotonic()
-        proc = run_cli(project_copy, "build", "--clinic", "example", "--language", "en", "--route", "iv",
-                       "--edition", "standard",
-                       "--output", str(out), "--report", str(report))
+        proc = run_cli(
+            project_copy,
+            "build",
+            "--clinic",
+            "example",
+            "--language",
+            "en",
+            "--route",
+            "iv",
+            "--edition",
+            "standard",
+            "--output",
+            str(out),
+            "--report",
+            str(report),
+        )
         assert proc.returncode == 3, proc.stderr
         assert "another build is writing into this output folder" in proc.stderr
         assert time.monotonic() - start < 30  # at once: it does not wait for the lock
         assert not list(out.rglob("*.pdf")) and not (out / MANIFEST_NAME).exists()
         assert json.loads(report.read_text())["exit_code"] == 3
-    proc = run_cli(project_copy, "build", "--clinic", "example", "--language", "en", "--route", "iv",
-                       "--edition", "standard",
-                   "--output", str(out))
+    proc = run_cli(
+        project_copy,
+        "build",
+        "--clinic",
+        "example",
+        "--language",
+        "en",
+        "--route",
+        "iv",
+        "--edition",
+        "standard",
+        "--output",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -224,15 +326,31 @@ def test_shard_splits_the_plan_without_overlap(project):
 
 
 def test_merged_shards_equal_a_single_build(project_copy, tmp_path):
-    common = ("build", "--clinic", "example", "--language", "en", "--language", "es",
-              "--route", "iv", "--route", "oral", "--edition", "standard", "--jobs", "1")
+    common = (
+        "build",
+        "--clinic",
+        "example",
+        "--language",
+        "en",
+        "--language",
+        "es",
+        "--route",
+        "iv",
+        "--route",
+        "oral",
+        "--edition",
+        "standard",
+        "--jobs",
+        "1",
+    )
     assert handouts(project_copy, *common, "--output", str(tmp_path / "single")).returncode == 0
     for k in (1, 2):
         proc = handouts(project_copy, *common, "--shard", f"{k}/2", "--output", str(tmp_path / f"s{k}"))
         assert proc.returncode == 0, proc.stderr
         assert len(pdfs(tmp_path / f"s{k}")) == 2
-    proc = handouts(project_copy, "merge", str(tmp_path / "s1"), str(tmp_path / "s2"),
-                   "--output", str(tmp_path / "merged"))
+    proc = handouts(
+        project_copy, "merge", str(tmp_path / "s1"), str(tmp_path / "s2"), "--output", str(tmp_path / "merged")
+    )
     assert proc.returncode == 0, proc.stderr
     single, merged = pdfs(tmp_path / "single"), pdfs(tmp_path / "merged")
     assert len(single) == 4 and merged == single

@@ -1,4 +1,5 @@
 """The staff index page, handouts/index.html: rendered, then opened in real headless Chromium."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,6 +31,7 @@ LANGUAGES, ROUTES = ("en", "es", "ar"), ("iv", "oral")
 
 # --- rendering, without a browser -----------------------------------------------------------
 
+
 class Elements(HTMLParser):
     """Start tags with their attributes, and the page's text."""
 
@@ -50,10 +52,19 @@ class Elements(HTMLParser):
 
 
 def entry(**changes) -> IndexEntry:
-    values = dict(clinic_id="example", clinic_name="Riverside Ketamine Clinic",
-                  language=Language.of("es"), route_id="iv", route_title="Ketamine IV infusion",
-                  edition="standard", second=None, path="example/es/iv.pdf", status="draft",
-                  version="1.0.0", built="2026-11-21")
+    values = dict(
+        clinic_id="example",
+        clinic_name="Riverside Ketamine Clinic",
+        language=Language.of("es"),
+        route_id="iv",
+        route_title="Ketamine IV infusion",
+        edition="standard",
+        second=None,
+        path="example/es/iv.pdf",
+        status="draft",
+        version="1.0.0",
+        built="2026-11-21",
+    )
     return IndexEntry(**(values | changes))
 
 
@@ -64,10 +75,15 @@ def test_language_names_in_their_own_script_and_in_english():
     assert Language.of("es").native == "Español"  # capitalised as in a list of languages
 
 
-@pytest.mark.parametrize("route,edition,words", [("intranasal", "standard", "nose spray"),
-                                                  ("im", "standard", "injection"),
-                                                  ("oral", "large", "pill large print"),
-                                                  ("iv", "standard", "drip")])
+@pytest.mark.parametrize(
+    "route,edition,words",
+    [
+        ("intranasal", "standard", "nose spray"),
+        ("im", "standard", "injection"),
+        ("oral", "large", "pill large print"),
+        ("iv", "standard", "drip"),
+    ],
+)
 def test_the_filter_matches_the_words_staff_use(route, edition, words):
     [clinic] = group([entry(route_id=route, edition=edition)])
     [row] = clinic.routes[0].rows
@@ -76,8 +92,9 @@ def test_the_filter_matches_the_words_staff_use(route, edition, words):
 
 def test_text_and_attributes_are_escaped(project):
     hostile = '<script>alert("x")</script> & "Co"'
-    html = render_index([entry(clinic_name=hostile, route_title='Say "hi" <b>', path="example/es/iv a+b.pdf")],
-                        project.templates)
+    html = render_index(
+        [entry(clinic_name=hostile, route_title='Say "hi" <b>', path="example/es/iv a+b.pdf")], project.templates
+    )
     page = Elements(html)
     assert "<script>alert" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#34;Co&#34;" in html
     assert hostile in "".join(page.text)  # shown as text, not run
@@ -87,10 +104,13 @@ def test_text_and_attributes_are_escaped(project):
 
 
 def test_page_groups_editions_and_marks_languages(project):
-    entries = [entry(), entry(edition="large", path="example/es/iv.large.pdf", built="2026-11-22"),
-               entry(edition="bilingual", second=Language.of("en"), path="example/es/iv.es+en.pdf"),
-               entry(language=Language.of("ar"), path="example/ar/iv.pdf", status="approved"),
-               entry(language=Language.of("en"), path="example/en/iv.pdf", status="source")]
+    entries = [
+        entry(),
+        entry(edition="large", path="example/es/iv.large.pdf", built="2026-11-22"),
+        entry(edition="bilingual", second=Language.of("en"), path="example/es/iv.es+en.pdf"),
+        entry(language=Language.of("ar"), path="example/ar/iv.pdf", status="approved"),
+        entry(language=Language.of("en"), path="example/en/iv.pdf", status="source"),
+    ]
     html = render_index(entries, project.templates)
     page = Elements(html)
     rows = [attrs for tag, attrs in page.tags if tag == "tr" and "data-search" in attrs]
@@ -129,6 +149,7 @@ def test_build_date_from_source_date_epoch_else_file_time(tmp_path, monkeypatch)
 
 # --- a real build ----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def site(project, tmp_path_factory):
     """A few handouts built into a fresh folder, with the index the build wrote."""
@@ -141,8 +162,9 @@ def site(project, tmp_path_factory):
 def test_build_writes_an_index_of_what_exists_on_disk(project, site, tmp_path):
     out, results = site
     html = (out / "index.html").read_text("utf-8")
-    assert sorted(a["href"] for a in Elements(html).find("a")) == \
-        sorted(r.path.relative_to(out).as_posix() for r in results)
+    assert sorted(a["href"] for a in Elements(html).find("a")) == sorted(
+        r.path.relative_to(out).as_posix() for r in results
+    )
     # Building one handout again keeps the others, built before, in the index; a PDF that is
     # gone is not listed.
     copy = tmp_path / "handouts"
@@ -170,7 +192,8 @@ def test_status_follows_each_language_review(project, site, tmp_path):
     # English is the source; every shipped translation is a draft (locales/*/review.toml), and
     # so is every edition in another language (a bilingual one with English too)
     assert {e.path: e.status for e in entries} == {
-        r.path.relative_to(out).as_posix(): "source" if r.job.language == "en" else "draft" for r in results}
+        r.path.relative_to(out).as_posix(): "source" if r.job.language == "en" else "draft" for r in results
+    }
     assert {e.edition for e in entries} == {"standard", "large", "bilingual"}
     # Approved on or after the day the English was last reviewed (2026-12-01, the newest
     # `reviewed` of the IV and oral blocks in content/): approved; approved before it: a draft.
@@ -190,8 +213,7 @@ def test_status_follows_each_language_review(project, site, tmp_path):
         [listed] = collect_entries([bilingual], content, translators, out)
     finally:
         path.unlink()
-    assert (listed.status, listed.second.english, listed.edition_label) == \
-        ("draft", "Spanish", "Bilingual + Spanish")
+    assert (listed.status, listed.second.english, listed.edition_label) == ("draft", "Spanish", "Bilingual + Spanish")
 
 
 def test_write_index_replaces_the_page_atomically(tmp_path):
@@ -203,10 +225,13 @@ def test_write_index_replaces_the_page_atomically(tmp_path):
 
 # --- in headless Chromium --------------------------------------------------------------------
 
+
 def chromium(javascript: bool = True) -> webdriver.Chrome:
     if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
-        pytest.fail("Chromium is needed to test the index page: run tools/system-deps.sh --test "
-                    "(or apt-get install chromium chromium-driver)")
+        pytest.fail(
+            "Chromium is needed to test the index page: run tools/system-deps.sh --test "
+            "(or apt-get install chromium chromium-driver)"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1400"):
@@ -231,8 +256,7 @@ def rows(driver) -> list:
 
 def visible_languages(driver) -> list[str]:
     """The lang of each row still shown."""
-    return [r.find_element(By.CSS_SELECTOR, ".native").get_attribute("lang")
-            for r in rows(driver) if r.is_displayed()]
+    return [r.find_element(By.CSS_SELECTOR, ".native").get_attribute("lang") for r in rows(driver) if r.is_displayed()]
 
 
 def type_filter(driver, text: str) -> None:
@@ -267,8 +291,9 @@ def test_chromium_language_names_render_in_their_direction(page):
     assert page.find_element(By.CSS_SELECTOR, '.native[lang="es"]').text == "Español"
 
 
-@pytest.mark.parametrize("typed, language", [("Español", "es"), ("espanol", "es"),
-                                             ("العربية", "ar"), ("Arabic", "ar"), ("  ARABIC ", "ar")])
+@pytest.mark.parametrize(
+    "typed, language", [("Español", "es"), ("espanol", "es"), ("العربية", "ar"), ("Arabic", "ar"), ("  ARABIC ", "ar")]
+)
 def test_chromium_filter_by_language_name(page, typed, language):
     type_filter(page, typed)
     shown = visible_languages(page)
@@ -284,19 +309,26 @@ def test_chromium_language_names_fit_a_narrow_window(project, tmp_path):
     # its English name with its id; never three ("Kreyòl Ayisyen", "中文 (简体)" took three or four)
     languages = load_clinics(project, ["example"])[0].languages
     index = tmp_path / "index.html"
-    index.write_text(render_index([entry(language=Language.of(lang), path=f"example/{lang}/iv.pdf")
-                                   for lang in languages], project.templates), "utf-8")
+    index.write_text(
+        render_index(
+            [entry(language=Language.of(lang), path=f"example/{lang}/iv.pdf") for lang in languages], project.templates
+        ),
+        "utf-8",
+    )
     driver = chromium()
     try:
         driver.set_window_size(400, 900)
         driver.get(index.as_uri())
         assert len(rows(driver)) == len(languages)
         for row in rows(driver):
-            native, english, code = (row.find_element(By.CSS_SELECTOR, f".language .{c}")
-                                     for c in ("native", "english", "code"))
+            native, english, code = (
+                row.find_element(By.CSS_SELECTOR, f".language .{c}") for c in ("native", "english", "code")
+            )
             lines = driver.execute_script(
                 "var s = getComputedStyle(arguments[0]);"
-                "return arguments[0].getBoundingClientRect().height / parseFloat(s.lineHeight);", native)
+                "return arguments[0].getBoundingClientRect().height / parseFloat(s.lineHeight);",
+                native,
+            )
             assert lines < 1.5, (native.text, lines)
             assert driver.execute_script("return arguments[0].getClientRects().length", english) == 1, english.text
             assert abs(english.rect["y"] - code.rect["y"]) < english.rect["height"], english.text

@@ -1,4 +1,5 @@
 """Twelve languages: scripts, direction, plural forms, review status and the catalog workflow."""
+
 import datetime as dt
 import re
 import subprocess
@@ -26,14 +27,18 @@ def lines(page):
 
 
 #: the example clinic's primary colour (#1d5b79), which section headings are printed in
-PRIMARY = (0x1d / 255, 0x5b / 255, 0x79 / 255)
+PRIMARY = (0x1D / 255, 0x5B / 255, 0x79 / 255)
 
 
 def body_top(page) -> float:
     """Where the two columns start on page 1: the first section heading, below the masthead
     and the key points box."""
-    return min(c["top"] for c in page.chars if len(c["non_stroking_color"] or ()) == 3
-               and all(abs(a - b) < 0.01 for a, b in zip(c["non_stroking_color"], PRIMARY, strict=True)))
+    return min(
+        c["top"]
+        for c in page.chars
+        if len(c["non_stroking_color"] or ()) == 3
+        and all(abs(a - b) < 0.01 for a, b in zip(c["non_stroking_color"], PRIMARY, strict=True))
+    )
 
 
 def edges(path):
@@ -70,8 +75,9 @@ def test_arabic_reads_right_to_left(built):
     assert PdfReader(built[("ar", "iv")]).trailer["/Root"]["/Lang"] == "ar"
 
 
-@pytest.mark.parametrize("language,face", [("zh_Hans", "CJK-SC"), ("ko", "CJK-KR"), ("hi", "Devanagari"),
-                                           ("ar", "Arabic")])
+@pytest.mark.parametrize(
+    "language,face", [("zh_Hans", "CJK-SC"), ("ko", "CJK-KR"), ("hi", "Devanagari"), ("ar", "Arabic")]
+)
 def test_scripts_use_fonts_that_cover_them(built, language, face):
     fonts = set()
     for page in PdfReader(built[(language, "iv")]).pages:
@@ -91,8 +97,9 @@ def test_plural_forms_follow_each_catalog(project):
     assert duration(30, fr) == "30 minutes" and duration(60, fr) == "1 heure"
 
 
-@pytest.mark.parametrize("language,name", [("ru", "русский"), ("ar", "العربية"), ("hi", "हिन्दी"),
-                                           ("es", "español"), ("zh_Hans", "中文")])
+@pytest.mark.parametrize(
+    "language,name", [("ru", "русский"), ("ar", "العربية"), ("hi", "हिन्दी"), ("es", "español"), ("zh_Hans", "中文")]
+)
 def test_language_name_appears_in_its_own_script(built, language, name):
     assert fold(name) in fold(pdf_text(built[(language, "oral")]))
 
@@ -106,8 +113,11 @@ def fill_catalog(path, translate):
     catalog = read_po(path.open("rb"))
     for message in catalog:
         if message.id:
-            message.string = tuple(translate(message.id[-1]) for _ in message.string) \
-                if isinstance(message.id, tuple) else translate(message.id)
+            message.string = (
+                tuple(translate(message.id[-1]) for _ in message.string)
+                if isinstance(message.id, tuple)
+                else translate(message.id)
+            )
     path.write_bytes(po_bytes(catalog))
 
 
@@ -130,8 +140,11 @@ def test_a_new_language_from_init_builds_once_translated(project_copy):
 
 def test_update_round_trips_every_catalog_without_losing_translations(project_copy):
     def translations():
-        return {po.parts[-3]: {m.id: m.string for m in read_po(po.open("rb")) if m.id}
-                for po in project_copy.locales.glob("*/LC_MESSAGES/messages.po")}
+        return {
+            po.parts[-3]: {m.id: m.string for m in read_po(po.open("rb")) if m.id}
+            for po in project_copy.locales.glob("*/LC_MESSAGES/messages.po")
+        }
+
     before = translations()
     i18n.extract(project_copy)
     assert handouts(project_copy, "i18n", "update").returncode == 0
@@ -160,7 +173,7 @@ def test_a_long_changed_unit_keeps_every_catalog_readable(project_copy):
     for po in project_copy.locales.glob("*/LC_MESSAGES/messages.po"):
         proc = subprocess.run(["msgfmt", "-c", "-o", "/dev/null", str(po)], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
-        assert "#| \"This handout gives general facts." in po.read_text(), po
+        assert '#| "This handout gives general facts.' in po.read_text(), po
 
 
 def test_stats_counts_and_minimum(project_copy):
@@ -176,17 +189,28 @@ def test_stats_counts_and_minimum(project_copy):
 
 def approve(project, language, on: dt.date):
     (project.locales / language / "review.toml").write_text(
-        f'status = "approved"\napproved_by = "A. Translator, CMI"\napproved_on = {on.isoformat()}\n')
+        f'status = "approved"\napproved_by = "A. Translator, CMI"\napproved_on = {on.isoformat()}\n'
+    )
 
 
 def test_approved_translation_has_no_draft_notice_and_a_stale_approval_is_a_draft(project_copy):
     approve(project_copy, "es", dt.date(2026, 12, 1))
-    assert handouts(project_copy, "build", "--language", "es", "--route", "iv", "--edition", "standard", "--jobs", "1").returncode == 0
+    assert (
+        handouts(
+            project_copy, "build", "--language", "es", "--route", "iv", "--edition", "standard", "--jobs", "1"
+        ).returncode
+        == 0
+    )
     pdf = project_copy.root / "handouts/example/es/iv.pdf"
     assert "Draft translation" not in pdf_text(pdf)
     # approved before the English it translates was last changed (reviewed 2026-11-21)
     approve(project_copy, "es", dt.date(2026, 11, 1))
-    assert handouts(project_copy, "build", "--language", "es", "--route", "iv", "--edition", "standard", "--jobs", "1").returncode == 0
+    assert (
+        handouts(
+            project_copy, "build", "--language", "es", "--route", "iv", "--edition", "standard", "--jobs", "1"
+        ).returncode
+        == 0
+    )
     for page in PdfReader(pdf).pages:
         assert "Draft translation, not yet checked by a medical translator" in re.sub(r"\s+", " ", page.extract_text())
 

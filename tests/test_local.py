@@ -1,6 +1,7 @@
 """Local conventions per clinic: the region's date formats, time phrases as people say them,
 the Get-help box saying only what the clinic's file says, and a test clinic whose numbers are
 written in other formats, built in every language and read back from the PDFs."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,8 +27,13 @@ TEST_CLINIC = Path(__file__).parent / "clinics" / "faraway.toml"
 LANGUAGES = ["en", "ar", "es", "fr", "hi", "ht", "ko", "pt_BR", "ru", "tl", "vi", "zh_Hans"]
 #: The test clinic's numbers as its file writes them, and each as the bidi algorithm would
 #: misprint it in a right-to-left line (its groups reversed).
-NUMBERS = {"+44 20 7946 0321": "0321 7946 20 44+", "(503) 555-0142": "0142-555 (503)",
-           "112": None, "+49 30 1234 5678": "5678 1234 30 49+", "0800 123 456": "456 123 0800"}
+NUMBERS = {
+    "+44 20 7946 0321": "0321 7946 20 44+",
+    "(503) 555-0142": "0142-555 (503)",
+    "112": None,
+    "+49 30 1234 5678": "5678 1234 30 49+",
+    "0800 123 456": "456 123 0800",
+}
 #: 90 and 150 minutes in every language, as the catalogs' plural forms say them.
 NATURAL = {
     "en": ("1 hour 30 minutes", "2 hours 30 minutes"),
@@ -66,14 +72,17 @@ def _html(project, loaded, clinic: str, language: str) -> str:
     return compose_job(job, content, translators, project.templates).html
 
 
-@pytest.mark.parametrize("clinic,language,date", [
-    ("thameside", "en", "1 December 2026"),    # the clinic's region, en_GB
-    ("example", "en", "December 1, 2026"),     # en_US
-    ("thameside", "fr", "1 décembre 2026"),    # the handout language's own CLDR format
-    ("thameside", "zh_Hans", "2026年12月1日"),
-    ("thameside", "ar", "1 ديسمبر 2026"),
-    ("example", "hi", "1 दिसंबर 2026"),
-])
+@pytest.mark.parametrize(
+    "clinic,language,date",
+    [
+        ("thameside", "en", "1 December 2026"),  # the clinic's region, en_GB
+        ("example", "en", "December 1, 2026"),  # en_US
+        ("thameside", "fr", "1 décembre 2026"),  # the handout language's own CLDR format
+        ("thameside", "zh_Hans", "2026年12月1日"),
+        ("thameside", "ar", "1 ديسمبر 2026"),
+        ("example", "hi", "1 दिसंबर 2026"),
+    ],
+)
 def test_dates_follow_the_region_in_its_language_and_cldr_elsewhere(project, loaded, clinic, language, date):
     text = html.unescape(re.sub(r"<[^>]+>", "", _html(project, loaded, clinic, language)))
     assert date in text, text[-600:]  # the colophon's review date (and the footer's)
@@ -81,7 +90,9 @@ def test_dates_follow_the_region_in_its_language_and_cldr_elsewhere(project, loa
 
 def test_the_uk_get_help_box_says_what_its_file_says(project, loaded):
     english = _html(project, loaded, "thameside", "en")
-    box = english[english.index('<div class="numbers">'):english.index("</div>", english.index('<div class="numbers">'))]
+    box = english[
+        english.index('<div class="numbers">') : english.index("</div>", english.index('<div class="numbers">'))
+    ]
     for number in ("999", "112", "111", "116 123"):
         assert f'class="number tel">{number}</bdi>' in box or f'class="tel">{number}</bdi>' in box, number
     assert "Urgent advice, not an emergency" in box and "Calls only" in box
@@ -101,6 +112,7 @@ def test_the_us_crisis_line_is_call_or_text_in_english_and_spanish(project, load
 
 # --- the test clinic: numbers in other formats, in every language ------------------------
 
+
 @pytest.fixture(scope="session")
 def faraway(project, tmp_path_factory) -> dict[str, Path]:
     """The test clinic's IV handout (standard edition) in every language, built once by the
@@ -113,17 +125,23 @@ def faraway(project, tmp_path_factory) -> dict[str, Path]:
 
 
 def _poppler(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
-                          check=True, text=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True, text=True
+    ).stdout
 
 
 def _words(pdf: Path) -> list[list[tuple[float, float, float, float, str]]]:
     """Each page's words with their boxes (x0, y0, x1, y1, text), as poppler places them."""
-    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, check=True,
-                         text=True).stdout
-    return [[(float(a), float(b), float(c), float(d), html.unescape(w)) for a, b, c, d, w in re.findall(
-        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page)]
-        for page in out.split("<page ")[1:]]
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, check=True, text=True).stdout
+    return [
+        [
+            (float(a), float(b), float(c), float(d), html.unescape(w))
+            for a, b, c, d, w in re.findall(
+                r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page
+            )
+        ]
+        for page in out.split("<page ")[1:]
+    ]
 
 
 def _number_boxes(page, number: str) -> list[tuple[float, float, float, float]]:
@@ -132,11 +150,12 @@ def _number_boxes(page, number: str) -> list[tuple[float, float, float, float]]:
     groups = [g.replace(")", "(") for g in number.split()]
     found = []
     for i in range(len(page) - len(groups) + 1):
-        words = [w[4].replace(")", "(") for w in page[i:i + len(groups)]]
+        words = [w[4].replace(")", "(") for w in page[i : i + len(groups)]]
         if words in (groups, groups[::-1]):
-            row = page[i:i + len(groups)]
-            found.append((min(w[0] for w in row), min(w[1] for w in row), max(w[2] for w in row),
-                          max(w[3] for w in row)))
+            row = page[i : i + len(groups)]
+            found.append(
+                (min(w[0] for w in row), min(w[1] for w in row), max(w[2] for w in row), max(w[3] for w in row))
+            )
     return found
 
 
@@ -146,8 +165,10 @@ def test_every_number_reads_back_as_configured_in_every_language(faraway, langua
     for number, reversed_form in NUMBERS.items():
         # poppler mirrors brackets in right-to-left lines (the page prints them the right way)
         pattern = "".join("[()]" if c in "()" else re.escape(c) for c in number)
-        assert len(re.findall(rf"(?<![\d+]){pattern}(?!\d)", text)) >= (2 if number != "+49 30 1234 5678" else 1), \
-            (number, text)
+        assert len(re.findall(rf"(?<![\d+]){pattern}(?!\d)", text)) >= (2 if number != "+49 30 1234 5678" else 1), (
+            number,
+            text,
+        )
         if reversed_form:
             assert reversed_form not in text, (number, reversed_form)
 
@@ -176,8 +197,13 @@ def test_the_test_clinic_prints_its_times_and_crisis_languages(faraway, project,
     if language == "en":
         assert "(in " not in text  # the crisis line answers in English
     else:  # ... and German: every other handout says so, in its language
-        names = format_list([Locale.parse(lang).get_language_name(tr.locale) or Locale.parse(lang).get_language_name()
-                             for lang in ("en", "de")], locale=tr.locale)
+        names = format_list(
+            [
+                Locale.parse(lang).get_language_name(tr.locale) or Locale.parse(lang).get_language_name()
+                for lang in ("en", "de")
+            ],
+            locale=tr.locale,
+        )
         note = tr.gettext("(in %(languages)s)") % {"languages": names}
         if language not in ("ar", "hi"):  # poppler reorders Arabic words and Devanagari reph
             assert fold(note) in fold(text), note

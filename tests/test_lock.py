@@ -1,5 +1,6 @@
 """requirements.lock: it agrees with pyproject.toml, it is what is installed, and the versions
 that shape a PDF are recorded and rebuild what they affect."""
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -37,10 +38,12 @@ def declared() -> list[Requirement]:
 
 def test_every_declared_requirement_is_locked_within_its_range():
     pins = locked()
-    stale = [f"{req} (lock: {pins.get(canonicalize_name(req.name), ('missing',))[0]})"
-             for req in declared()
-             if canonicalize_name(req.name) not in pins
-             or not req.specifier.contains(pins[canonicalize_name(req.name)][0], prereleases=True)]
+    stale = [
+        f"{req} (lock: {pins.get(canonicalize_name(req.name), ('missing',))[0]})"
+        for req in declared()
+        if canonicalize_name(req.name) not in pins
+        or not req.specifier.contains(pins[canonicalize_name(req.name)][0], prereleases=True)
+    ]
     assert not stale, f"requirements.lock is out of date; run `make lock`: {stale}"
 
 
@@ -82,8 +85,20 @@ def test_the_versions_that_shape_a_pdf_are_the_locked_ones_and_the_systems():
 def test_manifest_and_report_record_the_versions(project_copy, tmp_path):
     report = tmp_path / "report.json"
     out = tmp_path / "out"
-    proc = handouts(project_copy, "build", "--output", str(out), "--language", "en", "--route", "iv",
-                   "--edition", "standard", "--report", str(report))
+    proc = handouts(
+        project_copy,
+        "build",
+        "--output",
+        str(out),
+        "--language",
+        "en",
+        "--route",
+        "iv",
+        "--edition",
+        "standard",
+        "--report",
+        str(report),
+    )
     assert proc.returncode == 0, proc.stderr
     written = json.loads((out / "manifest.json").read_text())["versions"]
     assert written == json.loads(report.read_text())["versions"] == json.loads(json.dumps(versions()))

@@ -6,6 +6,7 @@ is a usage error (exit 2) naming the shard. The staff index page is always writt
 The shard is built once per session (English and Spanish, IV route, standard edition);
 each case breaks a copy of it in a different way.
 """
+
 import hashlib
 import io
 import json
@@ -41,8 +42,15 @@ def shard(built_shard, tmp_path) -> Path:
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()} if folder.exists() else {}
+    return (
+        {
+            p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.is_symlink()
+        }
+        if folder.exists()
+        else {}
+    )
 
 
 def set_entry(shard: Path, key: str, data: bytes | None = None, **fields) -> None:
@@ -67,10 +75,17 @@ def refused(project, shard: Path, out: Path, message: str, sources=None) -> None
 def with_action(data: bytes, action: dict[str, str]) -> bytes:
     """The PDF with a link annotation on its first page carrying ``action``."""
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    act = DictionaryObject({NameObject(k): NameObject(v) if v.startswith("/") else TextStringObject(v)
-                            for k, v in action.items()})
-    annot = DictionaryObject({NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
-                              NameObject("/Rect"): ArrayObject([NumberObject(0)] * 4), NameObject("/A"): act})
+    act = DictionaryObject(
+        {NameObject(k): NameObject(v) if v.startswith("/") else TextStringObject(v) for k, v in action.items()}
+    )
+    annot = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Link"),
+            NameObject("/Rect"): ArrayObject([NumberObject(0)] * 4),
+            NameObject("/A"): act,
+        }
+    )
     page = writer.pages[0]
     if "/Annots" not in page:
         page[NameObject("/Annots")] = ArrayObject()
@@ -114,8 +129,18 @@ def test_a_key_leaving_the_folder_through_a_link_writes_nothing_anywhere(project
     assert [p.name for p in target.iterdir()] == ["evil.pdf"]
 
 
-@pytest.mark.parametrize("key", ["index.html", "manifest.json", "unknown/es/iv.pdf", "example/xx/iv.pdf",
-                                 "example/es/iv.es+ru.pdf", "example/es/notes.pdf", "/etc/passwd"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "index.html",
+        "manifest.json",
+        "unknown/es/iv.pdf",
+        "example/xx/iv.pdf",
+        "example/es/iv.es+ru.pdf",
+        "example/es/notes.pdf",
+        "/etc/passwd",
+    ],
+)
 def test_only_outputs_the_build_plan_makes_are_accepted(project, shard, tmp_path, key):
     """An unknown clinic, language or edition (no bilingual Spanish-Russian edition), or one
     of the build's own files."""
@@ -153,11 +178,13 @@ def test_links_and_anything_but_a_regular_file_are_refused(project, shard, tmp_p
 @pytest.mark.parametrize("change", ["attachment", "javascript", "launch", "file link", "not a pdf"])
 def test_pdfs_that_a_build_would_refuse_are_refused_even_with_a_matching_hash(project, shard, tmp_path, change):
     data = (shard / ES).read_bytes()
-    bad = {"attachment": lambda: with_attachment(data),
-           "javascript": lambda: with_action(data, {"/S": "/JavaScript", "/JS": "app.alert(1)"}),
-           "launch": lambda: with_action(data, {"/S": "/Launch", "/F": "calc.exe"}),
-           "file link": lambda: with_action(data, {"/S": "/URI", "/URI": "file:///etc/passwd"}),
-           "not a pdf": lambda: b"<html>not a handout</html>"}[change]()
+    bad = {
+        "attachment": lambda: with_attachment(data),
+        "javascript": lambda: with_action(data, {"/S": "/JavaScript", "/JS": "app.alert(1)"}),
+        "launch": lambda: with_action(data, {"/S": "/Launch", "/F": "calc.exe"}),
+        "file link": lambda: with_action(data, {"/S": "/URI", "/URI": "file:///etc/passwd"}),
+        "not a pdf": lambda: b"<html>not a handout</html>",
+    }[change]()
     assert pdf_problems(data) == [] and pdf_problems(bad)
     (shard / ES).write_bytes(bad)
     set_entry(shard, ES, bad)
@@ -172,9 +199,16 @@ def test_every_shard_is_checked_before_anything_is_written(project, shard, built
     refused(project, shard, out, "is missing or not as built", sources=[built_shard, shard])
 
 
-@pytest.mark.parametrize("manifest", [b"{not json", b"[" * 100_000 + b"]" * 100_000,
-                                      b'{"format": 3, "outputs": {"example/es/iv.pdf": {"job": 1}}}',
-                                      b'{"format": 3, "outputs": []}', None])
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        b"{not json",
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"format": 3, "outputs": {"example/es/iv.pdf": {"job": 1}}}',
+        b'{"format": 3, "outputs": []}',
+        None,
+    ],
+)
 def test_a_shard_manifest_that_cannot_be_used_is_an_error(project, shard, tmp_path, manifest):
     (shard / MANIFEST_NAME).unlink()
     if manifest is None:
@@ -199,7 +233,9 @@ def test_merged_entries_are_sealed_so_the_next_build_trusts_them(project, shard,
     jobs = plan(load_clinics(project, ["example"]), ["en", "es"], ["iv"], ["standard"])
     results = build(project, jobs, out)
     assert [r.status for r in results] == ["unchanged", "unchanged"]
-    assert Manifest.load(out / MANIFEST_NAME).entries[ES].sha256 == hashlib.sha256((shard / ES).read_bytes()).hexdigest()
+    assert (
+        Manifest.load(out / MANIFEST_NAME).entries[ES].sha256 == hashlib.sha256((shard / ES).read_bytes()).hexdigest()
+    )
 
 
 def test_a_pdf_that_does_not_print_what_its_sources_mean_is_refused(project, shard, tmp_path):

@@ -3,6 +3,7 @@
 pdftotext and pypdf both give digits in visual order, so a number reversed by the Unicode
 bidi algorithm (``0142-555-503``) or by an override character reads back reversed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,8 +22,7 @@ from generator.verify import verify
 
 NUMBERS = {
     "example": {"503-555-0142": "0142-555-503", "503-555-0199": "0199-555-503"},
-    "thameside": {"020 7946 0321": "0321 7946 020", "020 7946 0877": "0877 7946 020",
-                  "116 123": "123 116"},
+    "thameside": {"020 7946 0321": "0321 7946 020", "020 7946 0877": "0877 7946 020", "116 123": "123 116"},
 }
 
 
@@ -42,8 +42,9 @@ def _compose(project, loaded, clinic, language, edition="standard") -> HandoutDo
 
 def _texts(pdf: bytes) -> list[str]:
     """The PDF's text as poppler and as pypdf read it, with whitespace folded."""
-    poppler = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf,
-                             capture_output=True, check=True).stdout.decode("utf-8")
+    poppler = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode("utf-8")
     pypdf = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     return [" ".join(text.split()) for text in (poppler, pypdf)]
 
@@ -58,16 +59,21 @@ def test_arabic_handouts_print_every_number_left_to_right(project, loaded, clini
     for text in _texts(pdf):
         for number, reversed_form in NUMBERS[clinic].items():
             # the box, the masthead (the clinic's number) and the running text all print it
-            assert text.count(number) >= (2 if number.startswith(("503-555-0142", "020 7946 0321")) else 1), \
-                (number, text)
+            assert text.count(number) >= (2 if number.startswith(("503-555-0142", "020 7946 0321")) else 1), (
+                number,
+                text,
+            )
             assert reversed_form not in text, (reversed_form, text)
 
 
 def test_without_the_isolates_the_arabic_numbers_read_reversed(project, loaded):
     """The test above can fail: the same handout with its <bdi> taken out reads reversed."""
     doc = _compose(project, loaded, "thameside", "ar")
-    bare = doc.html.replace('<bdi dir="ltr" class="number tel">', "<span>") \
-        .replace('<bdi dir="ltr" class="tel">', "<span>").replace("</bdi>", "</span>")
+    bare = (
+        doc.html.replace('<bdi dir="ltr" class="number tel">', "<span>")
+        .replace('<bdi dir="ltr" class="tel">', "<span>")
+        .replace("</bdi>", "</span>")
+    )
     pdf = render_pdf(dataclasses.replace(doc, html=bare)).data
     poppler, _ = _texts(pdf)
     assert "0321 7946 020" in poppler and "123 116" in poppler
@@ -88,8 +94,10 @@ def test_an_override_character_cannot_reverse_a_clinic_number(project, loaded):
 
 
 def test_numbers_in_text_are_isolated_and_words_with_digits_are_not():
-    html = ('<p>Version 1.0.0 (5fb2af42) · 21 نوفمبر 2026 · {clinic_phone} &#x27; '
-            '<bdi dir="ltr" class="tel">020 7946 0321</bdi> H2O <svg><text>12</text></svg></p>')
+    html = (
+        "<p>Version 1.0.0 (5fb2af42) · 21 نوفمبر 2026 · {clinic_phone} &#x27; "
+        '<bdi dir="ltr" class="tel">020 7946 0321</bdi> H2O <svg><text>12</text></svg></p>'
+    )
     out = isolate_numbers(html)
     assert '<bdi dir="ltr" class="num">1.0.0</bdi>' in out
     assert '<bdi dir="ltr" class="num">21</bdi>' in out and '<bdi dir="ltr" class="num">2026</bdi>' in out
@@ -102,8 +110,9 @@ def test_a_phone_number_never_breaks_across_lines(project, loaded):
     doc = _compose(project, loaded, "thameside", "ar")
     narrow = doc.html.replace("</head>", "<style>main { columns: auto; width: 32mm; }</style></head>")
     pdf = render_pdf(dataclasses.replace(doc, html=narrow)).data
-    raw = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf,
-                         capture_output=True, check=True).stdout.decode("utf-8")
+    raw = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode("utf-8")
     lines = raw.splitlines()
     assert sum("020 7946 0321" in line for line in lines) >= 3
     assert not any(line.strip().endswith(("020", "020 7946")) for line in lines)

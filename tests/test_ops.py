@@ -1,5 +1,6 @@
 """The build as a service: typed results, exit codes, reports, logs, signals (in process,
 narrow builds: one language, one route, --jobs 1)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -41,8 +42,18 @@ def test_english_standing_in_is_kept_apart_from_layout_warnings(project_copy, tm
     assert result.status == Status.BUILT and result.ok
     assert [f for f in result.fallbacks if "printed in English: 'Chest pain.'" in f]
     assert not [w for w in result.warnings if "printed in English" in w]
-    code = cli.main(["--project", str(project_copy.root), "build", *NARROW, "--allow-incomplete",
-                     "--force", "--output", str(tmp_path / "out")])
+    code = cli.main(
+        [
+            "--project",
+            str(project_copy.root),
+            "build",
+            *NARROW,
+            "--allow-incomplete",
+            "--force",
+            "--output",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == ExitCode.OK == 0
     err = capsys.readouterr().err
     heading = err.index("example/es/iv: built with English standing in")
@@ -119,8 +130,19 @@ def test_json_logs_parse_and_quiet_keeps_errors_and_the_summary(project, tmp_pat
 
 def test_a_report_is_written_for_a_usage_error_and_never_replaced(project, tmp_path, capsys):
     reports = tmp_path / "reports"
-    argv = ["--project", str(project.root), "build", "--language", "de", "--output", str(tmp_path / "out"),
-            "--report-dir", str(reports), "--report", str(tmp_path / "r.json")]
+    argv = [
+        "--project",
+        str(project.root),
+        "build",
+        "--language",
+        "de",
+        "--output",
+        str(tmp_path / "out"),
+        "--report-dir",
+        str(reports),
+        "--report",
+        str(tmp_path / "r.json"),
+    ]
     assert cli.main(argv) == ExitCode.USAGE
     assert cli.main(argv) == ExitCode.USAGE  # the same second: a second file all the same
     assert "no clinic offers language de" in capsys.readouterr().err
@@ -140,12 +162,24 @@ def test_a_report_is_written_for_a_usage_error_and_never_replaced(project, tmp_p
 def test_lock_contention_is_reported_and_names_the_holder(project, tmp_path, capsys):
     out = tmp_path / "out"
     with locked(out):
-        code = cli.main(["--project", str(project.root), "build", *NARROW, "--output", str(out),
-                         "--report", str(tmp_path / "r.json")])
+        code = cli.main(
+            [
+                "--project",
+                str(project.root),
+                "build",
+                *NARROW,
+                "--output",
+                str(out),
+                "--report",
+                str(tmp_path / "r.json"),
+            ]
+        )
     assert code == ExitCode.LOCKED
     err = capsys.readouterr().err
-    assert f"another build is writing into this output folder (pid {os.getpid()} on {socket.gethostname()}, " \
-           "started 20" in err
+    assert (
+        f"another build is writing into this output folder (pid {os.getpid()} on {socket.gethostname()}, "
+        "started 20" in err
+    )
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["exit_code"] == 3 and data["outcome"] == "locked" and f"pid {os.getpid()}" in data["error"]
     assert not (out / ".last-success").exists()
@@ -172,10 +206,33 @@ def test_sigterm_mid_build_stops_cleanly_and_leaves_no_process_behind(project_co
     """A real build, stopped by SIGTERM while a render process works: exit 143, no process
     left (read from /proc), no temporary file, the lock free, the report says interrupted."""
     out, report = tmp_path / "out", tmp_path / "report.json"
-    proc = subprocess.Popen([str(BIN / "handouts"), "--project", str(project_copy.root), "build",
-                             "--clinic", "example", "--language", "es", "--language", "fr", "--route", "iv",
-                             "--edition", "standard", "--jobs", "1", "--output", str(out),
-                             "--report", str(report)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            str(BIN / "handouts"),
+            "--project",
+            str(project_copy.root),
+            "build",
+            "--clinic",
+            "example",
+            "--language",
+            "es",
+            "--language",
+            "fr",
+            "--route",
+            "iv",
+            "--edition",
+            "standard",
+            "--jobs",
+            "1",
+            "--output",
+            str(out),
+            "--report",
+            str(report),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline, family = time.monotonic() + 120, set[int]()
     while time.monotonic() < deadline and proc.poll() is None and not rendering_now(proc.pid):
         time.sleep(0.05)

@@ -1,6 +1,7 @@
 """Layout checks on real renderings (issue 15 §1, issue 12 §3): text printed over other text
 is reported, long numbers do not run into each other, the "Get help now" box is whole on one
 page, continuing in the next column only there."""
+
 from __future__ import annotations
 
 import io
@@ -22,30 +23,41 @@ from .conftest import pdf_text
 
 
 def document(project, body: str) -> HandoutDocument:
-    return HandoutDocument(html=f'<!DOCTYPE html><html lang="en"><body style="font: 12pt Noto Sans">{body}</body></html>',
-                           language="en", base_url=project.templates, asset_roots=(project.templates,))
+    return HandoutDocument(
+        html=f'<!DOCTYPE html><html lang="en"><body style="font: 12pt Noto Sans">{body}</body></html>',
+        language="en",
+        base_url=project.templates,
+        asset_roots=(project.templates,),
+    )
 
 
 def test_text_printed_over_other_text_is_reported(project):
     # the second line set 1 em higher than it belongs: over the lower half of the first
-    overlapping = document(project, '<p style="margin: 0">First line of text</p>'
-                                    '<p style="margin: -1em 0 0 3em">Second line here</p>')
+    overlapping = document(
+        project, '<p style="margin: 0">First line of text</p><p style="margin: -1em 0 0 3em">Second line here</p>'
+    )
     found = render_pdf(overlapping).overflows
     assert found == ("page 1: text overlaps other text: 'First line of text' and 'Second line here'",), found
-    apart = document(project, '<p style="margin: 0">First line of text</p><p style="margin: 0 0 0 3em">Second line here</p>')
+    apart = document(
+        project, '<p style="margin: 0">First line of text</p><p style="margin: 0 0 0 3em">Second line here</p>'
+    )
     assert render_pdf(apart).overflows == ()
 
 
 def test_very_long_numbers_take_the_whole_width_without_overlapping(project_copy, tmp_path):
     clinic = project_copy.clinics / "thameside.toml"
-    numbers = {"020 7946 0321": "+44 20 7946 0321 ext. 4567", "020 7946 0877": "+44 (0)20 7946 0877 5566",
-               '"116 123"': '"+44 116 123 0000 1111"'}
+    numbers = {
+        "020 7946 0321": "+44 20 7946 0321 ext. 4567",
+        "020 7946 0877": "+44 (0)20 7946 0877 5566",
+        '"116 123"': '"+44 116 123 0000 1111"',
+    }
     text = clinic.read_text()
     for old, new in numbers.items():
         text = text.replace(old, new)
     clinic.write_text(text)
-    [result] = build(project_copy, plan(load_clinics(project_copy, ["thameside"]), ["en"], ["im"],
-                                        ["standard"]), tmp_path)
+    [result] = build(
+        project_copy, plan(load_clinics(project_copy, ["thameside"]), ["en"], ["im"], ["standard"]), tmp_path
+    )
     assert result.ok, result.message
     assert not [w for w in result.warnings if "overlaps" in w or "runs out" in w], result.warnings
     printed = pdf_text(result.path)

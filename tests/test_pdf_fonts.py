@@ -1,4 +1,5 @@
 """Embedded CJK fonts keep only the glyphs a handout uses, and every glyph stays the same."""
+
 import io
 
 import pytest
@@ -54,8 +55,12 @@ def charstrings_by_cid(subtype: str, program: bytes) -> dict[int, bytes]:
 @pytest.mark.parametrize("language", ["zh_Hans", "ko"])
 def test_cjk_fonts_are_compacted_without_changing_a_glyph(project, language, tmp_path):
     [job] = plan(load_clinics(project, ["example"]), [language], ["iv"], ["standard"])
-    doc = compose(job.clinic, load_content(project.content).routes["iv"],
-                  Translators(project.locales).get(language), project.templates)
+    doc = compose(
+        job.clinic,
+        load_content(project.content).routes["iv"],
+        Translators(project.locales).get(language),
+        project.templates,
+    )
     whole, compact = render_pdf(doc, compact_fonts=False).data, render_pdf(doc).data
     before, after = cid_fonts(whole), cid_fonts(compact)
     assert before.keys() == after.keys() and before, "the handout uses CJK (CFF) fonts"
@@ -71,4 +76,3 @@ def test_cjk_fonts_are_compacted_without_changing_a_glyph(project, language, tmp
     (tmp_path / "compact.pdf").write_bytes(compact)
     assert pdf_text(tmp_path / "compact.pdf") == pdf_text(tmp_path / "whole.pdf")
     assert len(compact) < 150 * 1024 < len(whole)
-

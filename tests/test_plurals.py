@@ -1,4 +1,5 @@
 """Plural-Forms judged by what they choose for 0..10 000, against GNU gettext's and CLDR's rules."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,14 +14,20 @@ from .conftest import handouts
 #: The rules Babel gave before 2.18 (one, two-form rules for the Romance languages, as every
 #: shipped catalog was first written): with gettext's, what an older machine recognises.
 OLDER_BABEL = {
-    "es": PluralRule(2, "(n != 1)", "Babel 2.17"), "fr": PluralRule(2, "(n > 1)", "Babel 2.17"),
-    "pt_BR": PluralRule(2, "(n > 1)", "Babel 2.17"), "it": PluralRule(2, "(n != 1)", "Babel 2.17"),
-    "hi": PluralRule(2, "(n != 1)", "Babel 2.17"), "tl": PluralRule(2, "(n != 1)", "Babel 2.17"),
-    "ru": PluralRule(3, "(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20)"
-                        " ? 1 : 2)", "Babel 2.17"),
-    "ar": PluralRule(6, "(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=0 "
-                        "&& n%100<=2 ? 4 : 5)", "Babel 2.17"),
-    "zh_Hans": PluralRule(1, "0", "Babel 2.17"), "vi": PluralRule(1, "0", "Babel 2.17"),
+    "es": PluralRule(2, "(n != 1)", "Babel 2.17"),
+    "fr": PluralRule(2, "(n > 1)", "Babel 2.17"),
+    "pt_BR": PluralRule(2, "(n > 1)", "Babel 2.17"),
+    "it": PluralRule(2, "(n != 1)", "Babel 2.17"),
+    "hi": PluralRule(2, "(n != 1)", "Babel 2.17"),
+    "tl": PluralRule(2, "(n != 1)", "Babel 2.17"),
+    "ru": PluralRule(
+        3, "(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2)", "Babel 2.17"
+    ),
+    "ar": PluralRule(
+        6, "(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=0 && n%100<=2 ? 4 : 5)", "Babel 2.17"
+    ),
+    "zh_Hans": PluralRule(1, "0", "Babel 2.17"),
+    "vi": PluralRule(1, "0", "Babel 2.17"),
     "ko": PluralRule(1, "0", "Babel 2.17"),
 }
 
@@ -45,8 +52,9 @@ def test_every_shipped_catalog_but_tagalog_chooses_as_the_older_rules_did(projec
         assert (problem is None) == (language != "tl"), (language, problem)
 
 
-@pytest.mark.parametrize("rules", [pytest.param(lambda: recognised("es"), id="today"),
-                                   pytest.param(lambda: [OLDER_BABEL["es"]], id="older")])
+@pytest.mark.parametrize(
+    "rules", [pytest.param(lambda: recognised("es"), id="today"), pytest.param(lambda: [OLDER_BABEL["es"]], id="older")]
+)
 def test_a_swapped_formula_is_wrong_under_either_rule_set(rules):
     problem = mismatch(2, "(n == 1)", rules())
     assert problem is not None and problem.startswith("for n = 0 it chooses form 0")
@@ -59,8 +67,10 @@ def test_spanish_may_follow_gettext_or_cldr(nplurals, expr):
 
 def test_a_rule_that_differs_only_above_the_numbers_printed_is_accepted():
     assert mismatch(2, f"(n != 1 && n <= {HIGHEST})", recognised("es")) is None
-    assert mismatch(2, f"(n != 1 && n < {HIGHEST})", recognised("es")) == \
-        f"for n = {HIGHEST} it chooses form 0, but this language uses form 1 (GNU gettext)"
+    assert (
+        mismatch(2, f"(n != 1 && n < {HIGHEST})", recognised("es"))
+        == f"for n = {HIGHEST} it chooses form 0, but this language uses form 1 (GNU gettext)"
+    )
 
 
 @pytest.mark.parametrize("expr", ["n +", "(n > 1 ? 2 : 0)", "n / 0", "n - 1"])
@@ -70,8 +80,10 @@ def test_an_invalid_expression_is_named(expr):
 
 
 def test_the_wrong_count_names_both_counts():
-    assert mismatch(4, "(n > 2 ? 3 : n)", recognised("fr")) == \
-        "it says nplurals=4, but this language has 2 or 3 plural forms"
+    assert (
+        mismatch(4, "(n > 2 ? 3 : n)", recognised("fr"))
+        == "it says nplurals=4, but this language has 2 or 3 plural forms"
+    )
 
 
 def test_rules_come_from_gettext_and_from_the_installed_babel():
@@ -84,7 +96,7 @@ def test_rules_come_from_gettext_and_from_the_installed_babel():
 def test_the_header_gate_names_the_line(project, tmp_path):
     path = catalog_path(project.locales, "es")
     text = path.read_text("utf-8").replace("plural=(n != 1);", "plural=(n == 1);")
-    line = text[:text.index('"Plural-Forms:')].count("\n") + 1
+    line = text[: text.index('"Plural-Forms:')].count("\n") + 1
     catalog = read_po(iter(text.encode().splitlines(keepends=True)), locale="es")
     [problem] = header_problems(path, "es", catalog, text)
     assert problem.line == line and "for n = 0 it chooses form 0" in problem.message

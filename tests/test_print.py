@@ -2,6 +2,7 @@
 
 Every test reads back real PDFs rendered by WeasyPrint.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,6 +44,7 @@ def page_count(path: Path) -> int:
 
 # --- page budget and layout --------------------------------------------------------------
 
+
 def test_every_standard_handout_fits_two_sheets(built):
     pages = {key: page_count(path) for key, path in built.items()}
     over = {key: n for key, n in pages.items() if n > 4}
@@ -51,21 +53,36 @@ def test_every_standard_handout_fits_two_sheets(built):
 
 
 def test_no_standard_handout_overflows_or_exceeds_its_budget(built_results):
-    layout = [f"{r.job.name}: {w}" for r in built_results for w in r.warnings
-              if "runs out of its box" in w or "runs off the page" in w or "budget" in w
-              or "overlaps other text" in w]
+    layout = [
+        f"{r.job.name}: {w}"
+        for r in built_results
+        for w in r.warnings
+        if "runs out of its box" in w or "runs off the page" in w or "budget" in w or "overlaps other text" in w
+    ]
     assert not layout, "\n".join(layout)
 
 
 def test_over_budget_is_a_warning_and_an_error_with_strict(project_copy, tmp_path):
     clinic = project_copy.clinics / "example.toml"
     clinic.write_text(clinic.read_text().replace("standard = 4", "standard = 1"))
-    args = ["build", "--clinic", "example", "--language", "ru", "--route", "oral",
-            "--edition", "standard", "--output", str(tmp_path)]
+    args = [
+        "build",
+        "--clinic",
+        "example",
+        "--language",
+        "ru",
+        "--route",
+        "oral",
+        "--edition",
+        "standard",
+        "--output",
+        str(tmp_path),
+    ]
     loose = handouts(project_copy, *args)
     assert loose.returncode == 0, loose.stderr
-    assert re.search(r"warning: \d pages, over the standard edition's budget of 1 \(language ru, route oral\)",
-                     loose.stderr)
+    assert re.search(
+        r"warning: \d pages, over the standard edition's budget of 1 \(language ru, route oral\)", loose.stderr
+    )
     assert (tmp_path / "example/ru/oral.pdf").exists()
     (tmp_path / "example/ru/oral.pdf").unlink()
     strict = handouts(project_copy, *args, "--strict")
@@ -78,34 +95,58 @@ def test_text_that_cannot_wrap_is_reported_as_overflow(project_copy, tmp_path):
     # phone numbers never wrap (white-space: nowrap): an absurdly long one overflows its box
     clinic = project_copy.clinics / "example.toml"
     clinic.write_text(clinic.read_text().replace('phone = "503-555-0142"', 'phone = "' + "5" * 60 + '"'))
-    result = handouts(project_copy, "build", "--clinic", "example", "--language", "en",
-                     "--route", "iv", "--edition", "standard", "--output", str(tmp_path), "--strict")
+    result = handouts(
+        project_copy,
+        "build",
+        "--clinic",
+        "example",
+        "--language",
+        "en",
+        "--route",
+        "iv",
+        "--edition",
+        "standard",
+        "--output",
+        str(tmp_path),
+        "--strict",
+    )
     assert result.returncode == 1
     assert re.search(r"page 1: (text runs out of its box|a box runs off the page): '5{60}'", result.stderr)
 
 
 def test_fill_in_lines_and_numbers_are_printed_in_the_language(built):
     text = pdf_text(built["es", "iv"])
-    for phrase in ("Su próxima cita", "Fecha", "Hora", "Su equipo de atención médica",
-                   "503-555-0142", "503-555-0199", "911", "988"):
+    for phrase in (
+        "Su próxima cita",
+        "Fecha",
+        "Hora",
+        "Su equipo de atención médica",
+        "503-555-0142",
+        "503-555-0199",
+        "911",
+        "988",
+    ):
         assert phrase in text
 
 
 def test_no_html_entities_leak_into_the_text(built):
-    leaks = {key: m.group(0) for key, path in built.items()
-             if (m := re.search(r"&(#x?[0-9a-fA-F]+|amp|lt|gt|quot);", pdf_text(path)))}
+    leaks = {
+        key: m.group(0)
+        for key, path in built.items()
+        if (m := re.search(r"&(#x?[0-9a-fA-F]+|amp|lt|gt|quot);", pdf_text(path)))
+    }
     assert not leaks
 
 
 # --- editions --------------------------------------------------------------------------
+
 
 def _body_chars(path: Path):
     """Characters in the page area (not the margins with footer and draft notice)."""
     with pdfplumber.open(path) as pdf:
         for page in pdf.pages:
             top, bottom = 22 * POINTS_PER_MM, page.height - 26 * POINTS_PER_MM
-            yield from (c for c in page.chars if top <= c["top"] and c["bottom"] <= bottom
-                        and c["text"].strip())
+            yield from (c for c in page.chars if top <= c["top"] and c["bottom"] <= bottom and c["text"].strip())
 
 
 def test_large_print_body_is_at_least_18pt_with_wide_line_spacing(editions):
@@ -117,8 +158,11 @@ def test_large_print_body_is_at_least_18pt_with_wide_line_spacing(editions):
         # line pitch of body text: baselines at least 1.5 x 18 pt apart within a paragraph
         with pdfplumber.open(result.path) as pdf:
             lines = [line for page in pdf.pages for line in page.extract_text_lines()]
-        pitches = [b["bottom"] - a["bottom"] for a, b in zip(lines, lines[1:], strict=False)
-                   if 0 < b["bottom"] - a["bottom"] < 60]
+        pitches = [
+            b["bottom"] - a["bottom"]
+            for a, b in zip(lines, lines[1:], strict=False)
+            if 0 < b["bottom"] - a["bottom"] < 60
+        ]
         usual = Counter(round(p) for p in pitches).most_common(1)[0][0]
         assert usual >= 27, f"{name}: usual line pitch {usual} pt"
         assert result.pages <= result.job.clinic.page_budget["large"]
@@ -145,8 +189,7 @@ def test_bilingual_right_to_left_puts_the_patients_language_on_the_right(edition
     with pdfplumber.open(editions["example/ar/iv.ar+en"].path) as pdf:
         page = pdf.pages[0]
         arabic = [c for c in page.chars if "\u0600" <= c["text"] <= "\u06ff"]
-        latin = [c for c in page.chars if c["text"].isascii() and c["text"].isalpha()
-                 and c["top"] > 40 * POINTS_PER_MM]
+        latin = [c for c in page.chars if c["text"].isascii() and c["text"].isalpha() and c["top"] > 40 * POINTS_PER_MM]
         middle = page.width / 2
         assert arabic and latin
         assert statistics.median(c["x0"] for c in arabic) > middle
@@ -155,6 +198,7 @@ def test_bilingual_right_to_left_puts_the_patients_language_on_the_right(edition
 
 
 # --- branding and the second clinic ----------------------------------------------------
+
 
 def test_second_clinic_is_a4_with_its_own_numbers(editions):
     result = editions["thameside/fr/intranasal"]
@@ -188,8 +232,11 @@ def test_contrast_ratio_matches_wcag():
 def test_low_contrast_colour_is_rejected_naming_the_key(project_copy, key, value):
     clinic = project_copy.clinics / "example.toml"
     text = clinic.read_text()
-    text = text.replace('primary = "#1d5b79"', f'primary = "{value}"') if key == "primary" else \
-        text.replace('accent = "#8fc1d4"', f'accent = "#8fc1d4"\non_primary = "{value}"')
+    text = (
+        text.replace('primary = "#1d5b79"', f'primary = "{value}"')
+        if key == "primary"
+        else text.replace('accent = "#8fc1d4"', f'accent = "#8fc1d4"\non_primary = "{value}"')
+    )
     clinic.write_text(text)
     with pytest.raises(ConfigError) as caught:
         load_clinics(project_copy, ["example"])
@@ -210,18 +257,21 @@ def test_clinic_font_must_be_installed(project_copy):
 def test_clinic_font_is_used(project_copy, tmp_path):
     clinic = project_copy.clinics / "example.toml"
     clinic.write_text('font = "Noto Serif"\n' + clinic.read_text())
-    [result] = build(project_copy, plan(load_clinics(project_copy, ["example"]), ["en"], ["iv"],
-                                        ["standard"]), tmp_path)
+    [result] = build(
+        project_copy, plan(load_clinics(project_copy, ["example"]), ["en"], ["iv"], ["standard"]), tmp_path
+    )
     fonts = subprocess.run(["pdffonts", str(result.path)], capture_output=True, text=True).stdout
     assert "Noto-Serif" in fonts
 
 
 # --- QR code ----------------------------------------------------------------------------
 
+
 def decode_qr(pdf: Path, page: int, tmp_path: Path) -> list[str]:
     prefix = tmp_path / f"{pdf.stem}-qr"
-    subprocess.run(["pdftoppm", "-png", "-r", "300", "-f", str(page), "-l", str(page), str(pdf), str(prefix)],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "300", "-f", str(page), "-l", str(page), str(pdf), str(prefix)], check=True
+    )
     [png] = tmp_path.glob(f"{pdf.stem}-qr*.png")
     found = subprocess.run(["zbarimg", "--quiet", "--raw", str(png)], capture_output=True, text=True)
     return found.stdout.split()
@@ -229,11 +279,11 @@ def decode_qr(pdf: Path, page: int, tmp_path: Path) -> list[str]:
 
 def test_qr_code_decodes_to_the_clinics_online_copy(built, editions, tmp_path):
     path = built["es", "iv"]
-    assert decode_qr(path, page_count(path), tmp_path) == \
-        ["https://riverside-clinic.example/handouts/es/iv.pdf"]
+    assert decode_qr(path, page_count(path), tmp_path) == ["https://riverside-clinic.example/handouts/es/iv.pdf"]
     thames = editions["thameside/ar/intranasal.ar+en"].path
-    assert decode_qr(thames, page_count(thames), tmp_path) == \
-        ["https://thameside-clinic.example/leaflets/intranasal/ar/intranasal.ar+en.pdf"]
+    assert decode_qr(thames, page_count(thames), tmp_path) == [
+        "https://thameside-clinic.example/leaflets/intranasal/ar/intranasal.ar+en.pdf"
+    ]
 
 
 def test_qr_code_is_vector(built):
@@ -244,8 +294,9 @@ def test_qr_code_is_vector(built):
 def test_no_url_pattern_no_qr_code(project_copy, tmp_path):
     clinic = project_copy.clinics / "example.toml"
     clinic.write_text(re.sub(r"(?m)^handout_url = .*$", "", clinic.read_text()))
-    [result] = build(project_copy, plan(load_clinics(project_copy, ["example"]), ["en"], ["iv"],
-                                        ["standard"]), tmp_path)
+    [result] = build(
+        project_copy, plan(load_clinics(project_copy, ["example"]), ["en"], ["iv"], ["standard"]), tmp_path
+    )
     assert "Scan to read this handout online" not in pdf_text(result.path)
     assert decode_qr(result.path, result.pages, tmp_path) == []
 
@@ -258,6 +309,7 @@ def test_url_pattern_with_unknown_field_is_rejected(project_copy):
 
 
 # --- accessibility ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("language, tag", [("en", "en"), ("zh_Hans", "zh-Hans"), ("ar", "ar")])
 def test_pdf_is_tagged_with_language_title_and_bookmarks(built, language, tag):
@@ -277,9 +329,17 @@ def test_pdf_is_tagged_with_language_title_and_bookmarks(built, language, tag):
 
 def test_text_extracts_in_reading_order(built):
     text = pdf_text(built["en", "iv"])
-    order = ["Riverside Ketamine Clinic", "Ketamine IV infusion", "What to expect",
-             "How you may feel", "Preparing for your session", "Common and rare side effects",
-             "Get help now", "After your session", "Your next appointment"]
+    order = [
+        "Riverside Ketamine Clinic",
+        "Ketamine IV infusion",
+        "What to expect",
+        "How you may feel",
+        "Preparing for your session",
+        "Common and rare side effects",
+        "Get help now",
+        "After your session",
+        "Your next appointment",
+    ]
     positions = [text.find(heading) for heading in order]
     assert -1 not in positions and positions == sorted(positions)
 

@@ -1,6 +1,7 @@
 """Properties over many generated inputs (hypothesis): Markdown survives segmenting and
 putting back, the translation checks never crash, the fetcher never leaves its roots, no
 string ends a CSS string, and no manifest key leaves the output folder."""
+
 import contextlib
 import re
 import unicodedata
@@ -25,20 +26,64 @@ from .conftest import po_bytes
 
 QUICK = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-INLINE = st.sampled_from([
-    "word", "two words", "**bold**", "*em*", "_em_", "`code`", "[link](https://example.org/a)",
-    "[ref]", "[ref][]", "![img](pic.png)", "{clinic_name}", "<b>html</b>", "&amp;", "&copy;",
-    "\\*", "*", "**", "_", "[", "]", "(", ")", "<", ">", "!", "#", "|", "\\", "  \n", "\n",
-    "https://example.org", "<https://example.org>", "1.", "-", "+", "~~x~~", "Ünïcødé", "中文",
-])
+INLINE = st.sampled_from(
+    [
+        "word",
+        "two words",
+        "**bold**",
+        "*em*",
+        "_em_",
+        "`code`",
+        "[link](https://example.org/a)",
+        "[ref]",
+        "[ref][]",
+        "![img](pic.png)",
+        "{clinic_name}",
+        "<b>html</b>",
+        "&amp;",
+        "&copy;",
+        "\\*",
+        "*",
+        "**",
+        "_",
+        "[",
+        "]",
+        "(",
+        ")",
+        "<",
+        ">",
+        "!",
+        "#",
+        "|",
+        "\\",
+        "  \n",
+        "\n",
+        "https://example.org",
+        "<https://example.org>",
+        "1.",
+        "-",
+        "+",
+        "~~x~~",
+        "Ünïcødé",
+        "中文",
+    ]
+)
 LINE = st.builds(
     lambda prefix, parts: prefix + " ".join(parts),
     st.sampled_from(["", "", "# ", "## ", "- ", "* ", "1. ", "> ", "    ", "| ", "  - "]),
-    st.lists(INLINE, max_size=6))
-BLOCK_EXTRAS = st.sampled_from([
-    "", "---", "| a | b |\n| --- | --- |\n| x **y** | [z](https://example.org) |",
-    "```\ncode *not em*\n```", "[ref]: https://example.org/ref", "Title\n=====", "<div>raw</div>",
-])
+    st.lists(INLINE, max_size=6),
+)
+BLOCK_EXTRAS = st.sampled_from(
+    [
+        "",
+        "---",
+        "| a | b |\n| --- | --- |\n| x **y** | [z](https://example.org) |",
+        "```\ncode *not em*\n```",
+        "[ref]: https://example.org/ref",
+        "Title\n=====",
+        "<div>raw</div>",
+    ]
+)
 MARKDOWN = st.one_of(
     st.lists(st.one_of(LINE, BLOCK_EXTRAS), max_size=12).map("\n".join),
     st.text(alphabet="ab *_[]()<>!#|`\\-+.1\n:/{}&;", max_size=120),
@@ -66,14 +111,25 @@ def test_identity_translation_gives_the_same_html(markdown):
 #: format and control characters, combining marks, digits, braces and percent signs.
 #: (A list of characters, not st.text(alphabet=...): that merges the sample into characters()
 #: and then almost never draws from it.)
-TRICKY = st.lists(st.one_of(
-    st.sampled_from("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200d\u00ad"
-                    "\x00\x07\x85\u0301\u0338{}%()sdr5 _\u0631\u0642\u0645"),
-    st.characters())).map("".join)
+TRICKY = st.lists(
+    st.one_of(
+        st.sampled_from(
+            "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200d\u00ad"
+            "\x00\x07\x85\u0301\u0338{}%()sdr5 _\u0631\u0642\u0645"
+        ),
+        st.characters(),
+    )
+).map("".join)
 
 #: what entry_problems says when a translation differs from its source (not its characters)
-COMPARISONS = ("missing from the translation", "added or renamed in the translation", "structure changed",
-               "emphasis changed", "links changed", "numbers differ")
+COMPARISONS = (
+    "missing from the translation",
+    "added or renamed in the translation",
+    "structure changed",
+    "emphasis changed",
+    "links changed",
+    "numbers differ",
+)
 
 
 @QUICK
@@ -146,8 +202,10 @@ def test_a_catalog_file_with_any_entry_loads_or_fails_cleanly(locales, msgid, ms
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.text(alphabet="abcdefghij KLMNOP,.?", min_size=1, max_size=30).filter(str.strip),
-       st.text(alphabet="abcdefghij KLMNOPñáé,.?", min_size=1, max_size=30).filter(str.strip))
+@given(
+    st.text(alphabet="abcdefghij KLMNOP,.?", min_size=1, max_size=30).filter(str.strip),
+    st.text(alphabet="abcdefghij KLMNOPñáé,.?", min_size=1, max_size=30).filter(str.strip),
+)
 def test_a_catalog_file_with_a_plain_entry_loads_and_gives_its_translation(locales, msgid, msgstr):
     """Letters, spaces and punctuation only: the catalog loads and the unit is translated."""
     catalog = Catalog(locale="es", fuzzy=False)
@@ -178,19 +236,30 @@ def tree(tmp_path_factory) -> Path:
 
 
 FOLDER = st.sampled_from(["..", ".", "", "sub", "up", "out", "root", "root2", "%2e%2e", "..%2f"])
-FILE = st.sampled_from(["in.css", "deep.css", "link.css", "secret.css", "passwd", "in.css%00",
-                        "in.css?x", "sub", ""])
-PREFIX = st.sampled_from(["{root}/", "{root}/", "{root}/", "{root}/", "file://localhost{root}/",
-                          "{base}/", "file:///", "file://host/", "http://127.0.0.1/", "data:,"])
+FILE = st.sampled_from(["in.css", "deep.css", "link.css", "secret.css", "passwd", "in.css%00", "in.css?x", "sub", ""])
+PREFIX = st.sampled_from(
+    [
+        "{root}/",
+        "{root}/",
+        "{root}/",
+        "{root}/",
+        "file://localhost{root}/",
+        "{base}/",
+        "file:///",
+        "file://host/",
+        "http://127.0.0.1/",
+        "data:,",
+    ]
+)
 
 
 @QUICK
 @given(PREFIX, st.lists(FOLDER, max_size=5), FILE)
-@example("{root}/", ["out"], "secret.css")              # a folder link pointing out
+@example("{root}/", ["out"], "secret.css")  # a folder link pointing out
 @example("{root}/", ["sub", "up", "out"], "secret.css")  # ... reached through a link inside
 @example("{root}/", [".."], "secret.css")
-@example("{root}/", ["..", "root2"], "in.css")           # a sibling whose name starts like the root
-@example("{root}/", [], "passwd")                        # a file link pointing out
+@example("{root}/", ["..", "root2"], "in.css")  # a sibling whose name starts like the root
+@example("{root}/", [], "passwd")  # a file link pointing out
 def test_the_fetcher_never_reads_outside_its_roots(tree, prefix, folders, file):
     url = prefix.format(root=tree.as_uri(), base=tree.parent.as_uri()) + "/".join([*folders, file])
     fetcher = AssetFetcher((tree,))
@@ -206,7 +275,7 @@ def test_the_fetcher_never_reads_outside_its_roots(tree, prefix, folders, file):
 
 @QUICK
 @given(st.text())
-@example("\f}body{display:none}")          # the form feed of the issue
+@example("\f}body{display:none}")  # the form feed of the issue
 @example('"; } @page { content: "x')
 @example("a\\\r\n*/</style><script>")
 @example("\x00\x85\u2028")
@@ -252,15 +321,33 @@ def _outside(base: Path, out: Path) -> list[Path]:
     return sorted(p for p in base.rglob("*") if not p.is_relative_to(out))
 
 
-KEY_PART = st.sampled_from(["example", "es", "iv.pdf", "..", ".", "", "away", "up", "out2", "..%2f",
-                            "a\\b", "/", "manifest.json", "x\x00y", "~", "outside"])
+KEY_PART = st.sampled_from(
+    [
+        "example",
+        "es",
+        "iv.pdf",
+        "..",
+        ".",
+        "",
+        "away",
+        "up",
+        "out2",
+        "..%2f",
+        "a\\b",
+        "/",
+        "manifest.json",
+        "x\x00y",
+        "~",
+        "outside",
+    ]
+)
 
 
 @QUICK
 @given(st.lists(KEY_PART, min_size=1, max_size=6).map("/".join) | st.text(max_size=30))
 @example("example/up/outside/evil.pdf")
 @example("away/evil.pdf")
-@example("example/es/iv.pdf")                     # a link in place of the file itself
+@example("example/es/iv.pdf")  # a link in place of the file itself
 @example("../out2/evil.pdf")
 @example("/tmp/evil.pdf")
 def test_no_manifest_key_writes_or_reads_outside_the_output_folder(output_tree, key):

@@ -3,6 +3,7 @@
 Everything runs in process on a copy of the real project: real catalogs, real approvals
 files, the real HTML of the handouts and one real (small) packet PDF read back by poppler.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,8 +31,10 @@ DAY = dt.date(2026, 12, 1)
 #: printed only in the oral handout (content/oral/after.md), safety-critical
 ORAL_ONLY = "If you miss a dose, call {clinic_phone}. **Never take two doses to make up for one.**"
 #: printed only in the IV handout (content/iv/expect.md), not safety-critical
-IV_ONLY = ("In this treatment, ketamine drips slowly into a vein. It goes through a small tube called an IV "
-           "line. You get it at the clinic, and staff stay with you. The whole visit takes about {session_time}.")
+IV_ONLY = (
+    "In this treatment, ketamine drips slowly into a vein. It goes through a small tube called an IV "
+    "line. You get it at the clinic, and staff stay with you. The whole visit takes about {session_time}."
+)
 
 
 def _retranslate(project, language: str, msgid: str, new: str | None = None) -> str:
@@ -70,8 +73,12 @@ def test_a_unit_changed_after_approval_makes_exactly_the_handouts_that_print_it_
 
     _retranslate(project, "es", ORAL_ONLY)
     assert _draft(project, "es", "oral") and not _draft(project, "es", "iv")
-    assert {route: left for route, (_, left) in progress(project, "es").items()} == \
-        {"iv": 0, "intranasal": 0, "im": 0, "oral": 1}
+    assert {route: left for route, (_, left) in progress(project, "es").items()} == {
+        "iv": 0,
+        "intranasal": 0,
+        "im": 0,
+        "oral": 1,
+    }
 
     # the staff index says the same of the IV handout, then of it as a draft
     out = project.root / "handouts"
@@ -111,8 +118,9 @@ def test_approving_from_an_outdated_packet_approves_nothing_that_changed(project
     project = project_copy
     _, [html] = write_packet(project, "es", project.root / "review", pdf=False)
     changed = _retranslate(project, "es", ORAL_ONLY)
-    code = cli.main(["--project", str(project.root), "i18n", "approve", "es", "--reviewer", REVIEWER,
-                     "--from-packet", str(html)])
+    code = cli.main(
+        ["--project", str(project.root), "i18n", "approve", "es", "--reviewer", REVIEWER, "--from-packet", str(html)]
+    )
     out = capsys.readouterr().out
     assert code == 1 and "changed since the packet was written, not approved" in out, out
     records = read_approvals(approvals_path(project.locales, "es"))
@@ -121,23 +129,44 @@ def test_approving_from_an_outdated_packet_approves_nothing_that_changed(project
     # a new packet shows the unit as it is now; approving from it records that text
     packet, [html] = write_packet(project, "es", project.root / "review", pdf=False)
     assert [u.state.msgid for u in packet.units] == [ORAL_ONLY] and packet.units[0].translation == changed
-    assert cli.main(["--project", str(project.root), "i18n", "approve", "es", "--reviewer", REVIEWER,
-                     "--from-packet", str(html)]) == 0
+    assert (
+        cli.main(
+            [
+                "--project",
+                str(project.root),
+                "i18n",
+                "approve",
+                "es",
+                "--reviewer",
+                REVIEWER,
+                "--from-packet",
+                str(html),
+            ]
+        )
+        == 0
+    )
     assert not _draft(project, "es", "oral")
 
 
 def test_the_packet_lists_safety_units_first_and_shows_the_previous_approved_text(approved_es):
     project = approved_es
     before = read_approvals(approvals_path(project.locales, "es"))
-    _retranslate(project, "es", IV_ONLY)        # earlier in the catalog, not safety-critical
-    _retranslate(project, "es", ORAL_ONLY)      # safety-critical
+    _retranslate(project, "es", IV_ONLY)  # earlier in the catalog, not safety-critical
+    _retranslate(project, "es", ORAL_ONLY)  # safety-critical
     packet, (html, pdf) = write_packet(project, "es", project.root / "review")
     assert [(u.state.msgid, u.safety) for u in packet.units] == [(ORAL_ONLY, True), (IV_ONLY, False)]
     previous = next(r.text for r in before.values() if r.msgid == ORAL_ONLY)
-    text = " ".join(subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
-                                   check=True).stdout.decode().split())
-    assert text.index("SAFETY") < text.index("Safety-critical units") < text.index("If you miss a dose") \
+    text = " ".join(
+        subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True)
+        .stdout.decode()
+        .split()
+    )
+    assert (
+        text.index("SAFETY")
+        < text.index("Safety-critical units")
+        < text.index("If you miss a dose")
         < text.index("In this treatment, ketamine drips")
+    )
     assert "Approved before" in text and " ".join(previous.split()) in text
     assert "oral: 1" not in text and re.search(r"oral \d+ 1\b", text), text[:600]
     assert "<del>" in html.read_text() and "<ins>" in html.read_text()
@@ -175,12 +204,13 @@ def test_xliff_round_trip_is_byte_identical_and_import_refuses_a_gate_failure(pr
 
 def test_a_damaged_approvals_file_names_its_line_and_stops_only_that_language(approved_es, capsys):
     path = approvals_path(approved_es.locales, "es")
-    path.write_text(path.read_text().replace('approved_on = 2026-12-01', 'approved_on = "yesterday"', 1))
+    path.write_text(path.read_text().replace("approved_on = 2026-12-01", 'approved_on = "yesterday"', 1))
     translators = Translators(approved_es.locales)
     with pytest.raises(CatalogError) as caught:
         translators.get("es")
-    assert re.match(r".*approvals\.toml:\d+: error: \[unit\.[0-9a-f]{16}\] approved_on: missing or not a date",
-                    str(caught.value)), caught.value
+    assert re.match(
+        r".*approvals\.toml:\d+: error: \[unit\.[0-9a-f]{16}\] approved_on: missing or not a date", str(caught.value)
+    ), caught.value
     assert translators.get("fr").approved_units == frozenset()
     assert cli.main(["--project", str(approved_es.root), "i18n", "review", "es", "--no-pdf"]) == 2
     assert "Traceback" not in capsys.readouterr().err
@@ -188,6 +218,7 @@ def test_a_damaged_approvals_file_names_its_line_and_stops_only_that_language(ap
 
 def test_the_diff_marks_words_and_single_han_characters():
     from generator.review import word_diff
+
     assert word_diff("llame al número", "llame pronto al número") == "llame<ins> pronto</ins> al número"
     assert word_diff("在药效消退期间。", "在药效消退期间，您") == "在药效消退期间<del>。</del><ins>，您</ins>"
     assert word_diff("अगर खुराक छूट", "अगर कोई खुराक छूट") == "अगर<ins> कोई</ins> खुराक छूट"

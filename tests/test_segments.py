@@ -21,8 +21,10 @@ def test_units_are_headings_paragraphs_items_and_cells_with_lines():
         ("paragraph", 12, "Do not eat for {fasting_time} before.\nSecond line."),
         ("item", 15, "First item {clinic_phone}"),
         ("item", 16, "Second *item*"),
-        ("cell", 18, "Name"), ("cell", 18, "Number"),
-        ("cell", 20, "Clinic"), ("cell", 20, "{clinic_phone}"),
+        ("cell", 18, "Name"),
+        ("cell", 18, "Number"),
+        ("cell", 20, "Clinic"),
+        ("cell", 20, "{clinic_phone}"),
     ]
 
 

@@ -1,4 +1,5 @@
 """The codebase stays one a newcomer can change: names that mean one thing each."""
+
 import ast
 import shutil
 import subprocess
@@ -59,7 +60,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str]:
         path.append(name)
         for dep in sorted(graph[name]):
             if state.get(dep) == 1:
-                return path[path.index(dep):] + [dep]
+                return path[path.index(dep) :] + [dep]
             if dep not in state and (found := visit(dep)):
                 return found
         path.pop()
@@ -98,18 +99,26 @@ def test_every_module_imports_alone_without_a_cycle_and_only_pdf_imports_weasypr
     graph = {name: _module_level_imports(GENERATOR / f"{name}.py") for name in MODULES}
     assert graph["pdf"] >= {"assets", "layout", "timelimit", "fontcompact"}  # the reader sees imports
     assert not (cycle := _cycle(graph)), "import cycle: " + " -> ".join(cycle)
-    weasy = [name for name in MODULES if name != "pdf" and any(
-        isinstance(node, (ast.Import, ast.ImportFrom)) and "weasyprint" in ast.unparse(node)
-        for node in ast.walk(ast.parse((GENERATOR / f"{name}.py").read_text("utf-8"))))]
+    weasy = [
+        name
+        for name in MODULES
+        if name != "pdf"
+        and any(
+            isinstance(node, (ast.Import, ast.ImportFrom)) and "weasyprint" in ast.unparse(node)
+            for node in ast.walk(ast.parse((GENERATOR / f"{name}.py").read_text("utf-8")))
+        )
+    ]
     assert not weasy, f"only generator/pdf.py may import WeasyPrint, not {weasy}"
     # pdf last: once it has loaded WeasyPrint, the check above cannot tell another module did
     order = [name for name in MODULES if name != "pdf"] + ["pdf"]
-    proc = subprocess.run([sys.executable, "-c", IMPORT_EACH, *order], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", IMPORT_EACH, *order], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
 
 
 # --- complexity: ruff's C901 at 15 over all the code ------------------------------------
+
 
 def test_no_function_is_more_complex_than_15():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["ruff"]["lint"]
@@ -123,6 +132,10 @@ def test_the_complexity_check_bites(tmp_path):
     branches = "\n".join(f"    if x == {i}:\n        return {i}" for i in range(16))
     (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text("utf-8"))
     (tmp_path / "tangled.py").write_text(f"def tangled(x):\n{branches}\n    return -1\n")
-    proc = subprocess.run([str(BIN / "ruff"), "check", "--select", "C901", "--no-cache", "."],
-                          capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [str(BIN / "ruff"), "check", "--select", "C901", "--no-cache", "."],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 1 and "`tangled` is too complex (17 > 15)" in proc.stdout, proc.stdout

@@ -1,6 +1,7 @@
 """The Translator (one parse, frozen) and the gates added with it: the glossary of safety
 terms, numbers written as words, and plural forms that cover a single number. In process,
 on the real catalogs (load_translator), each able to fail."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -41,6 +42,7 @@ def translators(project) -> Translators:
 
 # -- the Translator ---------------------------------------------------------------------------
 
+
 def test_a_loaded_translator_cannot_be_changed(translators):
     es = translators.get("es")
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -63,8 +65,11 @@ def test_a_plural_entry_missing_a_form_is_found_by_the_one_parse(project_copy):
     path = catalog_path(project_copy.locales, "es")
     text = path.read_text("utf-8").replace('\nmsgstr[1] "%(num)s horas"', "")
     path.write_text(text, "utf-8")
-    with pytest.raises(CatalogError, match=r"messages\.po:\d+: error: this plural entry has 1 forms, the "
-                                           r"catalog's Plural-Forms says 2 \(msgid '%\(num\)s hour'\)"):
+    with pytest.raises(
+        CatalogError,
+        match=r"messages\.po:\d+: error: this plural entry has 1 forms, the "
+        r"catalog's Plural-Forms says 2 \(msgid '%\(num\)s hour'\)",
+    ):
         load_translator(project_copy.locales, "es")
 
 
@@ -76,8 +81,12 @@ DO_NOT_DRIVE = "Do not drive or use machines until the next day. Wait until you 
 @pytest.fixture
 def dropped_not(project_copy):
     """The Spanish "Do not drive" unit with its "No" dropped: it now tells the patient to drive."""
-    line = set_translation(project_copy, "es", DO_NOT_DRIVE,
-                           "Maneje o use máquinas hasta el día siguiente. Espere hasta haber dormido bien toda la noche.")
+    line = set_translation(
+        project_copy,
+        "es",
+        DO_NOT_DRIVE,
+        "Maneje o use máquinas hasta el día siguiente. Espere hasta haber dormido bien toda la noche.",
+    )
     return project_copy, line
 
 
@@ -85,12 +94,20 @@ def test_a_dropped_not_in_a_safety_unit_is_an_error_naming_term_and_rendering(dr
     project, line = dropped_not
     tr = Translators(project.locales).get("es")
     problems = [str(p) for p in tr.problems[DO_NOT_DRIVE]]
-    glossary_line = next(n for n, row in enumerate(glossary_path(project.locales, "es").read_text("utf-8")
-                                                   .splitlines(), 1) if 'id="do-not"' in row)
-    assert any(re.fullmatch(
-        rf".*messages\.po:{line}: error: glossary: the source says 'do not'; the translation must say it as "
-        rf"'no' \(the approved rendering, .*locales/es/glossary\.tbx:{glossary_line}\), and has it 0 times "
-        r"\(msgid .Do not drive or use machines.*\)", p) for p in problems), problems
+    glossary_line = next(
+        n
+        for n, row in enumerate(glossary_path(project.locales, "es").read_text("utf-8").splitlines(), 1)
+        if 'id="do-not"' in row
+    )
+    assert any(
+        re.fullmatch(
+            rf".*messages\.po:{line}: error: glossary: the source says 'do not'; the translation must say it as "
+            rf"'no' \(the approved rendering, .*locales/es/glossary\.tbx:{glossary_line}\), and has it 0 times "
+            r"\(msgid .Do not drive or use machines.*\)",
+            p,
+        )
+        for p in problems
+    ), problems
 
 
 def test_the_glossary_counts_each_time_the_source_says_a_term(project):
@@ -104,13 +121,16 @@ def test_the_glossary_counts_each_time_the_source_says_a_term(project):
     assert missing(glossary, "Do not drive.", "Maneje de noche.")
 
 
-@pytest.mark.parametrize("language, translation", [
-    ("ar", "تقُد السيارة بنفسك."),                      # لا تقُد ("do not drive") with لا dropped
-    ("zh_Hans", "自己开车。"),
-    ("ko", "직접 운전하십시오."),
-    ("hi", "खुद गाड़ी चलाएं।"),
-    ("ru", "Садитесь за руль сами."),
-])
+@pytest.mark.parametrize(
+    "language, translation",
+    [
+        ("ar", "تقُد السيارة بنفسك."),  # لا تقُد ("do not drive") with لا dropped
+        ("zh_Hans", "自己开车。"),
+        ("ko", "직접 운전하십시오."),
+        ("hi", "खुद गाड़ी चलाएं।"),
+        ("ru", "Садитесь за руль сами."),
+    ],
+)
 def test_the_glossary_catches_a_dropped_negation_in_other_scripts(project, language, translation):
     glossary = load_glossary(project.locales, language)
     assert glossary is not None
@@ -118,12 +138,20 @@ def test_the_glossary_catches_a_dropped_negation_in_other_scripts(project, langu
     assert [gap.term.source[0] for gap in gaps] == ["do not"]
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda text: text.replace("</termEntry>", "</termEntr>", 1), r"glossary\.tbx:\d+: error: the glossary is not valid TBX"),
-    (lambda text: '<?xml version="1.0"?><glossary/>', r"glossary\.tbx:1: error: the glossary is not a TBX file"),
-    (lambda text: text.replace('<langSet xml:lang="en"><tig><term>call</term></tig></langSet>', "", 1),
-     r"glossary\.tbx:\d+: error: a termEntry has no English term"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda text: text.replace("</termEntry>", "</termEntr>", 1),
+            r"glossary\.tbx:\d+: error: the glossary is not valid TBX",
+        ),
+        (lambda text: '<?xml version="1.0"?><glossary/>', r"glossary\.tbx:1: error: the glossary is not a TBX file"),
+        (
+            lambda text: text.replace('<langSet xml:lang="en"><tig><term>call</term></tig></langSet>', "", 1),
+            r"glossary\.tbx:\d+: error: a termEntry has no English term",
+        ),
+    ],
+)
 def test_a_broken_glossary_stops_its_language_naming_the_line(project_copy, edit, message):
     path = glossary_path(project_copy.locales, "fr")
     before = path.read_text("utf-8")
@@ -135,37 +163,46 @@ def test_a_broken_glossary_stops_its_language_naming_the_line(project_copy, edit
 
 # -- numbers written as words -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_number_words_0_to_12_are_known_in_every_language(language):
     table = NUMBER_WORDS[language]
     assert set(table.words) >= set(range(13))
     for value in range(2, 13):
         word = table.words[value][0]
-        assert (word.casefold(), value) in words_in(f"x {word} x", language) or \
-            any(v == value for _, v in words_in(f"x {word} x", language)), (language, value, word)
+        assert (word.casefold(), value) in words_in(f"x {word} x", language) or any(
+            v == value for _, v in words_in(f"x {word} x", language)
+        ), (language, value, word)
 
 
-@pytest.mark.parametrize("language, source, translation, word", [
-    ("es", "Staff watch you for at least 2 hours.", "El personal le observa al menos dos horas.", "dos"),
-    ("fr", "Wait 12 hours.", "Attendez douze heures.", "douze"),
-    ("ru", "Wait 2 hours.", "Подождите два часа.", "два"),
-    ("ar", "Wait 3 hours.", "انتظر ثلاث ساعات.", "ثلاث"),
-    ("zh_Hans", "Wait 2 hours.", "等待两小时。", "两"),
-    ("hi", "Wait 2 hours.", "दो घंटे इंतज़ार करें।", "दो"),
-])
+@pytest.mark.parametrize(
+    "language, source, translation, word",
+    [
+        ("es", "Staff watch you for at least 2 hours.", "El personal le observa al menos dos horas.", "dos"),
+        ("fr", "Wait 12 hours.", "Attendez douze heures.", "douze"),
+        ("ru", "Wait 2 hours.", "Подождите два часа.", "два"),
+        ("ar", "Wait 3 hours.", "انتظر ثلاث ساعات.", "ثلاث"),
+        ("zh_Hans", "Wait 2 hours.", "等待两小时。", "两"),
+        ("hi", "Wait 2 hours.", "दो घंटे इंतज़ार करें।", "दो"),
+    ],
+)
 def test_a_digit_written_as_a_word_is_an_error(language, source, translation, word):
     [problem] = number_word_problems(source, translation, language)
     assert problem.startswith(f"the number {re.search(r'[0-9]+', source).group(0)} is written as a word ({word!r})")
-    assert number_word_problems(source, translation.replace(word, re.search(r"[0-9]+", source).group(0)),
-                                language) == []
+    assert (
+        number_word_problems(source, translation.replace(word, re.search(r"[0-9]+", source).group(0)), language) == []
+    )
 
 
-@pytest.mark.parametrize("language, translation", [
-    ("es", "Llame al nueve uno uno."),
-    ("vi", "Hãy gọi chín một một."),
-    ("ko", "두 시간 후에 전화하십시오."),
-    ("zh_Hans", "两小时后请拨打。"),
-])
+@pytest.mark.parametrize(
+    "language, translation",
+    [
+        ("es", "Llame al nueve uno uno."),
+        ("vi", "Hãy gọi chín một một."),
+        ("ko", "두 시간 후에 전화하십시오."),
+        ("zh_Hans", "两小时后请拨打。"),
+    ],
+)
 def test_a_number_word_the_source_does_not_have_is_a_warning(language, translation):
     assert added_number_warning("Call the clinic.", translation, language)
     assert added_number_warning("Call the clinic 2 hours later.", "Llame a la clínica 2 horas después.", "es") == []
@@ -174,15 +211,17 @@ def test_a_number_word_the_source_does_not_have_is_a_warning(language, translati
 
 
 def test_everyday_words_that_are_also_numbers_are_not_warned(project):
-    assert added_words("Nunca tome una dosis de más.", "es") == []       # una: "a"
-    assert added_words("Một số loại thuốc; mỗi năm.", "vi") == []       # một: "a", năm: "year"
-    assert added_words("第二天之前不要开车。", "zh_Hans") == []           # 第二天: "the next day"
+    assert added_words("Nunca tome una dosis de más.", "es") == []  # una: "a"
+    assert added_words("Một số loại thuốc; mỗi năm.", "vi") == []  # một: "a", năm: "year"
+    assert added_words("第二天之前不要开车。", "zh_Hans") == []  # 第二天: "the next day"
 
 
 def test_a_translation_writing_the_sources_digit_as_a_word_fails_its_entry(project_copy):
-    msgid = "Staff watch you for at least 2 hours after you use the spray. This is a safety rule for this medicine. " \
-            "They check your blood pressure again before you leave. Your clinic may ask you to stay longer. Staff " \
-            "tell you when it is safe to go."
+    msgid = (
+        "Staff watch you for at least 2 hours after you use the spray. This is a safety rule for this medicine. "
+        "They check your blood pressure again before you leave. Your clinic may ask you to stay longer. Staff "
+        "tell you when it is safe to go."
+    )
     catalog = read_po(catalog_path(project_copy.locales, "es").open("rb"))
     assert catalog.get(msgid) is not None
     msgstr = str(catalog.get(msgid).string)
@@ -195,10 +234,11 @@ def test_a_translation_writing_the_sources_digit_as_a_word_fails_its_entry(proje
 
 # -- plural forms for a single number ---------------------------------------------------------
 
+
 def test_forms_for_a_single_number_come_from_the_plural_rule():
     arabic = "n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5"
     assert single_value_forms(6, arabic) == {0, 1, 2}
-    assert single_value_forms(2, "(n > 1)") == set()           # French: form 0 is 0 and 1
+    assert single_value_forms(2, "(n > 1)") == set()  # French: form 0 is 0 and 1
     assert single_value_forms(1, "0") == set()
 
 
@@ -206,7 +246,8 @@ def test_a_form_for_one_number_may_leave_the_number_out_and_no_other():
     assert field_problems("%(num)s hours", "ساعتين", may_omit_number=True) == []
     assert field_problems("%(num)s hours", "ساعات") == ["format field missing from the translation: %(num)s"]
     assert field_problems("%(num)s hours", "%(num)s ساعتين %(x)s", may_omit_number=True) == [
-        "format field added or renamed in the translation: %(x)s"]
+        "format field added or renamed in the translation: %(x)s"
+    ]
 
 
 def test_arabic_says_one_hour_and_two_hours_without_the_digit(project):
@@ -216,11 +257,21 @@ def test_arabic_says_one_hour_and_two_hours_without_the_digit(project):
 
 
 def test_an_arabic_form_for_many_numbers_must_keep_the_number(project_copy):
-    line = set_translation(project_copy, "ar", ("%(num)s hour", "%(num)s hours"),
-                           ("%(num)s ساعة", "ساعة واحدة", "ساعتين", "ساعات", "%(num)s ساعة", "%(num)s ساعة"))
+    line = set_translation(
+        project_copy,
+        "ar",
+        ("%(num)s hour", "%(num)s hours"),
+        ("%(num)s ساعة", "ساعة واحدة", "ساعتين", "ساعات", "%(num)s ساعة", "%(num)s ساعة"),
+    )
     problems = [str(p) for p in load_translator(project_copy.locales, "ar").problems["%(num)s hour"]]
-    assert any(re.search(rf"messages\.po:{line}: error: format field missing from the translation: %\(num\)s "
-                         r"\(msgid '%\(num\)s hour'\)", p) for p in problems), problems
+    assert any(
+        re.search(
+            rf"messages\.po:{line}: error: format field missing from the translation: %\(num\)s "
+            r"\(msgid '%\(num\)s hour'\)",
+            p,
+        )
+        for p in problems
+    ), problems
 
 
 def test_a_translators_mark_survives_i18n_update(project_copy):

@@ -4,6 +4,7 @@ embed attachments, link anywhere but https:, mailto: and tel:, or hang the build
 Each attack is tried where it can be written: in a content block's Markdown, in a catalog's
 msgstr and in a clinic's file; and on the fetcher itself, one URL kind at a time.
 """
+
 import os
 import re
 import signal
@@ -47,8 +48,12 @@ WEBSITE = "https://riverside-clinic.example"
 
 
 def link_targets(reader: PdfReader) -> set[str]:
-    return {annot.get_object()["/A"]["/URI"] for page in reader.pages for annot in page.get("/Annots") or ()
-            if annot.get_object()["/Subtype"] == "/Link"}  # not the form fields' widgets
+    return {
+        annot.get_object()["/A"]["/URI"]
+        for page in reader.pages
+        for annot in page.get("/Annots") or ()
+        if annot.get_object()["/Subtype"] == "/Link"
+    }  # not the form fields' widgets
 
 
 def write_content(project, markdown: str) -> None:
@@ -62,8 +67,7 @@ def assert_nothing_embedded(data: bytes, tmp_path: Path) -> PdfReader:
     path.write_bytes(data)
     reader = PdfReader(path)
     assert reader.attachments == {}
-    assert "/Names" not in reader.trailer["/Root"] or \
-        "/EmbeddedFiles" not in reader.trailer["/Root"]["/Names"]
+    assert "/Names" not in reader.trailer["/Root"] or "/EmbeddedFiles" not in reader.trailer["/Root"]["/Names"]
     for page in reader.pages:
         for annotation in page.get("/Annots") or ():
             assert annotation.get_object()["/Subtype"] != "/FileAttachment"
@@ -83,6 +87,7 @@ def traps(project_copy, tmp_path):
 
 # --- the fetcher, one URL kind at a time -------------------------------------------------
 
+
 @pytest.fixture
 def root(tmp_path):
     root = tmp_path / "assets"
@@ -98,27 +103,30 @@ def root(tmp_path):
     return root
 
 
-@pytest.mark.parametrize("url,refusal", [
-    ("file:///etc/passwd", "outside the handout's asset folders"),
-    ("{root}/../secret.txt", "outside"),
-    ("{root}/sub/../../secret.txt", "outside"),
-    ("{root}/%2e%2e/secret.txt", "outside"),
-    ("{root}/out.css", "outside"),                       # a symlink pointing out
-    ("{root}/up/secret.txt", "outside"),                 # a folder symlink pointing out
-    ("file:///dev/zero", "outside"),
-    ("{root}/fifo.css", "not a regular file"),           # must not wait for a writer
-    ("{root}/sub", "not a regular file"),
-    ("{root}/loop.css", "refused"),
-    ("{root}/missing.css", "cannot read"),
-    ("{root}/big.png", f"larger than {MAX_IMAGE_BYTES // 1024} KiB"),
-    ("{root}/style.css%00.png", "refused"),
-    ("http://169.254.169.254/latest/meta-data/", "no network"),
-    ("https://example.org/logo.png", "no network"),
-    ("ftp://example.org/x", "no network"),
-    ("file://169.254.169.254/etc/passwd", "no network"),
-    ("data:image/png;base64,iVBORw0KGgo=", "no data: URLs"),
-    ("data:text/css,@import url(file:///etc/passwd);", "no data: URLs"),
-])
+@pytest.mark.parametrize(
+    "url,refusal",
+    [
+        ("file:///etc/passwd", "outside the handout's asset folders"),
+        ("{root}/../secret.txt", "outside"),
+        ("{root}/sub/../../secret.txt", "outside"),
+        ("{root}/%2e%2e/secret.txt", "outside"),
+        ("{root}/out.css", "outside"),  # a symlink pointing out
+        ("{root}/up/secret.txt", "outside"),  # a folder symlink pointing out
+        ("file:///dev/zero", "outside"),
+        ("{root}/fifo.css", "not a regular file"),  # must not wait for a writer
+        ("{root}/sub", "not a regular file"),
+        ("{root}/loop.css", "refused"),
+        ("{root}/missing.css", "cannot read"),
+        ("{root}/big.png", f"larger than {MAX_IMAGE_BYTES // 1024} KiB"),
+        ("{root}/style.css%00.png", "refused"),
+        ("http://169.254.169.254/latest/meta-data/", "no network"),
+        ("https://example.org/logo.png", "no network"),
+        ("ftp://example.org/x", "no network"),
+        ("file://169.254.169.254/etc/passwd", "no network"),
+        ("data:image/png;base64,iVBORw0KGgo=", "no data: URLs"),
+        ("data:text/css,@import url(file:///etc/passwd);", "no data: URLs"),
+    ],
+)
 def test_fetcher_refuses(root, url, refusal):
     fetcher = AssetFetcher((root,))
     url = url.format(root=root.as_uri())
@@ -134,8 +142,11 @@ def test_fetcher_refuses_a_device_even_inside_a_root():
 
 def test_fetcher_reads_files_inside_its_roots(root):
     fetcher = AssetFetcher((root,))
-    for url in (root / "style.css").as_uri(), (root / "sub" / "inside.css").as_uri(), \
-            root.as_uri() + "/sub/../style.css?query#fragment":
+    for url in (
+        (root / "style.css").as_uri(),
+        (root / "sub" / "inside.css").as_uri(),
+        root.as_uri() + "/sub/../style.css?query#fragment",
+    ):
         response = fetcher.fetch(url)
         assert response.read() == b"p { color: red }"
         assert response.content_type == "text/css"
@@ -151,7 +162,7 @@ def test_fetcher_reads_files_inside_its_roots(root):
 
 RAW_HTML = [
     '<img src="file:///etc/passwd">',
-    '<style>@import url(file:///etc/passwd);</style>',
+    "<style>@import url(file:///etc/passwd);</style>",
     '<p style="background: url(file:///etc/hostname)">styled</p>',
     '<link rel="attachment" href="handout.css">',
     '<a rel="attachment" href="handout.css">notes</a>',
@@ -170,17 +181,20 @@ def test_raw_html_in_content_is_printed_as_text_and_fetches_nothing(project_copy
     assert "passwd" not in " ".join(pdf.warnings) and "root:" not in text
 
 
-@pytest.mark.parametrize("markdown,refusal", [
-    ("![x](/etc/passwd)", "refused to fetch file:///etc/passwd: it is outside"),
-    ("![x](../../../../../../../../etc/passwd)", "refused to fetch file:///etc/passwd: it is outside"),
-    ("![x](passwd.png)", "passwd.png: it is outside"),                  # symlink pointing out
-    ("![x](/dev/zero)", "refused to fetch file:///dev/zero"),
-    ("![x](zero.png)", "zero.png: it is outside"),
-    ("![x](fifo.png)", "fifo.png: not a regular file"),
-    ("![x](big.png)", "big.png: larger than"),
-    ("![x](http://169.254.169.254/latest/meta-data/)", "refused to fetch http://169.254.169.254/"),
-    ("![x](data:image/png;base64,iVBORw0KGgo=)", "refused to fetch data:image/png"),
-])
+@pytest.mark.parametrize(
+    "markdown,refusal",
+    [
+        ("![x](/etc/passwd)", "refused to fetch file:///etc/passwd: it is outside"),
+        ("![x](../../../../../../../../etc/passwd)", "refused to fetch file:///etc/passwd: it is outside"),
+        ("![x](passwd.png)", "passwd.png: it is outside"),  # symlink pointing out
+        ("![x](/dev/zero)", "refused to fetch file:///dev/zero"),
+        ("![x](zero.png)", "zero.png: it is outside"),
+        ("![x](fifo.png)", "fifo.png: not a regular file"),
+        ("![x](big.png)", "big.png: larger than"),
+        ("![x](http://169.254.169.254/latest/meta-data/)", "refused to fetch http://169.254.169.254/"),
+        ("![x](data:image/png;base64,iVBORw0KGgo=)", "refused to fetch data:image/png"),
+    ],
+)
 def test_image_in_content_that_leaves_the_asset_folders_fails_the_handout(traps, markdown, refusal):
     write_content(traps, markdown)
     with pytest.raises(RenderError, match=re.escape(refusal)):
@@ -194,10 +208,18 @@ def test_file_url_image_in_content_is_neutralised_by_markdown(project_copy, tmp_
     assert "![x](file:///etc/passwd)" in pdf_text(tmp_path / "out.pdf")  # printed as text
 
 
-@pytest.mark.parametrize("target", [
-    "http://169.254.169.254/", "file:///etc/passwd", "javascript:alert(1)",
-    "data:text/html,hello", "handout.css", "../../etc/passwd", "ftp://example.org/",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://169.254.169.254/",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "data:text/html,hello",
+        "handout.css",
+        "../../etc/passwd",
+        "ftp://example.org/",
+    ],
+)
 def test_link_in_content_to_anything_but_https_mailto_tel_names_file_and_line(project_copy, target):
     write_content(project_copy, f"Read [this]({target}).")
     with pytest.raises(ContentError, match=r"links may only use https:, mailto:, tel:") as info:
@@ -207,14 +229,15 @@ def test_link_in_content_to_anything_but_https_mailto_tel_names_file_and_line(pr
 
 
 def test_allowed_links_in_content_become_pdf_links(project_copy, tmp_path):
-    write_content(project_copy, "[Guide](https://example.org/guide), [mail](mailto:care@example.org), "
-                                "[call](tel:+15035550142).")
+    write_content(
+        project_copy, "[Guide](https://example.org/guide), [mail](mailto:care@example.org), [call](tel:+15035550142)."
+    )
     reader = assert_nothing_embedded(render(project_copy).data, tmp_path)
-    assert link_targets(reader) == {"https://example.org/guide", "mailto:care@example.org", "tel:+15035550142",
-                                    WEBSITE}
+    assert link_targets(reader) == {"https://example.org/guide", "mailto:care@example.org", "tel:+15035550142", WEBSITE}
 
 
 # --- in a translation --------------------------------------------------------------------
+
 
 def set_translation(project, msgid: str, msgstr: str, language="es") -> int:
     """Put a msgstr into a catalog file; returns the entry's line."""
@@ -225,18 +248,21 @@ def set_translation(project, msgid: str, msgstr: str, language="es") -> int:
     return read_catalog(path, language).get(msgid).lineno
 
 
-@pytest.mark.parametrize("msgstr,problem", [
-    ('Dolor <img src="file:///etc/passwd">', "raw HTML in the translation"),
-    ("<style>@import url(file:///etc/passwd);</style>", "raw HTML in the translation"),
-    ('<p style="background: url(/etc/passwd)">Dolor</p>', "raw HTML in the translation"),
-    ('<link rel="attachment" href="/etc/passwd">', "raw HTML in the translation"),
-    ('<a rel="attachment" href="/etc/passwd">Dolor</a>', "raw HTML in the translation"),
-    ("Dolor ![x](../../../../etc/passwd)", "Markdown emphasis changed"),
-    ("Dolor ![x](/dev/zero)", "Markdown emphasis changed"),
-    ("Dolor ![x](data:image/png;base64,iVBORw0KGgo=)", "links changed"),
-    ("[Dolor](http://169.254.169.254/)", "link targets ['http://169.254.169.254/'] are not allowed"),
-    ("[Dolor](javascript:alert(1))", "are not allowed; links may only use https:, mailto:, tel:"),
-])
+@pytest.mark.parametrize(
+    "msgstr,problem",
+    [
+        ('Dolor <img src="file:///etc/passwd">', "raw HTML in the translation"),
+        ("<style>@import url(file:///etc/passwd);</style>", "raw HTML in the translation"),
+        ('<p style="background: url(/etc/passwd)">Dolor</p>', "raw HTML in the translation"),
+        ('<link rel="attachment" href="/etc/passwd">', "raw HTML in the translation"),
+        ('<a rel="attachment" href="/etc/passwd">Dolor</a>', "raw HTML in the translation"),
+        ("Dolor ![x](../../../../etc/passwd)", "Markdown emphasis changed"),
+        ("Dolor ![x](/dev/zero)", "Markdown emphasis changed"),
+        ("Dolor ![x](data:image/png;base64,iVBORw0KGgo=)", "links changed"),
+        ("[Dolor](http://169.254.169.254/)", "link targets ['http://169.254.169.254/'] are not allowed"),
+        ("[Dolor](javascript:alert(1))", "are not allowed; links may only use https:, mailto:, tel:"),
+    ],
+)
 def test_attack_in_a_translation_is_refused_with_path_and_line(project_copy, msgstr, problem):
     line = set_translation(project_copy, "Chest pain.", msgstr)
     with pytest.raises(BrokenTranslation) as info:
@@ -256,8 +282,11 @@ def translator_without_gates(project, language: str, **msgstrs: str) -> Translat
 
 
 def test_raw_html_in_a_unit_reaches_the_page_as_text_even_past_the_gates(project_copy, tmp_path):
-    tr = translator_without_gates(project_copy, "es", **{
-        "Chest pain.": '<b>Dolor</b> <img src="file:///etc/passwd"> <a rel="attachment" href="x">x</a>'})
+    tr = translator_without_gates(
+        project_copy,
+        "es",
+        **{"Chest pain.": '<b>Dolor</b> <img src="file:///etc/passwd"> <a rel="attachment" href="x">x</a>'},
+    )
     pdf = render(project_copy, "es", translator=tr)
     assert_nothing_embedded(pdf.data, tmp_path)
     # the column may wrap the tags anywhere: compare without the spaces
@@ -272,15 +301,21 @@ def test_image_in_a_unit_is_still_refused_by_the_fetcher_past_the_gates(project_
 
 def test_translated_template_strings_are_escaped(project_copy, tmp_path):
     """Jinja's newstyle gettext marks a translation safe; ours are escaped before that."""
-    tr = translator_without_gates(project_copy, "es", **{
-        "Clinic": '<b>Clínica</b> <img src="file:///etc/passwd">',
-        "Version %(version)s": "Versión <i>%(version)s</i> & más"})
+    tr = translator_without_gates(
+        project_copy,
+        "es",
+        **{
+            "Clinic": '<b>Clínica</b> <img src="file:///etc/passwd">',
+            "Version %(version)s": "Versión <i>%(version)s</i> & más",
+        },
+    )
     clinic = load_clinics(project_copy, ["example"])[0]
     doc = compose(clinic, load_content(project_copy.content).routes["iv"], tr, project_copy.templates)
     assert "&lt;b&gt;Clínica&lt;/b&gt; &lt;img src=" in doc.html
     assert "<b>Clínica" not in doc.html and "<i>" not in doc.html
-    assert re.search(r'"Versi\\0000F3 n \\00003C i\\00003E [\d.]+\\00003C /i\\00003E  \\000026  m\\0000E1 s"',
-                     doc.html)  # the footer's CSS
+    assert re.search(
+        r'"Versi\\0000F3 n \\00003C i\\00003E [\d.]+\\00003C /i\\00003E  \\000026  m\\0000E1 s"', doc.html
+    )  # the footer's CSS
     pdf = render_pdf(doc)
     assert_nothing_embedded(pdf.data, tmp_path)
     text = pdf_text(tmp_path / "out.pdf")
@@ -289,6 +324,7 @@ def test_translated_template_strings_are_escaped(project_copy, tmp_path):
 
 
 # --- in a clinic's file ------------------------------------------------------------------
+
 
 def clinic_with(project, **values) -> Path:
     path = project.clinics / "example.toml"
@@ -300,18 +336,27 @@ def clinic_with(project, **values) -> Path:
     return path
 
 
-@pytest.mark.parametrize("logo,make,problem", [
-    ('"../../../etc/passwd"', None, "logo: must be an SVG or PNG file"),
-    ('"/etc/passwd.svg"', None, "logo: file not found"),
-    ('"http://169.254.169.254/logo.svg"', None, "logo: file not found"),
-    ('"../../outside.svg"', lambda c: (c.parents[1] / "outside.svg").write_text("<svg/>"),
-     "is outside the clinic's folder"),
-    ('"evil.svg"', lambda c: (c / "evil.svg").symlink_to("/etc/passwd"), "is outside the clinic's folder"),
-    ('"zero.png"', lambda c: (c / "zero.png").symlink_to("/dev/zero"), "is outside the clinic's folder"),
-    ('"fifo.svg"', lambda c: os.mkfifo(c / "fifo.svg"), "is not a regular file"),
-    ('"huge.png"', lambda c: (c / "huge.png").write_bytes(PNG_HEADER + bytes(MAX_IMAGE_BYTES)),
-     f"huge.png is 2048 KiB, more than the {MAX_IMAGE_BYTES // 1024} KiB allowed"),
-])
+@pytest.mark.parametrize(
+    "logo,make,problem",
+    [
+        ('"../../../etc/passwd"', None, "logo: must be an SVG or PNG file"),
+        ('"/etc/passwd.svg"', None, "logo: file not found"),
+        ('"http://169.254.169.254/logo.svg"', None, "logo: file not found"),
+        (
+            '"../../outside.svg"',
+            lambda c: (c.parents[1] / "outside.svg").write_text("<svg/>"),
+            "is outside the clinic's folder",
+        ),
+        ('"evil.svg"', lambda c: (c / "evil.svg").symlink_to("/etc/passwd"), "is outside the clinic's folder"),
+        ('"zero.png"', lambda c: (c / "zero.png").symlink_to("/dev/zero"), "is outside the clinic's folder"),
+        ('"fifo.svg"', lambda c: os.mkfifo(c / "fifo.svg"), "is not a regular file"),
+        (
+            '"huge.png"',
+            lambda c: (c / "huge.png").write_bytes(PNG_HEADER + bytes(MAX_IMAGE_BYTES)),
+            f"huge.png is 2048 KiB, more than the {MAX_IMAGE_BYTES // 1024} KiB allowed",
+        ),
+    ],
+)
 def test_logo_outside_the_clinic_folder_special_or_too_big_is_refused(project_copy, logo, make, problem):
     if make:
         make(project_copy.clinics)
@@ -324,40 +369,52 @@ def test_logo_outside_the_clinic_folder_special_or_too_big_is_refused(project_co
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">{}</svg>'
 
 
-@pytest.mark.parametrize("inner,refusal", [
-    ('<image href="file:///etc/passwd" width="5" height="5"/>', "file:///etc/passwd: it is outside"),
-    ('<image href="http://169.254.169.254/x.png" width="5" height="5"/>', "http://169.254.169.254/x.png"),
-    ('<image href="data:image/png;base64,iVBORw0KGgo=" width="5" height="5"/>', "data:image/png"),
-    ('<image href="example.toml" width="5" height="5"/>', "example.toml: it is outside"),  # beside the logo
-])
+@pytest.mark.parametrize(
+    "inner,refusal",
+    [
+        ('<image href="file:///etc/passwd" width="5" height="5"/>', "file:///etc/passwd: it is outside"),
+        ('<image href="http://169.254.169.254/x.png" width="5" height="5"/>', "http://169.254.169.254/x.png"),
+        ('<image href="data:image/png;base64,iVBORw0KGgo=" width="5" height="5"/>', "data:image/png"),
+        ('<image href="example.toml" width="5" height="5"/>', "example.toml: it is outside"),  # beside the logo
+    ],
+)
 def test_logo_that_fetches_something_is_refused_at_load_and_by_the_fetcher(project_copy, inner, refusal):
     clinic = load_clinics(project_copy, ["example"])[0]  # loaded while its logo is sound
     (project_copy.clinics / "example-logo.svg").write_text(SVG.format(inner))
-    with pytest.raises(ConfigError, match="logo: example-logo.svg cannot be printed: it refers to "
-                       "another file or address") as info:
+    with pytest.raises(
+        ConfigError, match="logo: example-logo.svg cannot be printed: it refers to another file or address"
+    ) as info:
         load_clinics(project_copy, ["example"])
     assert info.value.line == 4
     # swapped in after the clinic was loaded, the logo still fetches nothing
     content = load_content(project_copy.content)
-    doc = compose(clinic, content.routes["iv"], load_translator(project_copy.locales, "en"),
-                  project_copy.templates)
+    doc = compose(clinic, content.routes["iv"], load_translator(project_copy.locales, "en"), project_copy.templates)
     with pytest.raises(RenderError, match=re.escape(refusal)):
         render_pdf(doc, 20)
 
 
-@pytest.mark.parametrize("old,new,key", [
-    ('primary = "#1d5b79"', 'primary = "#fff; } @import url(file:///etc/passwd); :root { --x: #000"',
-     "colors.primary"),
-    ('primary = "#1d5b79"', 'primary = "red"', "colors.primary"),
-    ('accent = "#8fc1d4"', 'accent = "#1d5b79ff"', "colors.accent"),
-    ('accent = "#8fc1d4"', 'accent = "#8fc1d4"\non_primary = "white; background: url(/etc/passwd)"',
-     "colors.on_primary"),
-    ('paper = "letter"', 'paper = "99999in 99999in"', "paper"),
-    ('paper = "letter"', 'paper = "letter; } @page { size: 1mm"', "paper"),
-    ('paper = "letter"', 'paper = "letter"\nfont = "Noto Sans\\"; } @import url(file:///etc/passwd); x {"', "font"),
-    ("standard = 4", "standard = 100000", "page_budget.standard"),
-    ("standard = 4", "standard = -1", "page_budget.standard"),
-])
+@pytest.mark.parametrize(
+    "old,new,key",
+    [
+        (
+            'primary = "#1d5b79"',
+            'primary = "#fff; } @import url(file:///etc/passwd); :root { --x: #000"',
+            "colors.primary",
+        ),
+        ('primary = "#1d5b79"', 'primary = "red"', "colors.primary"),
+        ('accent = "#8fc1d4"', 'accent = "#1d5b79ff"', "colors.accent"),
+        (
+            'accent = "#8fc1d4"',
+            'accent = "#8fc1d4"\non_primary = "white; background: url(/etc/passwd)"',
+            "colors.on_primary",
+        ),
+        ('paper = "letter"', 'paper = "99999in 99999in"', "paper"),
+        ('paper = "letter"', 'paper = "letter; } @page { size: 1mm"', "paper"),
+        ('paper = "letter"', 'paper = "letter"\nfont = "Noto Sans\\"; } @import url(file:///etc/passwd); x {"', "font"),
+        ("standard = 4", "standard = 100000", "page_budget.standard"),
+        ("standard = 4", "standard = -1", "page_budget.standard"),
+    ],
+)
 def test_absurd_css_values_in_a_clinic_file_are_refused(project_copy, old, new, key):
     """Every value from a clinic's file that reaches the stylesheet or the layout is checked."""
     path = project_copy.clinics / "example.toml"
@@ -374,8 +431,9 @@ def test_a_refused_fetch_fails_one_handout_and_the_batch_goes_on(project_copy):
     logo is refused when the clinic is loaded; here it is swapped in after loading.)"""
     clinics = project_copy.clinics
     (clinics / "bad-logo.svg").write_text(SVG.format(""))
-    (clinics / "bad.toml").write_text((clinics / "example.toml").read_text()
-                                      .replace('"example-logo.svg"', '"bad-logo.svg"'))
+    (clinics / "bad.toml").write_text(
+        (clinics / "example.toml").read_text().replace('"example-logo.svg"', '"bad-logo.svg"')
+    )
     jobs = plan(load_clinics(project_copy, ["bad", "example"]), ["en"], ["iv"], ["standard"])
     (clinics / "bad-logo.svg").write_text(SVG.format('<image href="file:///etc/passwd"/>'))
     out = project_copy.root / "handouts"
@@ -387,6 +445,7 @@ def test_a_refused_fetch_fails_one_handout_and_the_batch_goes_on(project_copy):
 
 
 # --- the time limit ------------------------------------------------------------------------
+
 
 # The alarm may go off while Python runs a destructor, which reports and ignores it; the alarm
 # repeats every 0.1 s until the render stops, so that is expected here.
@@ -402,8 +461,24 @@ def test_a_render_over_the_time_limit_fails_cleanly_and_restores_the_alarm(proje
 
 
 def test_time_limit_option(project_copy):
-    proc = handouts(project_copy, "build", "--clinic", "example", "--language", "en", "--language", "es",
-                   "--route", "iv", "--edition", "standard", "--jobs", "1", "--time-limit", "0.01")
+    proc = handouts(
+        project_copy,
+        "build",
+        "--clinic",
+        "example",
+        "--language",
+        "en",
+        "--language",
+        "es",
+        "--route",
+        "iv",
+        "--edition",
+        "standard",
+        "--jobs",
+        "1",
+        "--time-limit",
+        "0.01",
+    )
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.count("took longer than the time limit of 0.01 s") == 2  # each reported, none ends the batch
     assert "Traceback" not in proc.stderr
@@ -414,15 +489,23 @@ def test_time_limit_option(project_copy):
 
 # --- in the HTML itself (a template is the only place that could write these) -------------
 
-@pytest.mark.parametrize("body,refusal", [
-    ('<link rel="attachment" href="handout.css">', 'embed a file as a PDF attachment (<link rel="attachment">)'),
-    ('<a rel="attachment" href="handout.css">notes</a>', "handout.css as a PDF attachment (<a rel=\"attachment\">)"),
-    ('<a href="file:///etc/passwd">x</a>', "link to file:///etc/passwd refused"),
-    ('<a href="http://169.254.169.254/">x</a>', "link to http://169.254.169.254/ refused"),
-    ('<link rel="stylesheet" href="file:///etc/passwd">', "refused to fetch file:///etc/passwd"),
-])
+
+@pytest.mark.parametrize(
+    "body,refusal",
+    [
+        ('<link rel="attachment" href="handout.css">', 'embed a file as a PDF attachment (<link rel="attachment">)'),
+        ('<a rel="attachment" href="handout.css">notes</a>', 'handout.css as a PDF attachment (<a rel="attachment">)'),
+        ('<a href="file:///etc/passwd">x</a>', "link to file:///etc/passwd refused"),
+        ('<a href="http://169.254.169.254/">x</a>', "link to http://169.254.169.254/ refused"),
+        ('<link rel="stylesheet" href="file:///etc/passwd">', "refused to fetch file:///etc/passwd"),
+    ],
+)
 def test_the_renderer_embeds_no_attachment_and_links_only_https_mailto_tel(project, body, refusal):
-    doc = HandoutDocument(html=f"<!DOCTYPE html><html><body><p>Hello</p>{body}</body></html>",
-                          language="en", base_url=project.templates, asset_roots=(project.templates,))
+    doc = HandoutDocument(
+        html=f"<!DOCTYPE html><html><body><p>Hello</p>{body}</body></html>",
+        language="en",
+        base_url=project.templates,
+        asset_roots=(project.templates,),
+    )
     with pytest.raises(RenderError, match=re.escape(refusal)):
         render_pdf(doc)

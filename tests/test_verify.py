@@ -3,6 +3,7 @@
 The failure cases are ones the gates cannot see: the HTML is right, but a stylesheet or
 template change hides or garbles what reaches paper.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,11 +34,13 @@ from .conftest import handouts
 @pytest.fixture(scope="module")
 def docs(project) -> dict[str, HandoutDocument]:
     content, translators = load_content(project.content), Translators(project.locales)
-    jobs = {"thameside/ar": plan(load_clinics(project, ["thameside"]), ["ar"], ["iv"], ["standard"])[0],
-            "example/es": plan(load_clinics(project, ["example"]), ["es"], ["iv"], ["standard"])[0],
-            # a wrapped Arabic list item whose first word (with a vowel mark) poppler reads
-            # back far from its line
-            "example/ar": plan(load_clinics(project, ["example"]), ["ar"], ["intranasal"], ["standard"])[0]}
+    jobs = {
+        "thameside/ar": plan(load_clinics(project, ["thameside"]), ["ar"], ["iv"], ["standard"])[0],
+        "example/es": plan(load_clinics(project, ["example"]), ["es"], ["iv"], ["standard"])[0],
+        # a wrapped Arabic list item whose first word (with a vowel mark) poppler reads
+        # back far from its line
+        "example/ar": plan(load_clinics(project, ["example"]), ["ar"], ["intranasal"], ["standard"])[0],
+    }
     return {name: compose_job(job, content, translators, project.templates) for name, job in jobs.items()}
 
 
@@ -53,10 +56,17 @@ def test_the_real_handouts_print_what_was_meant(docs):
 def test_a_hidden_numbers_box_fails(docs):
     doc = docs["thameside/ar"]
     problems = verify(_with_style(doc, ".block-get-help .numbers { display: none }"), doc.expected)
-    assert any(re.match(r"the number 020 7946 0321 should be printed 3 time\(s\) as configured; "
-                        r"found 2 \(page 1: \d(, page \d: \d)+\)$", p) for p in problems), problems
-    assert any(p.startswith("the number 020 7946 0877 should be printed 2 time(s) as configured; "
-                            "found 1 ") for p in problems), problems
+    assert any(
+        re.match(
+            r"the number 020 7946 0321 should be printed 3 time\(s\) as configured; "
+            r"found 2 \(page 1: \d(, page \d: \d)+\)$",
+            p,
+        )
+        for p in problems
+    ), problems
+    assert any(
+        p.startswith("the number 020 7946 0877 should be printed 2 time(s) as configured; found 1 ") for p in problems
+    ), problems
 
 
 def test_numbers_missing_from_page_one_fail(docs):
@@ -71,16 +81,23 @@ def test_a_hidden_safety_list_fails(docs):
     expected = dataclasses.replace(doc.expected, safety=(("Un dolor de cabeza muy fuerte.", "get-help.md:30"),))
     assert verify(render_pdf(doc).data, expected) == []
     problems = verify(_with_style(doc, "#shared-get-help ul { display: none }"), expected)
-    assert any(re.match(r"the safety-critical unit 'Un dolor de cabeza muy fuerte\.' \(get-help\.md:\d+\) "
-                        r"is not printed in full", p) for p in problems), problems
+    assert any(
+        re.match(
+            r"the safety-critical unit 'Un dolor de cabeza muy fuerte\.' \(get-help\.md:\d+\) "
+            r"is not printed in full",
+            p,
+        )
+        for p in problems
+    ), problems
 
 
 def test_a_hidden_arabic_safety_list_fails(docs):
     doc = docs["example/ar"]
     assert any(source.startswith("tell-us.md") for _, source in doc.expected.safety)
     problems = verify(_with_style(doc, "#shared-tell-us ul { display: none }"), doc.expected)
-    assert any(re.match(r"the safety-critical unit '.*' \(tell-us\.md:\d+\) is not printed in full", p)
-               for p in problems), problems
+    assert any(
+        re.match(r"the safety-critical unit '.*' \(tell-us\.md:\d+\) is not printed in full", p) for p in problems
+    ), problems
 
 
 def test_reversed_numbers_fail(docs):
@@ -89,16 +106,19 @@ def test_reversed_numbers_fail(docs):
     doc = docs["thameside/ar"]
     bare = re.sub(r'<bdi dir="ltr" class="[^"]*">([^<]*)</bdi>', r"<span>\1</span>", doc.html)
     problems = verify(render_pdf(dataclasses.replace(doc, html=bare)).data, doc.expected)
-    assert "page 1: the number 020 7946 0321 is printed with its digit groups reversed: " \
-           "'0321 7946 020'" in problems
+    assert "page 1: the number 020 7946 0321 is printed with its digit groups reversed: '0321 7946 020'" in problems
     with pytest.raises(VerificationError, match=r"thameside/ar/iv: the PDF does not print what was meant"):
         check_pdf(render_pdf(dataclasses.replace(doc, html=bare)).data, doc.expected, "thameside/ar/iv")
 
 
-LEFTOVERS = [("{clinic_phone}", "placeholder syntax"), ("{رقم_العيادة}", "placeholder syntax"),
-             ("%(num)s", "a format field"), ("&amp;amp;", "an HTML entity"),
-             ("\ufffd", r"U\+FFFD"),
-             ('<mark class="untranslated" lang="en">Chest pain.</mark>', r"untranslated text \(\[EN\]\)")]
+LEFTOVERS = [
+    ("{clinic_phone}", "placeholder syntax"),
+    ("{رقم_العيادة}", "placeholder syntax"),
+    ("%(num)s", "a format field"),
+    ("&amp;amp;", "an HTML entity"),
+    ("\ufffd", r"U\+FFFD"),
+    ('<mark class="untranslated" lang="en">Chest pain.</mark>', r"untranslated text \(\[EN\]\)"),
+]
 
 
 def test_leftover_syntax_fails(docs):
@@ -113,8 +133,10 @@ def test_leftover_syntax_fails(docs):
 
 def test_untranslated_text_is_allowed_with_allow_incomplete(docs):
     doc = docs["example/es"]
-    html = doc.html.replace('<section class="fill-in">',
-                            '<p><mark class="untranslated" lang="en">Chest pain.</mark></p><section class="fill-in">')
+    html = doc.html.replace(
+        '<section class="fill-in">',
+        '<p><mark class="untranslated" lang="en">Chest pain.</mark></p><section class="fill-in">',
+    )
     expected = dataclasses.replace(doc.expected, allow_incomplete=True)
     assert verify(render_pdf(dataclasses.replace(doc, html=html)).data, expected) == []
 
@@ -123,8 +145,12 @@ def test_safety_marks_cover_a_headings_section(project):
     block = load_content(project.content).blocks["shared/get-help"]
     block = dataclasses.replace(block, safety=("Call {emergency_number}", "Thoughts of suicide or harming yourself"))
     marked = safety_units(block)
-    assert {"Call {emergency_number}", "Trouble breathing.", "A very bad headache.",
-            "Call {crisis_line}. Someone is there day and night."} <= marked
+    assert {
+        "Call {emergency_number}",
+        "Trouble breathing.",
+        "A very bad headache.",
+        "Call {crisis_line}. Someone is there day and night.",
+    } <= marked
     assert "Any questions or worries about your treatment." not in marked
 
 
@@ -151,11 +177,16 @@ def test_reading_back_tolerates_extraction_quirks_but_not_a_missing_unit():
     assert printed("बहुत ज़्यादा उलझन या भ्रम।", decoy + filler + letters("बहुत ज़्यादा उक्लिझनि या भ्रम।"))
     assert not printed("बहुत ज़्यादा उलझन या भ्रम।", decoy)
     # a unit cut by a page break, with the page's footer and header in between
-    furniture = ("Ketamine IV infusion Version 1.0.0 Reviewed November 21, 2026", "Page %(page)s of %(pages)s",
-                 "Draft translation, not yet checked by a medical translator")
-    split = letters("Call right away if you or someone\nKetamine IV infusion · Version 1.0.0 · Reviewed "
-                    "November 21, 2026\nPage 1 of 2\nDraft translation, not yet checked by a medical "
-                    "translator\nwith you notices:")
+    furniture = (
+        "Ketamine IV infusion Version 1.0.0 Reviewed November 21, 2026",
+        "Page %(page)s of %(pages)s",
+        "Draft translation, not yet checked by a medical translator",
+    )
+    split = letters(
+        "Call right away if you or someone\nKetamine IV infusion · Version 1.0.0 · Reviewed "
+        "November 21, 2026\nPage 1 of 2\nDraft translation, not yet checked by a medical "
+        "translator\nwith you notices:"
+    )
     assert without_furniture(split, furniture) == letters("Call right away if you or someone with you notices:")
 
 
@@ -193,6 +224,7 @@ def test_handouts_verify_names_the_pdf_and_what_is_wrong(project_copy, tmp_path,
 
 def test_a_number_is_found_as_poppler_reads_it():
     from generator.verify import number_pattern
+
     line = ")503( 555-0142+44 20 7946 0321 · 1911 · 911."
     assert number_pattern("+44 20 7946 0321").findall(line) == ["+44 20 7946 0321"]
     assert number_pattern("(503) 555-0142").findall(line) == [")503( 555-0142"]
