@@ -158,8 +158,8 @@ def render_pdf(
 def _balanced(doc: HandoutDocument, fetcher: AssetFetcher):
     """Lay the handout out; when the "Get help now" box, kept whole, leaves more than
     GAP_LIMIT of a column empty before it, lay out the handout again with the box allowed to
-    continue in the next column (doc.alternatives) and take that if it is no longer and the
-    box stays on one page (a patient must see all of it at once)."""
+    continue in the next column (doc.alternatives) and take that if it is shorter, or as long
+    with the box on one page (a patient must see all of it at once)."""
     base_url = doc.base_url.resolve().as_uri() + "/"
 
     def lay_out(html: str):
@@ -172,7 +172,8 @@ def _balanced(doc: HandoutDocument, fetcher: AssetFetcher):
         other = lay_out(html)
         pages = page_boxes(other)
         score = (len(other.pages), overlap.help_gap(pages))
-        if score < best and len(overlap.help_pages(pages)) == 1:
+        # a page fewer is taken even so (the page budget); else only a box on one page
+        if score[0] < best[0] or (score < best and len(overlap.help_pages(pages)) == 1):
             document, best = other, score
     return document, best[1]
 

@@ -111,7 +111,8 @@ def test_text_that_cannot_wrap_is_reported_as_overflow(project_copy, tmp_path):
         "--strict",
     )
     assert result.returncode == 1
-    assert re.search(r"page 1: (text runs out of its box|a box runs off the page): '5{60}'", result.stderr)
+    # the box's text, the number with its label, cut at 60 characters
+    assert re.search(r"page 1: (text runs out of its box|a box runs off the page): '[^']*5{40}", result.stderr)
 
 
 def test_fill_in_lines_and_numbers_are_printed_in_the_language(built):
@@ -170,7 +171,7 @@ def test_large_print_body_is_at_least_18pt_with_wide_line_spacing(editions):
 
 def test_large_print_is_a_single_column(editions):
     with pdfplumber.open(editions["example/en/iv.large"].path) as pdf:
-        page = pdf.pages[1]
+        page = pdf.pages[3]  # body text (pages 1-2 hold the key points and the Get-help box's number grid)
         lines = page.extract_text_lines()
         # every line starts at the left margin area: no second column in the right half
         assert all(line["x0"] < page.width / 3 for line in lines if line["top"] < page.height - 80)
