@@ -132,3 +132,11 @@ def po_bytes(catalog) -> bytes:
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=76)
     return buffer.getvalue()
+
+
+def one_handout(language: str = "es", route: str = "iv", edition: str | None = "standard") -> tuple[str, ...]:
+    """The options that narrow `handouts build` to one handout of the example clinic (every
+    edition of it when ``edition`` is None)."""
+    return ("--clinic", "example", "--language", language, "--route", route) + (
+        ("--edition", edition) if edition else ()
+    )

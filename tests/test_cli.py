@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from .conftest import handouts, pdf_text
+from .conftest import handouts, one_handout, pdf_text
 
 
 def edit(path, old, new):
@@ -110,12 +110,7 @@ def test_filters_narrow_the_build(project_copy):
     proc = handouts(
         project_copy,
         "build",
-        "--clinic",
-        "example",
-        "--language",
-        "en",
-        "--route",
-        "oral",
+        *one_handout("en", "oral", None),
         "--route",
         "im",
         "--edition",

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from generator import cli
 
+from .conftest import one_handout
+
 GENERATOR = Path(__file__).resolve().parents[1] / "generator"
 
 
@@ -28,12 +30,7 @@ def test_a_bad_source_date_epoch_is_one_error_with_exit_2_in_build_and_its_repor
             "--project",
             str(project.root),
             "build",
-            "--clinic",
-            "example",
-            "--language",
-            "es",
-            "--route",
-            "iv",
+            *one_handout("es", "iv", None),
             "--output",
             str(tmp_path / "out"),
             "--report",

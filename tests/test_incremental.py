@@ -19,7 +19,7 @@ from generator.manifest import MANIFEST_NAME, Inputs, Manifest
 from generator.output import locked
 from generator.review import approve
 
-from .conftest import BIN, handouts, pdf_text, run_cli
+from .conftest import BIN, handouts, one_handout, pdf_text, run_cli
 
 IV_UNIT = "A nurse puts the IV line into a vein in your arm."
 IV_UNIT_NEW = "A nurse puts the IV line into a vein in your arm or hand."
@@ -174,12 +174,7 @@ def test_failing_handout_keeps_its_pdf_and_manifest_entry_and_is_reported(projec
     out, report = tmp_path / "out", tmp_path / "report.json"
     args = (
         "build",
-        "--clinic",
-        "example",
-        "--language",
-        "es",
-        "--route",
-        "iv",
+        *one_handout("es", "iv", None),
         "--route",
         "oral",
         "--edition",
@@ -270,14 +265,7 @@ def test_a_second_build_at_the_same_time_is_refused(project_copy, tmp_path):
         proc = run_cli(
             project_copy,
             "build",
-            "--clinic",
-            "example",
-            "--language",
-            "en",
-            "--route",
-            "iv",
-            "--edition",
-            "standard",
+            *one_handout("en"),
             "--output",
             str(out),
             "--report",
@@ -291,14 +279,7 @@ def test_a_second_build_at_the_same_time_is_refused(project_copy, tmp_path):
     proc = run_cli(
         project_copy,
         "build",
-        "--clinic",
-        "example",
-        "--language",
-        "en",
-        "--route",
-        "iv",
-        "--edition",
-        "standard",
+        *one_handout("en"),
         "--output",
         str(out),
     )

@@ -19,7 +19,7 @@ from generator.build import build, load_clinics, plan
 from generator.config import contrast
 from generator.errors import ConfigError
 
-from .conftest import fold, handouts, pdf_text
+from .conftest import fold, handouts, one_handout, pdf_text
 
 POINTS_PER_MM = 72 / 25.4
 
@@ -74,14 +74,7 @@ def test_over_budget_is_a_warning_and_an_error_with_strict(project_copy, tmp_pat
     clinic.write_text(clinic.read_text().replace("standard = 4", "standard = 1"))
     args = [
         "build",
-        "--clinic",
-        "example",
-        "--language",
-        "ru",
-        "--route",
-        "oral",
-        "--edition",
-        "standard",
+        *one_handout("ru", "oral"),
         "--output",
         str(tmp_path),
     ]
@@ -105,14 +98,7 @@ def test_text_that_cannot_wrap_is_reported_as_overflow(project_copy, tmp_path):
     result = handouts(
         project_copy,
         "build",
-        "--clinic",
-        "example",
-        "--language",
-        "en",
-        "--route",
-        "iv",
-        "--edition",
-        "standard",
+        *one_handout("en"),
         "--output",
         str(tmp_path),
         "--strict",
