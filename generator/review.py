@@ -470,11 +470,16 @@ def add_commands(isub) -> None:
         metavar="FILE",
         help="the packet's .html: approves only the units still as it showed them",
     )
-    e = isub.add_parser("export", help="write the units needing work as XLIFF (translate-toolkit)")
+    e = isub.add_parser("export", help="write the units needing work as XLIFF 1.2 or 2.0")
     e.add_argument("language")
-    e.add_argument("--format", choices=("xliff",), default="xliff")
+    e.add_argument(
+        "--format",
+        choices=("xliff", "xliff2"),
+        default="xliff",
+        help="xliff: XLIFF 1.2 (translate-toolkit; the default); xliff2: XLIFF 2.0",
+    )
     e.add_argument("--output", type=Path, required=True, metavar="FILE")
-    i = isub.add_parser("import", help="take translations from an XLIFF file, every gate applied")
+    i = isub.add_parser("import", help="take translations from an XLIFF file (1.x or 2.x), every gate applied")
     i.add_argument("language")
     i.add_argument("file", type=Path, metavar="FILE")
 
@@ -495,7 +500,7 @@ def run_command(project: Project, args: argparse.Namespace) -> int:
         print("\n".join(describe(result, catalog_path(project.locales, args.language))))
         return 1 if result.changed or result.missing or (args.from_packet and result.refused) else 0
     elif args.i18n_command == "export":
-        count = xliff.export(project, args.language, args.output)
+        count = xliff.export(project, args.language, args.output, args.format)
         print(f"wrote {args.output}: {count} unit(s) needing work")
     else:
         print(f"imported {xliff.import_file(project, args.language, args.file)} changed translation(s)")
