@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MANIFEST_NAME = "manifest.json"
 #: Bump when the manifest's layout or what goes into a hash changes.
-FORMAT = 4
+FORMAT = 3
 
 
 @dataclass(frozen=True)
