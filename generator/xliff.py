@@ -143,16 +143,15 @@ def _q(name: str) -> str:
     return f"{{{XLIFF2_NS}}}{name}"
 
 
-ET.register_namespace("", XLIFF2_NS)
-
-
 def export2(project: Project, language: str, found: list[PacketUnit], glossary: Glossary | None) -> bytes:
     """XLIFF 2.0 with ElementTree, in the packet's order (safety-critical units first)."""
     tr = load_language(project, language)
     assert tr.catalog is not None
-    root = ET.Element(_q("xliff"), {"version": "2.0", "srcLang": "en", "trgLang": tr.html_lang})
+    # unqualified tags under an xmlns attribute: ElementTree's prefix registry is shared with other
+    # libraries (WeasyPrint's) and would otherwise decide the prefix
+    root = ET.Element("xliff", {"xmlns": XLIFF2_NS, "version": "2.0", "srcLang": "en", "trgLang": tr.html_lang})
     original = catalog_path(project.locales, language).relative_to(project.root).as_posix()
-    file = ET.SubElement(root, _q("file"), {"id": "f1", "original": original, XML_SPACE: "preserve"})
+    file = ET.SubElement(root, "file", {"id": "f1", "original": original, XML_SPACE: "preserve"})
     forms = _plural_forms(tr.catalog.num_plurals, tr.catalog.plural_expr)
     for unit in found:
         message = unit.state.message
@@ -161,7 +160,7 @@ def export2(project: Project, language: str, found: list[PacketUnit], glossary: 
         if not message.pluralizable:
             _unit2(file, unit.state.key, unit_notes, state, str(message.id), str(message.string or ""))
             continue
-        group = ET.SubElement(file, _q("group"), {"id": unit.state.key, "type": "gettext:plural"})
+        group = ET.SubElement(file, "group", {"id": unit.state.key, "type": "gettext:plural"})
         singular, plural = (str(s) for s in message.id)
         strings = list(message.string or ())
         for form, numbers in enumerate(forms):
@@ -181,16 +180,16 @@ def _plural_forms(nplurals: int, expr: str) -> list[list[int]]:
 
 
 def _unit2(parent: ET.Element, uid: str, unit_notes: list[tuple[str, str]], state: str, source: str, target: str):
-    unit = ET.SubElement(parent, _q("unit"), {"id": uid})
+    unit = ET.SubElement(parent, "unit", {"id": uid})
     if unit_notes:
-        container = ET.SubElement(unit, _q("notes"))
+        container = ET.SubElement(unit, "notes")
         for category, text in unit_notes:
             attrs = {"category": category} | ({"priority": "1"} if category == "safety" else {})
-            ET.SubElement(container, _q("note"), attrs).text = text
-    segment = ET.SubElement(unit, _q("segment"), {"state": state if target else "initial"})
-    ET.SubElement(segment, _q("source")).text = source
+            ET.SubElement(container, "note", attrs).text = text
+    segment = ET.SubElement(unit, "segment", {"state": state if target else "initial"})
+    ET.SubElement(segment, "source").text = source
     if target:
-        ET.SubElement(segment, _q("target")).text = target
+        ET.SubElement(segment, "target").text = target
 
 
 # -- import -------------------------------------------------------------------------------

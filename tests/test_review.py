@@ -260,6 +260,8 @@ def test_xliff2_has_notes_states_and_the_approval_keys_as_ids(approved_es, tmp_p
     xlf = tmp_path / "es.xlf"
     args = ["--project", str(project.root), "i18n", "export", "es", "--format", "xliff2", "--output", str(xlf)]
     assert cli.main(args) == 0 and "2 unit(s) needing work" in capsys.readouterr().out
+    # the default namespace, whatever other libraries registered with ElementTree (WeasyPrint does)
+    assert '<xliff xmlns="urn:oasis:names:tc:xliff:document:2.0" version="2.0"' in xlf.read_text("utf-8")
     root = ET.parse(xlf).getroot()
     ns = "{urn:oasis:names:tc:xliff:document:2.0}"
     assert root.tag == f"{ns}xliff" and root.get("version") == "2.0"
