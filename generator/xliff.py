@@ -22,12 +22,15 @@ Import reads either format (XLIFF 1.1 files of earlier exports too) and changes 
 translations that differ from the catalog, each checked by every translation gate first; one
 failing gate refuses the whole file and nothing is written. A state of ``reviewed`` or
 ``final`` approves nothing: approvals are recorded by ``handouts i18n approve``. The catalog
-is rewritten by translate-toolkit, which keeps every other byte as it was (a round trip
-without edits leaves the file byte for byte the same).
+is rewritten by translate-toolkit, which keeps every other byte as it was, and passed through
+GNU ``msgcat`` so that a changed entry is wrapped as ``msgmerge`` wraps it (a round trip leaves
+the file byte for byte the same, also when the translations were emptied in between).
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -363,13 +366,23 @@ def _take(unit, fuzzy: bool, targets: list[str]) -> None:
         unit.prev_msgctxt, unit.prev_msgid, unit.prev_msgid_plural = [], [], []
 
 
+def as_msgmerge_writes(data: bytes) -> bytes:
+    """The catalog as GNU gettext writes it (``msgcat``, the writer of ``msgmerge``, with which
+    ``i18n update`` writes every catalog): translate-toolkit wraps a changed entry its own way.
+    Unchanged when msgcat is missing or cannot read it (the gates then say why)."""
+    if shutil.which("msgcat") is None:
+        return data
+    proc = subprocess.run(["msgcat", "-"], input=data, capture_output=True)
+    return proc.stdout if proc.returncode == 0 and proc.stdout else data
+
+
 def _write_checked(
     project: Project, language: str, data: bytes, before: bytes, changed: dict[str, int | None], source: Path
 ) -> None:
     """Write the catalog, then read and check it as the build does (msgfmt and every gate,
     the glossary's included); put the old one back if the catalog or a changed entry fails."""
     path = catalog_path(project.locales, language)
-    write_atomic(path, data)
+    write_atomic(path, as_msgmerge_writes(data))
     try:
         tr = load_translator(project.locales, language, shared_msgids(project.pot), safety_msgids(project.content))
     except CatalogError:
