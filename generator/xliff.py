@@ -78,8 +78,20 @@ def as_xliff12(data: bytes) -> bytes:
         for element in child.iter(tag=etree.Element):
             element.tag = f"{{{XLIFF12_NS}}}{etree.QName(element).localname}"
         root.append(child)
+    for group in root.iter(f"{{{XLIFF12_NS}}}group"):
+        _schema_shaped(group)
     etree.cleanup_namespaces(root)
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
+
+
+def _schema_shaped(group: etree._Element) -> None:
+    """A plural group as the 1.2 schema has it: no ``approved`` (its trans-units say it), its
+    notes before its trans-units (translate-toolkit appends them)."""
+    group.attrib.pop("approved", None)
+    first = group.find(f"{{{XLIFF12_NS}}}trans-unit")
+    for note in group.findall(f"{{{XLIFF12_NS}}}note"):
+        if first is not None:
+            first.addprevious(note)
 
 
 # -- notes --------------------------------------------------------------------------------
@@ -289,7 +301,9 @@ def _read1(source: Path) -> Iterator[Incoming]:
     for xunit in xliff.units:
         if not xunit.isheader():
             key = unit_key(_msgid(xunit), xunit.getcontext() or None)
-            yield Incoming(key, _msgid(xunit), _strings(xunit.target), xunit.isfuzzy(), _line(xunit))
+            # a plural group's state is its trans-units' (the 1.2 export has no "approved" on groups)
+            fuzzy = any(u.isfuzzy() for u in xunit.units) if xunit.hasplural() else xunit.isfuzzy()
+            yield Incoming(key, _msgid(xunit), _strings(xunit.target), fuzzy, _line(xunit))
 
 
 def _read2(root: etree._Element, source: Path) -> Iterator[Incoming]:

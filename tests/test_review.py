@@ -262,6 +262,13 @@ def test_the_default_export_is_xliff_1_2(project_copy, tmp_path):
     states = {t.get("state") for t in root.iter(f"{ns}target")}
     assert states <= {"new", "needs-translation", "needs-review-translation", "translated", "signed-off", "final"}
     assert {n.get("from") for n in root.iter(f"{ns}note")} == {"developer", "po-translator"}
+    for unit in units:  # source, target, then notes and contexts
+        assert [c.tag for c in unit][:2] == [f"{ns}source", f"{ns}target"]
+    groups = list(root.iter(f"{ns}group"))
+    assert groups and all(g.get("approved") is None for g in groups)  # not a group attribute in 1.2
+    for group in groups:  # notes and contexts first, then the trans-units
+        tags = [c.tag.removeprefix(ns) for c in group]
+        assert tags == sorted(tags, key=lambda t: t == "trans-unit"), tags
 
 
 def test_xliff2_has_notes_states_and_the_approval_keys_as_ids(approved_es, tmp_path, capsys):
