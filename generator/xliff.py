@@ -57,6 +57,8 @@ SAFETY_NOTE = (
     "SAFETY-CRITICAL: a patient acts on this sentence (when to get help, what not to do). "
     "Translate it exactly and plainly."
 )
+#: how many of the numbers that use a plural form its note names
+PLURAL_EXAMPLES = 6
 #: a segment's state in XLIFF 2.0 by the unit's review status; a fuzzy entry is "initial"
 STATE2 = {UNTRANSLATED: "initial", APPROVED: "reviewed"}
 
@@ -179,10 +181,10 @@ def export2(project: Project, language: str, found: list[PacketUnit], glossary: 
         singular, plural = (str(s) for s in message.id)
         strings = list(message.string or ())
         for form, numbers in enumerate(forms):
-            used = ", ".join(map(str, numbers)) or "no number"
-            note = ("plural-form", f"Plural form {form + 1} of {len(forms)}: used for n = {used}, ...")
+            used = ", ".join(map(str, numbers)) + (", ..." if len(numbers) == PLURAL_EXAMPLES else "")
+            note = ("plural-form", f"Plural form {form + 1} of {len(forms)}: used for n = {used or 'no number'}")
             text = strings[form] if form < len(strings) else ""
-            english = singular if numbers[:1] == [1] else plural
+            english = singular if 1 in numbers and 2 not in numbers else plural  # fr: 0 and 1; zh: all
             _unit2(group, f"{unit.state.key}-{form}", [*unit_notes, note], state, english, text or "")
     ET.indent(root, "  ")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
@@ -191,7 +193,7 @@ def export2(project: Project, language: str, found: list[PacketUnit], glossary: 
 def _plural_forms(nplurals: int, expr: str) -> list[list[int]]:
     """For each plural form of the language, the first numbers that use it (1, 21, 31)."""
     chosen = choices(nplurals, expr) or tuple(int(n != 1) for n in range(200))
-    return [[n for n, c in enumerate(chosen) if c == form][:6] for form in range(nplurals)]
+    return [[n for n, c in enumerate(chosen) if c == form][:PLURAL_EXAMPLES] for form in range(nplurals)]
 
 
 def _unit2(parent: ET.Element, uid: str, unit_notes: list[tuple[str, str]], state: str, source: str, target: str):

@@ -243,6 +243,13 @@ def test_xliff_import_fills_every_plural_form_in_its_place(project_copy, tmp_pat
     po.write_text(emptied, "utf-8")
     assert import_file(project_copy, "ar", xlf) == 1
     assert read_catalog(po, "ar")[plural.id].string == plural.string
+    if format == "xliff2":  # each form says which numbers use it, and shows the English that fits
+        text = xlf.read_text("utf-8")
+        assert "Plural form 1 of 6: used for n = 0</note>" in text and "Plural form 2 of 6: used for n = 1<" in text
+        assert (
+            f'used for n = 1</note>\n        </notes>\n        <segment state="translated">\n          <source>{plural.id[0]}<'
+            in text
+        )
 
 
 def test_the_default_export_is_xliff_1_2(project_copy, tmp_path):
