@@ -209,6 +209,15 @@ def test_no_change_renders_nothing_and_one_unit_renders_only_its_handouts(projec
         assert entry.sha256 == hashlib.sha256((out / key).read_bytes()).hexdigest()
 
 
+def test_approving_a_unit_only_the_oral_route_prints_leaves_the_iv_handout_as_it_is(project_copy, en_es_iv, tmp_path):
+    """Approvals used to be hashed whole: any approval rendered every handout of the language."""
+    out = tmp_path / "out"
+    shutil.copytree(en_es_iv, out)
+    jobs = jobs_for(project_copy, ["es"], ["iv"])
+    approve_one(project_copy, "es", ORAL_UNIT)
+    assert statuses(build(project_copy, jobs, out)) == {"example/es/iv": "unchanged"}
+
+
 def test_a_changed_glossary_runs_the_gates_again(project_copy, en_es_iv, tmp_path):
     """The glossary changes whether a handout passes its gates, not its bytes; the gates run
     during a build, so a glossary that now refuses a unit fails the handout (its previous
