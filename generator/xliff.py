@@ -8,9 +8,9 @@ glossary's terms it holds (``locales/<lang>/glossary.tbx``) and the last approve
 translation.
 
 - ``xliff`` (the default): XLIFF 1.2, written and read by translate-toolkit (its
-  PO-flavoured XLIFF: plural entries as ``x-gettext-plurals`` groups; ``approved="yes"``
-  there means "not fuzzy", translate-toolkit's convention, not a medical translator's
-  approval).
+  PO-flavoured XLIFF: plural entries as ``x-gettext-plurals`` groups), without its
+  ``approved="yes"`` (which it writes for "not fuzzy"; XLIFF means final by it): the
+  target's ``state`` says whether a translation is finished.
 - ``xliff2``: XLIFF 2.0, written with :mod:`xml.etree.ElementTree` (translate-toolkit 3.20
   writes a 2.0 unit's notes inside its segment, where the schema does not allow them). A
   unit's id is its approval key (a hash of msgctxt and msgid, as in ``approvals.toml``); its
@@ -82,6 +82,11 @@ def as_xliff12(data: bytes) -> bytes:
         root.append(child)
     for group in root.iter(f"{{{XLIFF12_NS}}}group"):
         _schema_shaped(group)
+    for unit in root.iter(f"{{{XLIFF12_NS}}}trans-unit"):
+        # translate-toolkit writes approved="yes" for "not fuzzy"; in XLIFF it means a final,
+        # reviewed translation (CAT tools lock it): these units await review. The target's
+        # state says translated or not.
+        unit.attrib.pop("approved", None)
     etree.cleanup_namespaces(root)
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
 
@@ -303,9 +308,24 @@ def _read1(source: Path) -> Iterator[Incoming]:
     for xunit in xliff.units:
         if not xunit.isheader():
             key = unit_key(_msgid(xunit), xunit.getcontext() or None)
-            # a plural group's state is its trans-units' (the 1.2 export has no "approved" on groups)
-            fuzzy = any(u.isfuzzy() for u in xunit.units) if xunit.hasplural() else xunit.isfuzzy()
+            fuzzy = any(_fuzzy12(u) for u in (xunit.units if xunit.hasplural() else [xunit]))
             yield Incoming(key, _msgid(xunit), _strings(xunit.target), fuzzy, _line(xunit))
+
+
+#: target states of XLIFF 1.2 that are not a finished translation: taken as fuzzy
+UNFINISHED12 = frozenset({"new", "needs-translation", "needs-adaptation", "needs-l10n"}) | frozenset(
+    {"needs-review-translation", "needs-review-adaptation", "needs-review-l10n"}
+)
+
+
+def _fuzzy12(unit) -> bool:
+    """A 1.x trans-unit with a target is fuzzy when its target's state is unfinished, or, with
+    no state, when it is not approved (translate-toolkit's own files)."""
+    target = unit.getlanguageNode(lang=None, index=1)
+    if target is None or not unit.target:
+        return False
+    state = target.get("state")
+    return state in UNFINISHED12 if state else unit.xmlelement.get("approved") != "yes"
 
 
 def _read2(root: etree._Element, source: Path) -> Iterator[Incoming]:

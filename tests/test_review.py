@@ -228,6 +228,35 @@ def test_xliff_round_trip_is_byte_identical_for_every_catalog_in_both_formats(pr
 
 
 @pytest.mark.parametrize("format", FORMATS)
+def test_a_fuzzy_translation_stays_fuzzy_until_a_translator_confirms_it(project_copy, tmp_path, format):
+    po = catalog_path(project_copy.locales, "es")
+    entry = 'msgid "Trouble breathing."\nmsgstr "Dificultad para respirar."\n'
+    fuzzy = po.read_text("utf-8").replace(entry, "#, fuzzy\n" + entry, 1)
+    assert fuzzy.count("#, fuzzy") == 1
+    po.write_text(fuzzy, "utf-8")
+    xlf = tmp_path / "es.xlf"
+    export(project_copy, "es", xlf, format)
+    text = xlf.read_text("utf-8")
+    assert import_file(project_copy, "es", xlf) == 0 and po.read_text("utf-8") == fuzzy
+    po.write_text(fuzzy.replace('msgstr "Dificultad para respirar."', 'msgstr ""', 1), "utf-8")
+    assert import_file(project_copy, "es", xlf) == 1 and po.read_text("utf-8") == fuzzy  # back, still fuzzy
+
+    # the translator confirms it in the CAT tool: the entry is no longer fuzzy, nothing else moves
+    old, new = (
+        ('<segment state="initial">', '<segment state="translated">')
+        if format == "xliff2"
+        else ('<target state="needs-translation">Dificultad', '<target state="translated">Dificultad')
+    )
+    at = text.index("<source>Trouble breathing.</source>")
+    start = text.rindex("<unit" if format == "xliff2" else "<trans-unit", 0, at)
+    assert text.count(old, start, at + 200) == 1
+    confirmed = tmp_path / "confirmed.xlf"
+    confirmed.write_text(text[:start] + text[start:].replace(old, new, 1), "utf-8")
+    assert import_file(project_copy, "es", confirmed) == 1
+    assert po.read_text("utf-8") == fuzzy.replace("#, fuzzy\n" + entry, entry)
+
+
+@pytest.mark.parametrize("format", FORMATS)
 def test_xliff_import_fills_every_plural_form_in_its_place(project_copy, tmp_path, format):
     """Arabic has six plural forms, and a form for one number may say it in words (no
     %(num)s): an emptied plural entry is filled again from the export, form by form."""
@@ -265,6 +294,7 @@ def test_the_default_export_is_xliff_1_2(project_copy, tmp_path):
     assert [child.tag for child in file] == [f"{ns}body"]
     units = list(root.iter(f"{ns}trans-unit"))
     assert len(units) > 100 and all(u.get("id") and u.find(f"{ns}source") is not None for u in units)
+    assert all(u.get("approved") is None for u in units)  # awaiting review: not "approved" in XLIFF's sense
     assert len({u.get("id") for u in units}) == len(units)
     states = {t.get("state") for t in root.iter(f"{ns}target")}
     assert states <= {"new", "needs-translation", "needs-review-translation", "translated", "signed-off", "final"}
