@@ -16,7 +16,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from babel.messages.catalog import Catalog, Message
 
 from .errors import CatalogError
 from .gates import msgid_of
+from .tomlfile import read_toml
 
 if TYPE_CHECKING:
     from .content import Route
@@ -96,25 +96,12 @@ def approvals_path(locales: Path, language: str) -> Path:
 def read_approvals(path: Path) -> dict[str, Approval]:
     """The records of ``approvals.toml`` (none when there is no file). A file that cannot be
     read is a :class:`CatalogError` at its line: that language's handouts fail."""
-    if not path.is_file():
+    read = read_toml(path, "; write it again with 'handouts i18n approve'")
+    if read is None:
         return {}
-    try:
-        text = path.read_bytes().decode("utf-8")
-        data = tomllib.loads(text)
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"at line (\d+)", str(exc))
-        raise CatalogError(
-            f"invalid TOML: {exc}; write it again with 'handouts i18n approve'",
-            path,
-            int(match.group(1)) if match else None,
-        ) from None
+    data, text = read
     units = data.get("unit", {})
-    found = {}
-    for key, record in units.items() if isinstance(units, dict) else ():
-        found[key] = _record(key, record, path, text)
-    return found
+    return {key: _record(key, record, path, text) for key, record in (units.items() if isinstance(units, dict) else ())}
 
 
 _FIELDS = {

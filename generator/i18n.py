@@ -16,10 +16,19 @@ from babel.messages.pofile import read_po, write_po
 from . import __version__
 from .content import Content, load_content
 from .errors import HandoutError, UsageError
+from .gates import msgid_of
 from .plurals import preferred
 from .project import Project
-from .review import progress, whole_language_approved
-from .translation import DOMAIN, SOURCE_LANGUAGE, available_languages, catalog_path, is_translated, read_catalog
+from .review import printed_units, progress, whole_language_approved
+from .translation import (
+    DOMAIN,
+    SOURCE_LANGUAGE,
+    available_languages,
+    catalog_path,
+    from_content,
+    is_translated,
+    read_catalog,
+)
 
 REVIEW_TEMPLATE = """\
 # Review status of this language's translation. A handout built from a draft translation
@@ -129,6 +138,9 @@ def stats(project: Project) -> list[Stats]:
         content: Content | None = load_content(project.content)
     except HandoutError:
         content = None  # the approvals per handout are left out; 'handouts check' says why
+    # what each handout prints, worked out once (parsing the content's Markdown is most of the time)
+    shared = [msgid_of(m) for m in template if m.id and not from_content(loc for loc, _ in m.locations)]
+    printed = printed_units(content, shared) if content is not None else None
     for language in sorted(available_languages(project.locales) - {SOURCE_LANGUAGE}):
         catalog = read_catalog(catalog_path(project.locales, language), language)
         translated = fuzzy = 0
@@ -144,7 +156,7 @@ def stats(project: Project) -> list[Stats]:
                 translated,
                 fuzzy,
                 len(ids) - translated - fuzzy,
-                progress(project, language, content),
+                progress(project, language, content, catalog=catalog, printed=printed) if content else {},
                 whole_language_approved(project, language, content),
             )
         )

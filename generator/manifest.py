@@ -3,7 +3,9 @@
 Every output has a hash of everything it is made from: the content units its route uses
 (block texts and front matter, the route's title and subtitle), the catalog entries for
 those units plus the template and code strings, the catalog's header and review status,
-the templates and stylesheets, the clinic's file and logo, the font files, the versions
+the approval records of the entries it prints (``approvals.toml``: approving a unit renders
+again only the handouts that print it), the language's glossary (the gates read it), the
+templates and stylesheets, the clinic's file and logo, the font files, the versions
 of the Python and Debian packages that shape a PDF (``environment.py``), and the
 generator's version and code. ``handouts build`` renders an output again only when that
 hash differs from the one recorded when it was last built, or when the PDF on disk is not
@@ -28,12 +30,13 @@ from typing import TYPE_CHECKING
 from babel.messages.pofile import denormalize
 
 from . import __version__
-from .approvals import approvals_path
+from .approvals import Approval, approvals_path, read_approvals, unit_key
 from .content import Content, Route
 from .dates import build_date
 from .environment import versions
-from .errors import HandoutError
+from .errors import CatalogError, HandoutError
 from .fonts import font_files, fonts_for
+from .glossary import glossary_path
 from .jobs import Job, output_key
 from .output import read_inside
 from .segments import units
@@ -259,6 +262,7 @@ class Inputs:
         self._routes: dict[str, tuple[str, list[str]]] = {}
         self._catalogs: dict[tuple[str, str], str] = {}
         self._entries: dict[str, list[tuple[str | None, bool, str]]] = {}
+        self._approvals: dict[str, dict[str, Approval] | str] = {}
         self._clinics: dict[Path, str] = {}
         self._fonts: dict[str, str] = {}
         self._font_files: dict[str, list[str]] | None = None
@@ -315,9 +319,11 @@ class Inputs:
         return self._clinics[path]
 
     def _catalog(self, language: str, route_id: str) -> str:
-        """The catalog entries the route uses, the template and code strings, the header and
-        the review status. Entries are hashed as written in the file (flags, plural forms,
-        duplicates and all) so that whatever the translation gates check is covered."""
+        """The catalog entries the route uses, the template and code strings, the header, the
+        review status, the approvals of those entries and the glossary. Entries are hashed as
+        written in the file (flags, plural forms, duplicates and all) so that whatever the
+        translation gates check is covered; the glossary too, since the gates read it (a
+        changed glossary may refuse a unit the handout prints: the build must check it again)."""
         if language == SOURCE_LANGUAGE:
             return ""
         key = (language, route_id)
@@ -325,13 +331,34 @@ class Inputs:
             if language not in self._entries:
                 self._entries[language] = po_entries(catalog_path(self.project.locales, language))
             wanted = set(self._route(route_id)[1])
-            entries = self._entries[language]
-            used = sorted(raw for msgid, content, raw in entries if msgid is None or not content or msgid in wanted)
-            missing = sorted(wanted - {msgid for msgid, _, _ in entries})
-            review = _file_digest(self.project.locales / language / "review.toml")
-            approvals = _file_digest(approvals_path(self.project.locales, language))
-            self._catalogs[key] = _digest(used, missing, review, approvals)
+            entries = [(m, c, raw) for m, c, raw in self._entries[language] if m is None or not c or m in wanted]
+            missing = sorted(wanted - {msgid for msgid, _, _ in self._entries[language]})
+            self._catalogs[key] = _digest(
+                sorted(raw for _, _, raw in entries),
+                missing,
+                _file_digest(self.project.locales / language / "review.toml"),
+                self._approval_state(language, [(m, raw) for m, _, raw in entries if m is not None]),
+                _file_digest(glossary_path(self.project.locales, language)),
+            )
         return self._catalogs[key]
+
+    def _approval_state(self, language: str, printed: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+        """The approval records of the entries a handout prints (``printed``: msgid and the
+        entry as written), by the hashes that decide whether each still holds: with the
+        entries themselves in the hash, this is their approval status. Approving a unit
+        renders again only the handouts that print it; a reviewer's name or date is not
+        printed. An approvals file that cannot be read is hashed whole (the build fails the
+        language and says why)."""
+        if language not in self._approvals:
+            try:
+                self._approvals[language] = read_approvals(approvals_path(self.project.locales, language))
+            except CatalogError:
+                self._approvals[language] = _file_digest(approvals_path(self.project.locales, language))
+        records = self._approvals[language]
+        if isinstance(records, str):
+            return [("unreadable", records, "")]
+        keys = sorted({unit_key(msgid, _context(raw)) for msgid, raw in printed})
+        return [(k, records[k].source, records[k].translation) for k in keys if k in records]
 
     def _font(self, clinic_font: str | None, language: str) -> str:
         """The font files that can be used for a language (after the clinic's own font, if
@@ -357,8 +384,15 @@ class Inputs:
 
 #: msgid, with the lines of a string continued after it
 MSGID_RE = re.compile(r'^msgid ("(?:[^"\\]|\\.)*"(?:\n"(?:[^"\\]|\\.)*")*)', re.M)
+MSGCTXT_RE = re.compile(r'^msgctxt ("(?:[^"\\]|\\.)*"(?:\n"(?:[^"\\]|\\.)*")*)', re.M)
 #: catalog header fields that change on every `i18n update` or save and are never printed
 VOLATILE_HEADER_RE = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date|X-Generator|Generated-By):.*(\n|$)', re.M)
+
+
+def _context(raw: str) -> str | None:
+    """The msgctxt of an entry as written, if it has one."""
+    match = MSGCTXT_RE.search(raw)
+    return denormalize(match.group(1)) if match else None
 
 
 def po_entries(path: Path) -> list[tuple[str | None, bool, str]]:

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
@@ -220,7 +221,7 @@ def build_packet(project: Project, language: str) -> Packet:
         not tr.review.is_draft_for(max(r.reviewed for r in content.routes.values())),
     )
     states = current_states(project, tr)
-    packet.progress = _progress(content, shared, {s.msgid for s in states if s.status == APPROVED})
+    packet.progress = _progress(printed_units(content, shared), {s.msgid for s in states if s.status == APPROVED})
     for state in states:
         if state.status == APPROVED or not (state.msgid in routes or state.msgid in shared):
             continue
@@ -429,25 +430,36 @@ def describe(result: ApproveResult, path: Path | None) -> Iterable[str]:
         yield f"warning: no longer in the catalog, not approved: {msgid[:70]!r}"
 
 
-def _progress(content: Content, shared: set[str], approved: set[str] | frozenset[str]) -> dict[str, tuple[int, int]]:
+def printed_units(content: Content, shared: Iterable[str]) -> dict[str, frozenset[str]]:
+    """route -> the units its handouts print (its own and every handout's labels)."""
+    common = frozenset(shared)
+    return {route.id: common | frozenset(route_units(route)) for route in content.routes.values()}
+
+
+def _progress(printed: dict[str, frozenset[str]], approved: set[str] | frozenset[str]) -> dict[str, tuple[int, int]]:
     """route -> (units it prints, of them not approved: pending, or not in the catalog)."""
-    found = {}
-    for route in content.routes.values():
-        printed = set(route_units(route)) | shared
-        found[route.id] = (len(printed), len(printed - approved))
-    return found
+    return {route: (len(units), len(units - approved)) for route, units in printed.items()}
 
 
-def progress(project: Project, language: str, content: Content | None = None) -> dict[str, tuple[int, int]]:
+def progress(
+    project: Project,
+    language: str,
+    content: Content | None = None,
+    *,
+    catalog: Catalog | None = None,
+    printed: dict[str, frozenset[str]] | None = None,
+) -> dict[str, tuple[int, int]]:
     """route -> (units it prints, of them not approved); {} when the catalog, its approvals or
-    the content cannot be read ('handouts check' says why)."""
+    the content cannot be read ('handouts check' says why). ``catalog`` (the language's, as
+    read) and ``printed`` (:func:`printed_units`) spare reading them again for each language."""
     try:
-        catalog = read_catalog(catalog_path(project.locales, language), language)
+        catalog = catalog or read_catalog(catalog_path(project.locales, language), language)
         approved = approved_msgids(catalog, read_approvals(approvals_path(project.locales, language)))
-        content = content or load_content(project.content)
+        if printed is None:
+            printed = printed_units(content or load_content(project.content), shared_msgids(project.pot))
     except HandoutError:
         return {}
-    return _progress(content, set(shared_msgids(project.pot)), approved)
+    return _progress(printed, approved)
 
 
 # -- the i18n subcommands -------------------------------------------------------------------
@@ -470,11 +482,16 @@ def add_commands(isub) -> None:
         metavar="FILE",
         help="the packet's .html: approves only the units still as it showed them",
     )
-    e = isub.add_parser("export", help="write the units needing work as XLIFF (translate-toolkit)")
+    e = isub.add_parser("export", help="write the units needing work as XLIFF 1.2 or 2.0")
     e.add_argument("language")
-    e.add_argument("--format", choices=("xliff",), default="xliff")
+    e.add_argument(
+        "--format",
+        choices=("xliff", "xliff2"),
+        default="xliff",
+        help="xliff: XLIFF 1.2 (translate-toolkit; the default); xliff2: XLIFF 2.0",
+    )
     e.add_argument("--output", type=Path, required=True, metavar="FILE")
-    i = isub.add_parser("import", help="take translations from an XLIFF file, every gate applied")
+    i = isub.add_parser("import", help="take translations from an XLIFF file (1.x or 2.x), every gate applied")
     i.add_argument("language")
     i.add_argument("file", type=Path, metavar="FILE")
 
@@ -495,7 +512,7 @@ def run_command(project: Project, args: argparse.Namespace) -> int:
         print("\n".join(describe(result, catalog_path(project.locales, args.language))))
         return 1 if result.changed or result.missing or (args.from_packet and result.refused) else 0
     elif args.i18n_command == "export":
-        count = xliff.export(project, args.language, args.output)
+        count = xliff.export(project, args.language, args.output, args.format)
         print(f"wrote {args.output}: {count} unit(s) needing work")
     else:
         print(f"imported {xliff.import_file(project, args.language, args.file)} changed translation(s)")

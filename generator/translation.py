@@ -12,8 +12,6 @@ import datetime as dt
 import functools
 import gettext
 import io
-import re
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +41,7 @@ from .gates import (
 from .glossary import Glossary, load_glossary
 from .placeholders import SAFETY_MSGIDS
 from .plurals import choices
+from .tomlfile import read_toml
 
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
@@ -285,15 +284,10 @@ def read_review(path: Path) -> Review:
     """``review.toml`` beside a catalog: status, approved_by, approved_on (a date). Anything
     else (not UTF-8, a date-time, a number for a name) is a :class:`CatalogError` at its line:
     that language's handouts fail, the others are built."""
-    if not path.is_file():
+    found = read_toml(path)
+    if found is None:
         return Review("draft")
-    try:
-        text = path.read_bytes().decode("utf-8")
-        data = tomllib.loads(text)
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"invalid TOML: {exc}", path, _toml_line(exc)) from None
+    data, text = found
 
     def line(key: str) -> int | None:
         return next((n for n, row in enumerate(text.splitlines(), 1) if row.split("=", 1)[0].strip() == key), None)
@@ -308,11 +302,6 @@ def read_review(path: Path) -> Review:
     if status == "approved" and not (by and on):
         raise CatalogError("status: 'approved' needs approved_by and approved_on (a date)", path, line("status"))
     return Review(status, by, on)
-
-
-def _toml_line(exc: tomllib.TOMLDecodeError) -> int | None:
-    match = re.search(r"at line (\d+)", str(exc))
-    return int(match.group(1)) if match else None
 
 
 def load_translator(

@@ -1,9 +1,11 @@
 """Scheduled builds: incremental, parallel, keep-last-good, locked, reproducible, sharded."""
 
+import datetime as dt
 import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -13,11 +15,23 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from generator.approvals import (
+    Approval,
+    approvals_path,
+    format_approvals,
+    key_of,
+    read_approvals,
+    source_hash,
+    translation_hash,
+    translation_text,
+    unit_key,
+)
 from generator.build import BuildOptions, build, load_clinics, output_key, plan, shard
 from generator.content import load_content
 from generator.manifest import MANIFEST_NAME, Inputs, Manifest
 from generator.output import locked
 from generator.review import approve
+from generator.translation import catalog_path, read_catalog
 
 from .conftest import BIN, handouts, one_handout, pdf_text, run_cli
 
@@ -25,6 +39,9 @@ IV_UNIT = "A nurse puts the IV line into a vein in your arm."
 IV_UNIT_NEW = "A nurse puts the IV line into a vein in your arm or hand."
 IV_UNIT_ES = "Un enfermero le pone la vía IV en una vena del brazo."
 ES_PO = Path("locales/es/LC_MESSAGES/messages.po")
+#: printed only in the oral handout (content/oral/after.md)
+ORAL_UNIT = "If you miss a dose, call {clinic_phone}. **Never take two doses to make up for one.**"
+DAY = dt.date(2026, 12, 1)
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -46,6 +63,22 @@ def change_iv_unit(project, catalogs=("es",)) -> None:
     edit(project.content / "iv" / "expect.md", IV_UNIT, IV_UNIT_NEW)
     for language in catalogs:
         edit(project.locales / language / "LC_MESSAGES" / "messages.po", f'msgid "{IV_UNIT}"', f'msgid "{IV_UNIT_NEW}"')
+
+
+def approve_one(project, language: str, msgid: str | None) -> None:
+    """Record one unit's approval in ``approvals.toml``, as ``i18n approve`` writes it; None:
+    an obsolete record (of an English no catalog entry has), as a reviewer's old file has."""
+    catalog = read_catalog(catalog_path(project.locales, language), language)
+    path = approvals_path(project.locales, language)
+    records = read_approvals(path)
+    if msgid is None:
+        record = Approval(unit_key("An old sentence."), "An old sentence.", "0" * 16, "1" * 16, "Viejo.", "A. T.", DAY)
+    else:
+        message = catalog[msgid]
+        text = translation_text(message)
+        record = Approval(key_of(message), msgid, source_hash(message), translation_hash(message), text, "A. T.", DAY)
+    records[record.key] = record
+    path.write_text(format_approvals(records.values()), "utf-8")
 
 
 def jobs_for(project, languages=("en", "es"), routes=("iv", "oral"), editions=("standard",)):
@@ -104,6 +137,12 @@ EDITS = {
         {"es/*"},
     ),
     "per-unit approvals (approvals.toml)": (lambda p: approve(p, "es", "A. Translator", None), {"es/*"}),
+    "approval of one unit only the oral route prints": (lambda p: approve_one(p, "es", ORAL_UNIT), {"es/oral"}),
+    "approval of a unit no handout prints any more": (lambda p: approve_one(p, "es", None), set()),
+    "glossary (the gates read it)": (
+        lambda p: edit(p.locales / "es" / "glossary.tbx", "<term>nunca</term>", "<term>jamás</term>"),
+        {"es/*"},
+    ),
     "catalog dates only (i18n update, a translator's save)": (lambda p: redate(p.root / ES_PO), set()),
     "stylesheet": (lambda p: edit(p.templates / "handout.css", "font-size: 12pt;", "font-size: 12.5pt;"), {"*/*"}),
     "clinic's file": (lambda p: edit(p.clinics / "example.toml", "503-555-0142", "503-555-0143"), {"*/*"}),
@@ -168,6 +207,30 @@ def test_no_change_renders_nothing_and_one_unit_renders_only_its_handouts(projec
     manifest = Manifest.load(out / MANIFEST_NAME)
     for key, entry in manifest.entries.items():
         assert entry.sha256 == hashlib.sha256((out / key).read_bytes()).hexdigest()
+
+
+def test_approving_a_unit_only_the_oral_route_prints_leaves_the_iv_handout_as_it_is(project_copy, en_es_iv, tmp_path):
+    """Approvals used to be hashed whole: any approval rendered every handout of the language."""
+    out = tmp_path / "out"
+    shutil.copytree(en_es_iv, out)
+    jobs = jobs_for(project_copy, ["es"], ["iv"])
+    approve_one(project_copy, "es", ORAL_UNIT)
+    assert statuses(build(project_copy, jobs, out)) == {"example/es/iv": "unchanged"}
+
+
+def test_a_changed_glossary_runs_the_gates_again(project_copy, en_es_iv, tmp_path):
+    """The glossary changes whether a handout passes its gates, not its bytes; the gates run
+    during a build, so a glossary that now refuses a unit fails the handout (its previous
+    PDF kept) instead of calling it unchanged."""
+    out = tmp_path / "out"
+    shutil.copytree(en_es_iv, out)
+    jobs = jobs_for(project_copy, ["es"], ["iv"])
+    assert statuses(build(project_copy, jobs, out)) == {"example/es/iv": "unchanged"}
+    before = (out / "example/es/iv.pdf").read_bytes()
+    edit(project_copy.locales / "es" / "glossary.tbx", "<term>no</term>", "<term>jamás</term>")  # "do not"
+    [result] = build(project_copy, jobs, out)
+    assert result.status == "failed" and "glossary: the source says 'do not'" in result.message, result.message
+    assert (out / "example/es/iv.pdf").read_bytes() == before
 
 
 def test_failing_handout_keeps_its_pdf_and_manifest_entry_and_is_reported(project_copy, tmp_path):
