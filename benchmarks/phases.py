@@ -7,6 +7,7 @@ is not the product): nothing they wrap changes what it returns.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterator
@@ -63,7 +64,12 @@ class Clock:
             yield item
 
 
-def _install(clock: Clock) -> None:
+_CLOCK = Clock()
+
+
+def install() -> None:
+    """Put the timers in place (once per process)."""
+    clock = _CLOCK
     import importlib
 
     from weasyprint import HTML
@@ -86,9 +92,9 @@ def sample_jobs(project: Path, quick: bool) -> list:
     return sorted(jobs, key=lambda job: languages.index(job.language))
 
 
-def measure(project: Path, jobs: list) -> dict[str, list[dict[str, float]]]:
+def measure(project: Path, jobs: list, digests: dict[str, str]) -> dict[str, list[dict[str, float]]]:
     """Render each job as a render process does (build._contained), timing every phase;
-    language -> one dict of CPU seconds per handout."""
+    language -> one dict of CPU seconds per handout. Each PDF's SHA-256 goes in ``digests``."""
     from generator import build
     from generator.build import BuildOptions
     from generator.content import load_content
@@ -101,8 +107,7 @@ def measure(project: Path, jobs: list) -> dict[str, list[dict[str, float]]]:
     build._worker.update(
         project=proj, content=load_content(proj.content), options=BuildOptions(), translators=Translators(proj.locales)
     )
-    clock = Clock()
-    _install(clock)
+    clock = _CLOCK
     table: dict[str, list[dict[str, float]]] = defaultdict(list)
     for job in jobs:
         clock.now.clear()
@@ -113,6 +118,7 @@ def measure(project: Path, jobs: list) -> dict[str, list[dict[str, float]]]:
             raise SystemExit(f"{job.name}: {outcome}")
         row = dict(clock.now, total=time.process_time() - start, renders=clock.calls["render"])
         table[job.language].append(row)
+        digests[job.name] = hashlib.sha256(outcome.data).hexdigest()
     return table
 
 
@@ -179,3 +185,17 @@ def print_table(table: dict[str, list[dict[str, float]]], bookkeeping_s: float) 
     cjk = [row.get("compaction", 0.0) for lang in ("zh_Hans", "ko") for row in table.get(lang, [])]
     if cjk:
         print(f"CJK compaction: {1000 * sum(cjk) / len(cjk):.1f} ms per CJK handout (max {1000 * max(cjk):.1f})")
+
+
+def print_patched(table: dict, patched: dict, before: dict[str, str], after: dict[str, str]) -> None:
+    """The column patch's gain on the same handouts, and whether their PDFs stayed the same."""
+    cpu = sum(row["total"] for rows in table.values() for row in rows)
+    cpu_patched = sum(row["total"] for rows in patched.values() for row in rows)
+    layout = sum(row.get("layout", 0.0) for rows in table.values() for row in rows)
+    layout_patched = sum(row.get("layout", 0.0) for rows in patched.values() for row in rows)
+    same = sum(before[name] == after.get(name) for name in before)
+    print(
+        f"\nWeasyPrint column patch (benchmarks/column_patch.py, this process only): per handout "
+        f"{cpu / len(before):.2f} -> {cpu_patched / len(before):.2f} CPU-s ({cpu_patched / cpu:.2f} x), "
+        f"layout {layout_patched / layout:.2f} x; PDFs byte-identical: {same} of {len(before)}"
+    )
