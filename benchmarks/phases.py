@@ -174,7 +174,8 @@ def print_table(table: dict[str, list[dict[str, float]]], bookkeeping_s: float) 
     print(f"\nCPU ms per handout, warm, one process ({', '.join(f'{k} x{len(v)}' for k, v in table.items())}):")
     print(f"{'phase':<24}" + "".join(f"{lang:>10}" for lang in languages))
     for key in means[languages[0]]:
-        print(f"{key:<24}" + "".join(f"{means[lang][key] * 1000:10.0f}" for lang in languages))
+        digits = 2 if key.endswith("(n)") else 0
+        print(f"{key:<24}" + "".join(f"{means[lang][key] * 1000:10.{digits}f}" for lang in languages))
     weasy = sum(means[lang]["WeasyPrint"] * len(table[lang]) for lang in languages)
     total = sum(means[lang]["total"] * len(table[lang]) for lang in languages)
     own = total - weasy
