@@ -20,9 +20,11 @@ test: system-test $(VENV)/.installed
 check: $(VENV)/.installed
 	$(BIN)/handouts check
 
-# Times full, no-change and one-unit builds against one weasyprint process per handout
-# (benchmarks/README.md). Not a test: it takes a few minutes.
+# Times full, no-change and one-unit builds against one weasyprint process per handout, the
+# project's overhead per phase, and typst/Chromium as the floor (benchmarks/README.md). Not a
+# test: about ten minutes on 2 idle cores. typst comes from its own hashed lock (optional).
 bench: system $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r benchmarks/requirements-bench.lock
 	$(BIN)/python benchmarks/bench.py
 
 system:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import threading
@@ -229,9 +230,20 @@ DIED = (
 )
 
 
-def _start_worker(project: Project, content: Content, options: BuildOptions, tracker: _Tracker | None = None) -> None:
+def _start_worker(
+    project: Project,
+    content: Content,
+    options: BuildOptions,
+    tracker: _Tracker | None = None,
+    environment: dict[str, str] | None = None,
+) -> None:
     """Run once in each render process: WeasyPrint imported and fonts loaded (by the fork
-    server already, see :mod:`warm`), keep the catalogs."""
+    server already, see :mod:`warm`), keep the catalogs, and take the build's environment
+    (the fork server's is the one it started with, maybe an earlier build's: see
+    :func:`_context`)."""
+    if environment is not None:
+        os.environ.clear()
+        os.environ.update(environment)
     if tracker is not None:
         tracker.join()
         _watch_parent(tracker.build)
@@ -445,13 +457,42 @@ def _stuck(options: BuildOptions) -> str:
     )
 
 
+#: Variables read once, when the fork server imports WeasyPrint and loads the fonts (fontconfig,
+#: Pango, GLib, the C library's locale and time zone): a render process forked from it cannot
+#: take a new value of these, so the fork server is started again when one has changed.
+INIT_ENVIRONMENT = (
+    *("FONTCONFIG_", "FC_", "PANGO", "G_", "GIO_", "HOME", "LANG", "LC_", "TZ", "PYTHON"),
+    *("XDG_CONFIG_", "XDG_CACHE_HOME", "XDG_DATA_"),  # where fontconfig looks (not XDG_STATE_HOME)
+)
+#: the fork server's environment when this process started it (see _context)
+_server_environment: dict[str, str] | None = None
+
+
 def _context():
     """Render processes are forked from multiprocessing's fork server, a clean process started
     once (no lock file, no threads, nothing of the build's state) that imports WeasyPrint and
-    loads the fonts before it forks any (:mod:`warm`): starting one takes milliseconds."""
+    loads the fonts before it forks any (:mod:`warm`): starting one takes milliseconds.
+
+    The environment: a render process takes the build's own (``_start_worker``), so that a
+    later build in the same process (a service, the tests) sees its own, not the first
+    build's. What is read only while the fork server starts (INIT_ENVIRONMENT: the fonts
+    fontconfig finds, the locale) cannot change in a running fork server, so when one of
+    those differs from the fork server's, it is stopped and started again (about 1.5 s)."""
+    global _server_environment
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([f"{__package__}.warm"])
+    environment = _init_environment()
+    if _server_environment is not None and environment != _server_environment:
+        server = getattr(multiprocessing.forkserver, "_forkserver", None)
+        stop = getattr(server, "_stop", None)  # CPython's own (3.8-3.13); without it, kept
+        if stop is not None:
+            stop()
+    _server_environment = environment
     return ctx
+
+
+def _init_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name.startswith(INIT_ENVIRONMENT)}
 
 
 class Interrupted(BaseException):
@@ -528,7 +569,10 @@ def _pool(project: Project, content: Content, jobs: list[Job], workers: int, opt
     stuck: set[int] = set()
     limit = options.time_limit
     with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_start_worker, initargs=(project, content, options, tracker)
+        workers,
+        mp_context=ctx,
+        initializer=_start_worker,
+        initargs=(project, content, options, tracker, dict(os.environ)),
     ) as pool:
         futures: dict[Future, int] = {}
         try:
