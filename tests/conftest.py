@@ -34,16 +34,21 @@ def project() -> Project:
     return Project(ROOT)
 
 
-@pytest.fixture
-def project_copy(tmp_path: Path) -> Project:
-    """A writable copy of the project's inputs, to break on purpose."""
+def copy_project(root: Path) -> Project:
+    """A writable copy of the project's inputs in ``root``."""
     for name in ("content", "locales", "templates", "generator", "babel.cfg"):
         src = ROOT / name
         if src.is_dir():
-            shutil.copytree(src, tmp_path / name, ignore=shutil.ignore_patterns("*.mo", "__pycache__"))
+            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("*.mo", "__pycache__"))
         else:
-            shutil.copy(src, tmp_path / name)
-    return Project(tmp_path)
+            shutil.copy(src, root / name)
+    return Project(root)
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Project:
+    """A writable copy of the project's inputs, to break on purpose."""
+    return copy_project(tmp_path)
 
 
 T = TypeVar("T")
