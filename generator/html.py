@@ -345,6 +345,7 @@ def expectations(
     )
 
 
+@functools.lru_cache(maxsize=64)
 def qr_svg(url: str) -> str:
     """A QR code for ``url`` as inline SVG (vector: sharp at any print resolution)."""
     qr = segno.make(url, error="m", micro=False)

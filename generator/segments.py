@@ -7,6 +7,7 @@ markdown-it gives each block a source line map, so every unit knows its line.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -62,24 +63,44 @@ FALLBACK_OPEN = Token("html_inline", "", 0, content='<mark class="untranslated" 
 FALLBACK_CLOSE = Token("html_inline", "", 0, content="</mark>")
 
 
+#: How many distinct texts the parse caches below keep. A build or ``handouts check`` composes
+#: every handout from the same few hundred blocks and chunks, and parsed the same Markdown
+#: again for each (language, route, edition); the results depend on the text alone.
+CACHE_SIZE = 4096
+
+
 def units(markdown: str, first_line: int = 1) -> list[Unit]:
     """The translation units of a Markdown text, in document order."""
-    return [unit for _, unit in _inline_tokens(MD.parse(markdown), first_line)]
+    return list(_units(markdown, first_line))
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _units(markdown: str, first_line: int) -> tuple[Unit, ...]:
+    return tuple(unit for _, unit in _inline_tokens(MD.parse(markdown), first_line))
 
 
 def render(markdown: str, translate: Callable[[Unit], str] | None = None, first_line: int = 1) -> str:
     """Render Markdown to HTML, replacing each unit's text by ``translate(unit)``.
 
-    A :class:`Fallback` result is wrapped in ``<mark class="untranslated">``.
+    A :class:`Fallback` result is wrapped in ``<mark class="untranslated">``. ``translate``
+    is called once per unit, in document order; the HTML is cached by the text and the
+    translations (with which of them are fallbacks).
     """
+    if translate is None:
+        return _render(markdown, None)
+    texts = tuple(translate(unit) for unit in _units(markdown, first_line))
+    return _render(markdown, tuple((str(text), isinstance(text, Fallback)) for text in texts))
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _render(markdown: str, texts: tuple[tuple[str, bool], ...] | None) -> str:
     env: dict = {}  # the block's link reference definitions, for its units
     tokens = MD.parse(markdown, env)
-    if translate is not None:
-        for token, unit in _inline_tokens(tokens, first_line):
-            text = translate(unit)
+    if texts is not None:
+        for (token, _), (text, fallback) in zip(_inline_tokens(tokens, 1), texts, strict=True):
             token.content = text
             token.children = MD.parseInline(text, env)[0].children
-            if isinstance(text, Fallback):
+            if fallback:
                 token.children = [FALLBACK_OPEN, *(token.children or ()), FALLBACK_CLOSE]
     return MD.renderer.render(tokens, MD.options, env)
 
@@ -87,12 +108,17 @@ def render(markdown: str, translate: Callable[[Unit], str] | None = None, first_
 def chunks(markdown: str, first_line: int = 1) -> list[tuple[str, int]]:
     """The top-level blocks of a Markdown text (a heading, a paragraph, a whole list), each
     with its first line, so that two languages can be set side by side block by block."""
+    return list(_chunks(markdown, first_line))
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _chunks(markdown: str, first_line: int) -> tuple[tuple[str, int], ...]:
     lines = markdown.splitlines()
-    return [
+    return tuple(
         ("\n".join(lines[t.map[0] : t.map[1]]), first_line + t.map[0])
         for t in MD.parse(markdown)
         if t.level == 0 and t.nesting != -1 and t.map
-    ]
+    )
 
 
 def placeholders(text: str) -> list[str]:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import io
 import os
+import pickle
 import re
 import shutil
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from babel.messages.pofile import write_po
@@ -30,22 +34,50 @@ def project() -> Project:
     return Project(ROOT)
 
 
-@pytest.fixture
-def project_copy(tmp_path: Path) -> Project:
-    """A writable copy of the project's inputs, to break on purpose."""
+def copy_project(root: Path) -> Project:
+    """A writable copy of the project's inputs in ``root``."""
     for name in ("content", "locales", "templates", "generator", "babel.cfg"):
         src = ROOT / name
         if src.is_dir():
-            shutil.copytree(src, tmp_path / name, ignore=shutil.ignore_patterns("*.mo", "__pycache__"))
+            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("*.mo", "__pycache__"))
         else:
-            shutil.copy(src, tmp_path / name)
-    return Project(tmp_path)
+            shutil.copy(src, root / name)
+    return Project(root)
 
 
-@pytest.fixture(scope="session")
-def built_results(project: Project, tmp_path_factory) -> list:
-    """The standard edition of every (language, route) of the example clinic, built once."""
-    out = tmp_path_factory.mktemp("handouts")
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Project:
+    """A writable copy of the project's inputs, to break on purpose."""
+    return copy_project(tmp_path)
+
+
+T = TypeVar("T")
+
+
+def once_per_run(tmp_path_factory, name: str, make: Callable[[Path], T]) -> T:
+    """``make(folder)`` once per test run, even when pytest-xdist runs the tests in several
+    processes: the first process to ask builds into a folder all of them share (holding a
+    lock, so that the others wait instead of building it again) and leaves its value
+    pickled there for them. A ``make`` that fails leaves nothing behind: the next one tries
+    again. Tests copy the folder before they change anything."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return make(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent / "shared"  # the run's folder, above each worker's
+    shared.mkdir(exist_ok=True)
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        done = shared / f"{name}.pickle"
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        out = shared / name
+        shutil.rmtree(out, ignore_errors=True)  # what a failed make left
+        out.mkdir()
+        value = make(out)
+        done.write_bytes(pickle.dumps(value))
+        return value
+
+
+def _build_standard(project: Project, out: Path) -> list:
     results = build(
         project, plan(load_clinics(project, ["example"]), editions=["standard"]), out, BuildOptions(workers=None)
     )
@@ -55,13 +87,22 @@ def built_results(project: Project, tmp_path_factory) -> list:
 
 
 @pytest.fixture(scope="session")
-def en_es_iv(project: Project, tmp_path_factory) -> Path:
-    """An output folder holding the English and Spanish IV handouts (standard edition),
-    built once per run; tests copy it before they change anything."""
-    out = tmp_path_factory.mktemp("en-es-iv")
+def built_results(project: Project, tmp_path_factory) -> list:
+    """The standard edition of every (language, route) of the example clinic, built once."""
+    return once_per_run(tmp_path_factory, "handouts", lambda out: _build_standard(project, out))
+
+
+def _build_en_es_iv(project: Project, out: Path) -> Path:
     results = build(project, plan(load_clinics(project, ["example"]), ["en", "es"], ["iv"], ["standard"]), out)
     assert all(r.ok for r in results), [r.message for r in results]
     return out
+
+
+@pytest.fixture(scope="session")
+def en_es_iv(project: Project, tmp_path_factory) -> Path:
+    """An output folder holding the English and Spanish IV handouts (standard edition),
+    built once per run; tests copy it before they change anything."""
+    return once_per_run(tmp_path_factory, "en-es-iv", lambda out: _build_en_es_iv(project, out))
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from generator.build import BuildOptions, build, load_clinics, plan
 from generator.check import check
 from generator.gates import entry_problems, format_string_problems
 
-from .conftest import pdf_text, po_bytes, run_cli
+from .conftest import handouts, pdf_text, po_bytes
 
 PO = "locales/es/LC_MESSAGES/messages.po"
 
@@ -183,12 +183,12 @@ def test_the_command_exits_1_with_the_fault_and_keeps_the_previous_pdf(previous,
     project, out = previous
     route, expected = break_catalog(project, fault)
     before = (out / f"example/es/{route}.pdf").read_bytes()
-    proc = run_cli(project, "build", "--language", "es", "--route", route, "--edition", "standard")
+    proc = handouts(project, "build", "--language", "es", "--route", route, "--edition", "standard", "--jobs", "1")
     assert proc.returncode == 1, proc.stderr
     assert re.search(expected, proc.stderr), proc.stderr
     assert "Traceback" not in proc.stderr
     assert (out / f"example/es/{route}.pdf").read_bytes() == before
-    check_proc = run_cli(project, "check")
+    check_proc = handouts(project, "check")
     assert check_proc.returncode == 1 and re.search(expected, check_proc.stderr), check_proc.stderr
 
 
@@ -208,11 +208,11 @@ def test_glyph_without_a_font_fails_the_handout_naming_language_and_code_point(p
     po = project.root / PO
     po.write_text(replace_entry(po.read_text("utf-8"), "Chest pain.", '"Dolor en el pecho \ue000."'), "utf-8")
     before = (out / "example/es/iv.pdf").read_bytes()
-    proc = run_cli(project, "build", "--language", "es", "--route", "iv", "--edition", "standard")
+    proc = handouts(project, "build", "--language", "es", "--route", "iv", "--edition", "standard", "--jobs", "1")
     assert proc.returncode == 1
     assert re.search(r"example/es/iv.*no font covers U\+E000 in this 'es' handout", proc.stderr), proc.stderr
     assert (out / "example/es/iv.pdf").read_bytes() == before
-    check_proc = run_cli(project, "check")
+    check_proc = handouts(project, "check")
     assert check_proc.returncode == 1
     assert re.search(
         r"messages\.po:\d+: error: no font covers U\+E000 .* in 'es' \(msgid 'Chest pain\.'\)", check_proc.stderr
@@ -378,8 +378,19 @@ def test_a_placeholder_in_arabic_script_is_an_error_not_a_crash(project_copy):
 
 def test_a_lone_percent_in_a_template_string_fails_only_that_language(project_copy):
     line = _edit_catalog(project_copy, "Clinic", "Clínica 100%")
-    proc = run_cli(
-        project_copy, "build", "--language", "es", "--language", "fr", "--route", "iv", "--edition", "standard"
+    proc = handouts(
+        project_copy,
+        "build",
+        "--language",
+        "es",
+        "--language",
+        "fr",
+        "--route",
+        "iv",
+        "--edition",
+        "standard",
+        "--jobs",
+        "1",
     )
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
