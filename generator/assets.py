@@ -37,7 +37,7 @@ class Asset:
 def read_asset(url: str, roots: tuple[Path, ...], max_bytes: int = MAX_IMAGE_BYTES) -> Asset:
     """The file ``url`` names if it is a regular file inside one of ``roots`` (resolved
     folders, or single files) of at most ``max_bytes``; otherwise :class:`AssetRefused`."""
-    shown = url if len(url) <= 100 else url[:100] + "…"
+    shown = url if len(url) <= 100 else url[:40] + "…" + url[-59:]  # the file's name stays in view
     parts = urlsplit(url)
     if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
         raise AssetRefused(

@@ -8,7 +8,6 @@ msgstr and in a clinic's file; and on the fetcher itself, one URL kind at a time
 import os
 import re
 import signal
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ from generator.translation import (
     read_catalog,
 )
 
-from .conftest import copy_project, handouts, pdf_text, po_bytes
+from .conftest import handouts, pdf_text, po_bytes
 
 CONTENT_BLOCK = "shared/disclaimer.md"
 FIRST_SENTENCE = "This handout gives general facts."
@@ -379,15 +378,7 @@ SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">{}</svg>'
         ('<image href="example.toml" width="5" height="5"/>', "example.toml: it is outside"),  # beside the logo
     ],
 )
-def test_logo_that_fetches_something_is_refused_at_load_and_by_the_fetcher(inner, refusal):
-    # a short project path: the refusal shows the first 100 characters of the address, and
-    # a pytest-xdist worker's tmp_path (.../pytest-N/popen-gw1/test_logo_that_fetches_somethi3/)
-    # left "content/clinics/exam…" of a file beside the logo
-    with tempfile.TemporaryDirectory(prefix="logo-") as root:
-        _logo_is_refused(copy_project(Path(root)), inner, refusal)
-
-
-def _logo_is_refused(project_copy, inner: str, refusal: str) -> None:
+def test_logo_that_fetches_something_is_refused_at_load_and_by_the_fetcher(project_copy, inner, refusal):
     clinic = load_clinics(project_copy, ["example"])[0]  # loaded while its logo is sound
     (project_copy.clinics / "example-logo.svg").write_text(SVG.format(inner))
     with pytest.raises(
