@@ -78,8 +78,9 @@ class HandoutDocument:
     expected: Expected | None = None
     #: the same handout with the help boxes ("Get help now", the crisis line, "Call the
     #: clinic") one section later, then one earlier, then the clinic's box alone one section
-    #: later: for the PDF stage to try, in this order, when a box, kept whole, would leave a
-    #: column more than a quarter empty before it (generator/overlap.help_gap)
+    #: later (standard and bilingual editions): for the PDF stage to try, in this order, when
+    #: a box, kept whole, would leave a column more than a quarter empty before it
+    #: (generator/overlap.help_gap)
     alternatives: tuple[str, ...] = ()
     #: "standard" (two columns), "large" or "bilingual"
     edition: str = "standard"
@@ -235,7 +236,7 @@ def compose(
         generator_version=__version__,
     )
     html = _render(env, fields, tr)
-    placements = (_help_moved(words, 1), _help_moved(words, -1), _clinic_later(words)) if edition == "standard" else ()
+    placements = (_help_moved(words, 1), _help_moved(words, -1), _clinic_later(words)) if edition != "large" else ()
     alternatives = tuple(_render(env, {**fields, "texts": m, "main": m[0]}, tr) for m in placements if m)
     leftover = PLACEHOLDER_RE.search(html)
     if leftover:  # every placeholder was checked above, so this is a bug in a template
