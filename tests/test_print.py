@@ -352,3 +352,56 @@ def test_draft_status_is_said_in_words_not_colour(built):
     first_page = PdfReader(built["ko", "iv"]).pages[0].extract_text()
     assert "Draft translation, not yet checked by a medical translator" in first_page
     assert fold("Draft") in fold(first_page)
+
+
+# --- the help boxes, read back from the PDFs ---------------------------------------------
+
+#: the example clinic's primary colour, which fills the help boxes' borders (RGB, 0-1)
+PRIMARY = (0.113725, 0.356863, 0.47451)
+
+
+def _help_boxes(page) -> list[dict]:
+    """The outer border of each help box on a page: a filled curve in the primary colour,
+    a column wide (the header band is a rectangle, the key points box black, the logo small)."""
+    curves = [
+        c
+        for c in page.curves
+        if c.get("fill")
+        and tuple(round(v, 3) for v in c.get("non_stroking_color") or ()) == tuple(round(v, 3) for v in PRIMARY)
+        and c["height"] > 30
+        and page.width * 0.3 < c["width"] < page.width * 0.6
+    ]
+    return [c for c in curves if not any(o is not c and o["x0"] < c["x0"] and o["top"] < c["top"] for o in curves)]
+
+
+def help_gaps(path: Path, rtl: bool) -> list[float]:
+    """For each help box that starts a column, the share of the column before it left empty
+    (from the lowest letter printed in that column to the bottom of the page area)."""
+    gaps = []
+    with pdfplumber.open(path) as pdf:
+        top, bottom = 11 * POINTS_PER_MM, pdf.pages[0].height - 13 * POINTS_PER_MM
+        for n, page in enumerate(pdf.pages):
+            for box in _help_boxes(page):
+                if box["top"] > top + 12 * POINTS_PER_MM:
+                    continue  # below other content: nothing left empty before it
+                second = (box["x0"] > page.width / 2) != rtl  # the box is in the page's second column
+                before = page if second else pdf.pages[n - 1]
+                left_half = (not rtl) if second else rtl  # where the column before it is
+                mid = page.width / 2
+                letters = [
+                    c["bottom"]
+                    for c in before.chars
+                    if c["text"].strip()
+                    and c["bottom"] <= bottom
+                    and ((c["x1"] <= mid) if left_half else (c["x0"] >= mid))
+                ]
+                gaps.append((bottom - max(letters, default=top)) / (bottom - top))
+    return gaps
+
+
+@pytest.mark.parametrize("language, route", [("en", "iv"), ("ar", "iv"), ("zh_Hans", "oral"), ("tl", "im")])
+def test_the_help_boxes_leave_no_column_more_than_a_quarter_empty_read_back(built, language, route):
+    # what the layout check (pdf._help_problems, a warning in every handout of the shared
+    # build) measures on WeasyPrint's boxes, measured again on the printed page
+    gaps = help_gaps(built[language, route], rtl=language == "ar")
+    assert max(gaps, default=0) <= 0.27, gaps
