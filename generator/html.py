@@ -76,10 +76,14 @@ class HandoutDocument:
     fallbacks: tuple[str, ...] = ()
     #: what the PDF must print (checked by generator/verify.py)
     expected: Expected | None = None
-    #: the same handout with the "Get help now" box allowed to continue in the next column
-    #: between its items: for the PDF stage to take when the box, kept whole, would leave a
-    #: column more than a quarter empty (generator/overlap.help_gap)
+    #: the same handout with the help boxes ("Get help now", the crisis line, "Call the
+    #: clinic") one section later, then one earlier, then the clinic's box alone one section
+    #: later (standard and bilingual editions): for the PDF stage to try, in this order, when
+    #: a box, kept whole, would leave a column more than a quarter empty before it
+    #: (generator/overlap.help_gap)
     alternatives: tuple[str, ...] = ()
+    #: "standard" (two columns), "large" or "bilingual"
+    edition: str = "standard"
 
 
 @dataclass(frozen=True)
@@ -189,8 +193,10 @@ def compose(
             tr.path,
         )
     words = [t.text for t in texts]
-    if edition == "large":  # the numbers to call and when, on the first two pages
-        words = _help_at(words, 0) or words
+    if edition == "large":  # when to call the emergency number and the crisis line: by page 2
+        # (the clinic's box stays in its place: at 18 pt, kept whole, it would leave a page half
+        # empty after them)
+        words = _help_at(words, 0, ("block-crisis",)) or words
     main = words[0]
     env = _environment(templates.resolve())
     dates = formats_locale(clinic.region, tr)
@@ -227,11 +233,11 @@ def compose(
         draft_notice=tr.gettext(DRAFT_NOTICE),
         draft_notice_en=DRAFT_NOTICE,
         page_label_css=Markup(page_label_css(tr.gettext(PAGE_LABEL))),
-        help_flows=False,
         generator_version=__version__,
     )
     html = _render(env, fields, tr)
-    alternatives = (_render(env, {**fields, "help_flows": True}, tr),) if edition == "standard" else ()
+    placements = (_help_moved(words, 1), _help_moved(words, -1), _clinic_later(words)) if edition != "large" else ()
+    alternatives = tuple(_render(env, {**fields, "texts": m, "main": m[0]}, tr) for m in placements if m)
     leftover = PLACEHOLDER_RE.search(html)
     if leftover:  # every placeholder was checked above, so this is a bug in a template
         raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
@@ -239,6 +245,7 @@ def compose(
         html=html,
         language=tr.html_lang,
         alternatives=alternatives,
+        edition=edition,
         fallbacks=tuple(m.describe("printed in English: ") for m in missing),
         expected=expectations(clinic, html, main, texts, allow_incomplete, furniture=_furniture(fields, tr)),
         base_url=templates,
@@ -274,10 +281,14 @@ def keep_break_before_inline(html: str) -> str:
     return SPACE_BEFORE_INLINE_RE.sub('<span class="sp"> </span>', html)
 
 
-def _groups(sections: tuple[Section, ...]) -> tuple[list[list[int]], int | None]:
+def _groups(sections: tuple[Section, ...], following: tuple[str, ...] = ()) -> tuple[list[list[int]], int | None]:
     """The sections' indexes grouped (a titled section with the untitled ones that continue
     it), and which group is the "Get help now" section."""
-    starts = [i for i, s in enumerate(sections) if s.title or s.css_class == HELP_SECTION_CLASS]
+    # the boxes in ``following`` (default: the crisis line, "Call the clinic") go with the "Get
+    # help now" box before them
+    following = following or FOLLOWING_HELP_BOXES
+    starts = [i for i, s in enumerate(sections) if (s.title or s.css_class == HELP_SECTION_CLASS)]
+    starts = [i for i in starts if sections[i].css_class not in following]
     groups = [list(range(a, b)) for a, b in zip(starts, [*starts[1:], len(sections)], strict=True)]
     if starts and starts[0]:
         groups[0][:0] = range(starts[0])
@@ -285,11 +296,12 @@ def _groups(sections: tuple[Section, ...]) -> tuple[list[list[int]], int | None]
     return groups, at
 
 
-def _help_at(texts: list[Text], place: int) -> list[Text] | None:
-    """The texts with the "Get help now" section moved to group ``place``; None if it cannot go
-    there (it has no such section, or there is no such place, or it would follow the disclaimer)."""
+def _help_at(texts: list[Text], place: int, following: tuple[str, ...] = ()) -> list[Text] | None:
+    """The texts with the "Get help now" section (and the boxes in ``following``) moved to group
+    ``place``; None if it cannot go there (it has no such section, or there is no such place, or
+    it would follow the disclaimer)."""
     sections = texts[0].sections
-    groups, at = _groups(sections)
+    groups, at = _groups(sections, following)
     if (
         at is None
         or not 0 <= place < len(groups)
@@ -301,6 +313,26 @@ def _help_at(texts: list[Text], place: int) -> list[Text] | None:
     moved = [g for i, g in enumerate(groups) if i != at]
     moved.insert(place, groups[at])
     order = [i for g in moved for i in g]
+    return [replace(t, sections=tuple(t.sections[i] for i in order)) for t in texts]
+
+
+def _help_moved(texts: list[Text], step: int) -> list[Text] | None:
+    """The texts with the help boxes ``step`` sections later (or earlier), if they can go there."""
+    at = _groups(texts[0].sections)[1]
+    return None if at is None else _help_at(texts, at + step)
+
+
+def _clinic_later(texts: list[Text]) -> list[Text] | None:
+    """The texts with the "Call the clinic" box alone after the section that follows it (the
+    emergency and crisis boxes stay where they are), unless that is the disclaimer."""
+    sections = texts[0].sections
+    at = next((i for i, s in enumerate(sections) if s.css_class == CLINIC_BOX), None)
+    if at is None or at + 1 >= len(sections) or "disclaimer" in sections[at + 1].css_class:
+        return None
+    end = at + 2
+    while end < len(sections) and not sections[end].title:
+        end += 1  # the untitled sections that continue it
+    order = [*range(at), *range(at + 1, end), at, *range(end, len(sections))]
     return [replace(t, sections=tuple(t.sections[i] for i in order)) for t in texts]
 
 
@@ -384,6 +416,10 @@ def _check_placeholders(text: str, path: Path, line: int) -> None:
 
 #: The section holding the numbers to call, whose heading they must share a page with.
 HELP_SECTION_CLASS = "block-get-help"
+#: The boxes after it, with the crisis line and the clinic's own numbers: each a whole box,
+#: moved with it when the sections move (large print, pdf._placed).
+CLINIC_BOX = "block-call-clinic"
+FOLLOWING_HELP_BOXES = ("block-crisis", CLINIC_BOX)
 #: A number to dial as the HTML prints it (from the template or a placeholder).
 _DIAL_RE = re.compile(r'<bdi dir="ltr" class="(?:[^"]* )?tel">([^<]*)</bdi>')
 

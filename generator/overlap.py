@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 #: The section that holds the numbers to call (html.HELP_SECTION_CLASS).
-HELP_CLASS = "block-get-help"
-#: The most of a column the Get-help box may leave empty before it (pdf._balanced).
+HELP_CLASSES = ("block-get-help", "block-crisis", "block-call-clinic")
+#: The most of a column a help box may leave empty before it (pdf._placed).
 GAP_LIMIT = 0.25
 #: Below this much overlap, in CSS px each way, two glyph runs only touch (rounding, kerning).
 TOUCH = 1.5
@@ -107,8 +107,25 @@ def _sections(pages: list) -> list[tuple[int, Any]]:
     ]
 
 
-def _is_help(box) -> bool:
-    return HELP_CLASS in (box.element.get("class") or "").split()
+def _is_help(box, classes=HELP_CLASSES) -> bool:
+    return bool(set(classes) & set((box.element.get("class") or "").split()))
+
+
+def split_boxes(pages: list, name: str = "") -> list[str]:
+    """A help box printed in more than one piece (over two columns or pages): one line each.
+    Each box is kept whole with its numbers; WeasyPrint splits it only where it is taller
+    than a column or a page."""
+    prefix = f"{name}: " if name else ""
+    pieces: dict[str, list[int]] = {}
+    for number, box in _sections(pages):
+        for css in HELP_CLASSES:
+            if _is_help(box, (css,)):
+                pieces.setdefault(css, []).append(number + 1)
+    return [
+        f"{prefix}page {where[0]}: the help box {css!r} is split over {len(where)} columns or pages"
+        for css, where in pieces.items()
+        if len(where) > 1
+    ]
 
 
 def help_pages(pages: list) -> set[int]:
@@ -117,11 +134,16 @@ def help_pages(pages: list) -> set[int]:
 
 
 def help_gap(pages: list) -> float:
-    """The share (0 to 1) of a column's height left empty before the "Get help now" box:
-    the box is kept whole, so when it does not fit below the content before it, it starts
-    the next column or page and leaves the rest of that column blank."""
+    """The largest share (0 to 1) of a column's height left empty before a help box (the
+    "Get help now" box, the "Call the clinic" box): a box is kept whole, so when it does not fit
+    below the content before it, it starts the next column or page and leaves the rest of that
+    column blank."""
+    return max((_gap_before(pages, name) for name in HELP_CLASSES), default=0.0)
+
+
+def _gap_before(pages: list, name: str) -> float:
     fragments = _sections(pages)
-    first = next((i for i, (_, box) in enumerate(fragments) if _is_help(box)), None)
+    first = next((i for i, (_, box) in enumerate(fragments) if _is_help(box, (name,))), None)
     if not first:
         return 0.0
     page, box = fragments[first]

@@ -121,10 +121,10 @@ def render_pdf(
     fetcher = AssetFetcher(doc.asset_roots)
     try:
         with timelimit.time_limit(time_limit) as expired:
-            document, gap = _balanced(doc, fetcher)
+            document, gap = _placed(doc, fetcher)
             _refuse_attachments_and_links(document)
             data = document.write_pdf(pdf_variant=PDF_VARIANT, finisher=compact_cid_fonts if compact_fonts else None)
-            overflowing = (*layout.overflows(page_areas(document)), *overlap.overlaps(page_boxes(document)))
+            overflowing = (*layout.overflows(page_areas(document)), *_help_problems(doc, page_boxes(document), gap))
         if expired:  # the alarm went off inside code that swallowed it
             raise timelimit.OutOfTime
     except timelimit.OutOfTime:
@@ -155,11 +155,10 @@ def render_pdf(
     )
 
 
-def _balanced(doc: HandoutDocument, fetcher: AssetFetcher):
-    """Lay the handout out; when the "Get help now" box, kept whole, leaves more than
-    GAP_LIMIT of a column empty before it, lay out the handout again with the box allowed to
-    continue in the next column (doc.alternatives) and take that if it is shorter, or as long
-    with the box on one page (a patient must see all of it at once)."""
+def _placed(doc: HandoutDocument, fetcher: AssetFetcher):
+    """Lay the handout out; when a help box, kept whole, leaves more than GAP_LIMIT of a
+    column empty before it, lay it out with the help boxes one section later, then one
+    earlier (doc.alternatives), and take the layout with the least gap that is no longer."""
     base_url = doc.base_url.resolve().as_uri() + "/"
 
     def lay_out(html: str):
@@ -167,15 +166,27 @@ def _balanced(doc: HandoutDocument, fetcher: AssetFetcher):
         return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT, pdf_forms=True)
 
     document = lay_out(doc.html)
-    best = (len(document.pages), overlap.help_gap(page_boxes(document)))
-    for html in doc.alternatives if best[1] > overlap.GAP_LIMIT else ():
+    pages, gap = len(document.pages), overlap.help_gap(page_boxes(document))
+    for html in doc.alternatives:
+        if gap <= overlap.GAP_LIMIT:
+            break
         other = lay_out(html)
-        pages = page_boxes(other)
-        score = (len(other.pages), overlap.help_gap(pages))
-        # a page fewer is taken even so (the page budget); else only a box on one page
-        if score[0] < best[0] or (score < best and len(overlap.help_pages(pages)) == 1):
-            document, best = other, score
-    return document, best[1]
+        other_gap = overlap.help_gap(page_boxes(other))
+        if len(other.pages) <= pages and other_gap < gap:
+            document, pages, gap = other, len(other.pages), other_gap
+    return document, gap
+
+
+def _help_problems(doc: HandoutDocument, pages: list, gap: float) -> list[str]:
+    """Text over other text, a help box split, and (in the standard edition's two columns) a
+    help box that leaves more than GAP_LIMIT of a column empty before it: layout warnings."""
+    found = [*overlap.overlaps(pages), *overlap.split_boxes(pages)]
+    if doc.edition == "standard" and gap > overlap.GAP_LIMIT:
+        found.append(
+            f"a help box leaves {gap:.2f} of a column empty before it (at most {overlap.GAP_LIMIT} is allowed); "
+            "shorten the text before it or move a section"
+        )
+    return found
 
 
 def page_boxes(document) -> list[boxes.PageBox]:

@@ -37,6 +37,9 @@ from .translation import Translators
 
 #: The fields whose values are the numbers a patient dials.
 URGENT_FIELDS = ("clinic_phone", "emergency_number", "crisis_line")
+#: The number the "Get help now" box prints, on its page (the crisis line and the clinic's
+#: numbers have boxes of their own after it, each whole with its numbers, maybe on the next page).
+HELP_FIELDS = ("emergency_number",)
 #: The least share of a unit's words (or else of its letters, in order) that must be read
 #: back where it is printed, when poppler's text is not the source's (Arabic ligatures,
 #: Devanagari conjuncts); a unit of three words or more may always miss one word.
@@ -236,8 +239,8 @@ def _urgent_problems(pages: list[str], expected: Expected) -> list[str]:
         help_pages = [n for n, page in enumerate(pages, 1) if printed(expected.help_heading, letters(page))]
         if not help_pages:
             found.append(f"the heading {expected.help_heading!r} is printed on no page")
-    for n in sorted({1, *help_pages[:1]}):
-        for field in URGENT_FIELDS:
+    for n, fields in ((1, URGENT_FIELDS), *((n, HELP_FIELDS) for n in help_pages[:1])):
+        for field in fields:
             value = expected.numbers[field]
             if _count(value, pages[n - 1]) == 0:
                 where = "page 1" if n == 1 else f"page {n} (the page of {expected.help_heading!r})"

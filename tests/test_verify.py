@@ -62,7 +62,7 @@ def test_the_real_handouts_print_what_was_meant(docs):
 
 def test_a_hidden_numbers_box_fails(docs):
     doc = docs["thameside/ar"]
-    problems = verify(_with_style(doc, ".block-get-help .numbers { display: none }"), doc.expected)
+    problems = verify(_with_style(doc, ".help-box .numbers { display: none }"), doc.expected)
     assert any(
         re.match(
             r"the number 020 7946 0321 should be printed \d time\(s\) as configured; "
@@ -153,16 +153,11 @@ def test_untranslated_text_is_allowed_with_allow_incomplete(docs):
 
 
 def test_safety_marks_cover_a_headings_section(project):
-    block = load_content(project.content).blocks["shared/get-help"]
-    block = dataclasses.replace(block, safety=("Call {emergency_number}", "Thoughts of suicide or harming yourself"))
+    block = load_content(project.content).blocks["shared/side-effects"]
+    block = dataclasses.replace(block, safety=("Rare side effects",))
     marked = safety_units(block)
-    assert {
-        "Call {emergency_number}",
-        "Trouble breathing.",
-        "A very bad headache.",
-        "Call {crisis_line}. Someone is there day and night.",
-    } <= marked
-    assert "Any questions or worries about your treatment." not in marked
+    assert {"Rare side effects", "Panic.", "Trouble breathing.", "Confusion that does not go away."} <= marked
+    assert "Headache." not in marked and "Common side effects" not in marked
 
 
 def test_a_safety_mark_must_name_a_unit(project_copy):
@@ -208,7 +203,7 @@ def test_a_build_whose_pdf_fails_verification_keeps_the_previous_pdf(project_cop
     assert first.ok, first.message
     before = hashlib.sha256(first.path.read_bytes()).hexdigest()
     css = project_copy.templates / "handout.css"
-    css.write_text(css.read_text() + "\n.block-get-help .numbers { display: none }\n")
+    css.write_text(css.read_text() + "\n.help-box .numbers { display: none }\n")
     [second] = build(project_copy, jobs, out)
     assert not second.ok and second.status == "failed"
     assert "thameside/ar/iv: the PDF does not print what was meant" in second.message
