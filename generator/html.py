@@ -361,7 +361,11 @@ def expectations(
     """What the PDF of ``html`` must print: the numbers to dial as often as the HTML has
     them, the "Get help" heading, the safety-critical units."""
     printed = Counter(html_lib.unescape(m.group(1)) for m in _DIAL_RE.finditer(html))
-    heading = next((section.title for section in main.sections if section.css_class == HELP_SECTION_CLASS), Markup())
+    boxes = tuple(
+        (section.title.striptags(), HELP_BOX_NUMBERS[section.css_class])
+        for section in main.sections
+        if section.css_class in HELP_BOX_NUMBERS and section.title.striptags()
+    )
     return Expected(
         numbers={
             "clinic_phone": clinic.phone,
@@ -370,7 +374,7 @@ def expectations(
             "crisis_line": clinic.crisis_line,
         },
         printed=dict(printed),
-        help_heading=heading.striptags() or None,
+        help_boxes=boxes,
         safety=tuple(item for text in texts for item in text.safety),
         allow_incomplete=allow_incomplete,
         furniture=furniture,
@@ -420,6 +424,12 @@ HELP_SECTION_CLASS = "block-get-help"
 #: moved with it when the sections move (large print, pdf._placed).
 CLINIC_BOX = "block-call-clinic"
 FOLLOWING_HELP_BOXES = ("block-crisis", CLINIC_BOX)
+#: The numbers each help box prints beside its heading: on the page of that heading.
+HELP_BOX_NUMBERS = {
+    HELP_SECTION_CLASS: ("emergency_number",),
+    "block-crisis": ("crisis_line",),
+    CLINIC_BOX: ("clinic_phone",),
+}
 #: A number to dial as the HTML prints it (from the template or a placeholder).
 _DIAL_RE = re.compile(r'<bdi dir="ltr" class="(?:[^"]* )?tel">([^<]*)</bdi>')
 

@@ -37,9 +37,6 @@ from .translation import Translators
 
 #: The fields whose values are the numbers a patient dials.
 URGENT_FIELDS = ("clinic_phone", "emergency_number", "crisis_line")
-#: The number the "Get help now" box prints, on its page (the crisis line and the clinic's
-#: numbers have boxes of their own after it, each whole with its numbers, maybe on the next page).
-HELP_FIELDS = ("emergency_number",)
 #: The least share of a unit's words (or else of its letters, in order) that must be read
 #: back where it is printed, when poppler's text is not the source's (Arabic ligatures,
 #: Devanagari conjuncts); a unit of three words or more may always miss one word.
@@ -72,8 +69,10 @@ class Expected:
     numbers: dict[str, str]
     #: value -> how many times the HTML prints it (as a number to dial)
     printed: dict[str, int]
-    #: the "Get help" section's heading as printed (plain text); None: the handout has none
-    help_heading: str | None
+    #: each help box's heading as printed (plain text) with the fields whose numbers it
+    #: prints: "Get help now" the emergency number, the crisis box the crisis line, the
+    #: clinic's box its phone (each box is whole, so they share the heading's page)
+    help_boxes: tuple[tuple[str, tuple[str, ...]], ...]
     #: the safety-critical units as printed (plain text), with where they come from
     safety: tuple[tuple[str, str], ...] = ()
     allow_incomplete: bool = False
@@ -234,18 +233,26 @@ def _number_problems(pages: list[str], expected: Expected) -> list[str]:
 
 
 def _urgent_problems(pages: list[str], expected: Expected) -> list[str]:
-    found, help_pages = [], []
-    if expected.help_heading is not None:
-        help_pages = [n for n, page in enumerate(pages, 1) if printed(expected.help_heading, letters(page))]
-        if not help_pages:
-            found.append(f"the heading {expected.help_heading!r} is printed on no page")
-    for n, fields in ((1, URGENT_FIELDS), *((n, HELP_FIELDS) for n in help_pages[:1])):
-        for field in fields:
-            value = expected.numbers[field]
-            if _count(value, pages[n - 1]) == 0:
-                where = "page 1" if n == 1 else f"page {n} (the page of {expected.help_heading!r})"
-                found.append(f"{where}: expected the {field.replace('_', ' ')} {value}; it is not printed there")
+    """Page 1 prints every urgent number; each help box's numbers are on a page that prints
+    its heading (the heading's words may also be a sentence elsewhere: "Call the clinic")."""
+    found = [f"page 1: {problem}" for problem in _missing_numbers(pages[0], URGENT_FIELDS, expected)]
+    for heading, fields in expected.help_boxes:
+        on = [n for n, page in enumerate(pages, 1) if printed(heading, letters(page))]
+        if not on:
+            found.append(f"the heading {heading!r} is printed on no page")
+            continue
+        missing = [_missing_numbers(pages[n - 1], fields, expected) for n in on]
+        if all(missing):
+            found += [f"page {on[0]} (the page of {heading!r}): {problem}" for problem in missing[0]]
     return found
+
+
+def _missing_numbers(page: str, fields: tuple[str, ...], expected: Expected) -> list[str]:
+    return [
+        f"expected the {field.replace('_', ' ')} {expected.numbers[field]}; it is not printed there"
+        for field in fields
+        if _count(expected.numbers[field], page) == 0
+    ]
 
 
 def _safety_problems(pages: list[str], expected: Expected) -> list[str]:

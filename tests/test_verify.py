@@ -85,6 +85,26 @@ def test_numbers_missing_from_page_one_fail(docs):
     assert "page 1: expected the crisis line 988; it is not printed there" in problems
 
 
+def test_each_help_box_prints_its_number_on_its_page(docs):
+    """The crisis box's heading and the crisis line on one page: with the box's numbers
+    hidden (and the body's mentions of it), verify names the page and the box."""
+    doc = docs["example/es"]
+    assert [fields for _, fields in doc.expected.help_boxes] == [
+        ("emergency_number",),
+        ("crisis_line",),
+        ("clinic_phone",),
+    ]
+    problems = verify(_with_style(doc, "#shared-crisis .tel { visibility: hidden }"), doc.expected)
+    heading = doc.expected.help_boxes[1][0]
+    assert any(
+        re.fullmatch(
+            rf"page [2-4] \(the page of {re.escape(repr(heading))}\): expected the crisis line 988; it is not printed there",
+            p,
+        )
+        for p in problems
+    ), problems
+
+
 def test_a_hidden_safety_list_fails(docs):
     doc = docs["example/es"]
     expected = dataclasses.replace(doc.expected, safety=(("Un dolor de cabeza muy fuerte.", "get-help.md:30"),))
