@@ -10,7 +10,11 @@ only; it does not import WeasyPrint, and it is given each page's box tree by
 - :func:`help_gap`: how much of a column is left empty before the "Get help now" box, which
   is kept whole and so jumps to the next column when it does not fit;
 - :func:`help_pages`: the pages the box is printed on (it may continue in the next column,
-  never on the next page: a patient must see all of it at once).
+  never on the next page: a patient must see all of it at once);
+- :func:`stranded_headings`: a heading printed as the last line of a column or page, its
+  text in the next one;
+- :func:`split_items`: a list item (a checklist line, a sign to watch for) printed in two
+  pieces, over two columns or pages.
 """
 
 from __future__ import annotations
@@ -154,3 +158,80 @@ def _gap_before(pages: list, name: str) -> float:
     bottom = page_box.content_box_y() + page_box.height
     end = before.position_y + before.margin_height()
     return max(0.0, (bottom - end) / page_box.height)
+
+
+#: The headings of the handout's sections and sub-sections.
+HEADINGS = ("h2", "h3")
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of the handout's body as laid out: its page index and top, the tag and id of
+    the element it is a line of, the id of the list item it is in (or None), its text."""
+
+    page: int
+    top: float
+    tag: str
+    element: int
+    item: int | None
+    text: str
+
+    def before(self, other: Line) -> bool:
+        """``other`` comes after this line in a later column or on a later page (the flow
+        goes back up, or on to another page)."""
+        return other.page > self.page or other.top < self.top - 1
+
+
+def _main_lines(pages: list) -> list[Line]:
+    """Every line of the handout's body (``<main>``) in flow order."""
+    lines: list[Line] = []
+
+    def walk(box, page: int, item: int | None) -> None:
+        if type(box).__name__ == "LineBox":
+            lines.append(Line(page, box.position_y, box.element_tag, id(box.element), item, _text(box)))
+            return
+        if getattr(box, "element_tag", "") == "li":
+            item = id(box.element)
+        for child in getattr(box, "children", ()) or ():
+            walk(child, page, item)
+
+    for number, page_box in enumerate(pages):
+        main = next((b for b in _descendants(page_box) if getattr(b, "element_tag", "") == "main"), None)
+        if main is not None:
+            walk(main, number, None)
+    return lines
+
+
+def stranded_headings(pages: list, name: str = "") -> list[str]:
+    """A heading whose text starts in the next column or on the next page (a number set
+    beside a heading, as in the help boxes, is not its next column)."""
+    prefix = f"{name}: " if name else ""
+    lines = _main_lines(pages)
+    found = []
+    for i, line in enumerate(lines[:-1]):
+        following = lines[i + 1]
+        if line.tag not in HEADINGS or following.element == line.element:
+            continue
+        first = next(x for x in lines if x.element == line.element)  # a heading may wrap
+        if first.before(following):
+            found.append(
+                f"{prefix}page {line.page + 1}: the heading {line.text[:60]!r} ends a column; "
+                "its text starts in the next one"
+            )
+    return found
+
+
+def split_items(pages: list, name: str = "") -> list[str]:
+    """A list item printed in pieces in two columns or pages (each is kept whole:
+    ``main li { break-inside: avoid }``): a checklist line, a sign to watch for."""
+    prefix = f"{name}: " if name else ""
+    lines = _main_lines(pages)
+    return [
+        f"{prefix}page {line.page + 1}: a list item is split over two columns or pages after {line.text[-60:]!r}"
+        for line, following in zip(lines, lines[1:], strict=False)
+        if line.item is not None and following.item == line.item and line.before(following)
+    ]
+
+
+def _text(box) -> str:
+    return " ".join(b.text for b in _descendants(box) if type(b).__name__ == "TextBox" and b.text).strip()

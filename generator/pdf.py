@@ -178,9 +178,15 @@ def _placed(doc: HandoutDocument, fetcher: AssetFetcher):
 
 
 def _help_problems(doc: HandoutDocument, pages: list, gap: float) -> list[str]:
-    """Text over other text, a help box split, and (in the standard edition's two columns) a
-    help box that leaves more than GAP_LIMIT of a column empty before it: layout warnings."""
-    found = [*overlap.overlaps(pages), *overlap.split_boxes(pages)]
+    """Text over other text, a help box or a list item split, a heading that ends a column,
+    and (in the standard edition's two columns) a help box that leaves more than GAP_LIMIT
+    of a column empty before it: layout warnings."""
+    found = [
+        *overlap.overlaps(pages),
+        *overlap.split_boxes(pages),
+        *overlap.stranded_headings(pages),
+        *overlap.split_items(pages),
+    ]
     if doc.edition == "standard" and gap > overlap.GAP_LIMIT:
         found.append(
             f"a help box leaves {gap:.2f} of a column empty before it (at most {overlap.GAP_LIMIT} is allowed); "

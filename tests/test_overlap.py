@@ -114,5 +114,21 @@ def test_a_help_box_split_over_two_columns_is_reported(project):
     assert any("the help box 'block-crisis' is split over" in line for line in found), found
 
 
+def test_a_heading_that_ends_a_column_and_a_list_item_split_over_two_are_reported(project):
+    words = " ".join(["Medicines for anxiety or sleep can make you very sleepy."] * 40)
+    doc = document(
+        project,
+        '<main style="columns: 2; column-fill: auto"><p>Before</p>'
+        '<h2 style="break-after: column">What to bring</h2><p>A list of your medicines.</p>'
+        f'<ul><li style="break-inside: auto">{words}</li></ul></main>',
+    )
+    found = render_pdf(doc).overflows
+    assert "page 1: the heading 'What to bring' ends a column; its text starts in the next one" in found, found
+    assert any(re.match(r"page [12]: a list item is split over two columns or pages after '", f) for f in found), found
+    whole = doc.html.replace("break-after: column", "").replace(words, "Bring it.")
+    kept = render_pdf(replace(doc, html=whole)).overflows
+    assert not [f for f in kept if "heading" in f or "list item" in f], kept
+
+
 def pdf_text_of(data: bytes) -> str:
     return re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages))
