@@ -26,6 +26,7 @@ from generator.verify import (
     safety_units,
     verify,
     without_furniture,
+    without_running_lines,
 )
 
 from .conftest import handouts
@@ -246,6 +247,21 @@ def test_handouts_verify_names_the_pdf_and_what_is_wrong(project_copy, tmp_path,
     assert "0 as meant, 1 not" in proc.stdout
     proc = handouts(project_copy, "verify", str(tmp_path / "iv.pdf"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_a_hindi_unit_cut_by_the_page_end_reads_whole_without_the_running_lines():
+    """hi/oral large print, as poppler read it: the footer (its letters unlike the source, so
+    the furniture cannot be matched) between the two lines of the last item on page 2."""
+    footer = "मुँह से क्लिी जानिे वाक्लिी केटामाइनि\nव र्ज़नि 1.3.0 · जाँच की तारीख: 1 दसंबर 2026\n"
+    pages = [
+        f"• बहुत तेज़ सिरदर्द।\n• जब भी आपको क्लिगे क आपको इमरजेंसी इक्लिाज की\n\n{footer}\nरूरत है।\n\nपेज 2 / 13\n",
+        f"• 988 पर फ़ोनि करें।\n\n{footer}\nपेज 3 / 13\n",
+    ]
+    unit = "जब भी आपको लगे कि आपको इमरजेंसी इलाज की ज़रूरत है।"
+    assert not printed(unit, letters("\n".join(pages)))
+    kept = without_running_lines(pages)
+    assert printed(unit, letters("\n".join(kept)))
+    assert "988" in kept[1] and "पेज" not in "".join(kept) and "केटामाइनि" not in "".join(kept)
 
 
 def test_a_number_is_found_as_poppler_reads_it():
