@@ -186,10 +186,7 @@ def test_lock_contention_is_reported_and_names_the_holder(project, tmp_path, cap
 
 
 def _descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            found |= {int(c) for c in (task / "children").read_text().split()}
+    found = _children_of(pid)
     for child in list(found):
         found |= _descendants(child)
     return found
@@ -264,8 +261,13 @@ def rendering_now(pid: int) -> bool:
 
 
 def _children_of(pid: int) -> set[int]:
+    """The process's children; none once it has ended (its /proc folder goes while we look)."""
     found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
         with contextlib.suppress(OSError):
             found |= {int(c) for c in (task / "children").read_text().split()}
     return found
