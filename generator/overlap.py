@@ -9,12 +9,9 @@ only; it does not import WeasyPrint, and it is given each page's box tree by
   the number beside it, a footer running into the page label);
 - :func:`help_gap`: how much of a column is left empty before the "Get help now" box, which
   is kept whole and so jumps to the next column when it does not fit;
-- :func:`help_pages`: the pages the box is printed on (it may continue in the next column,
-  never on the next page: a patient must see all of it at once);
-- :func:`stranded_headings`: a heading printed as the last line of a column or page, its
-  text in the next one;
-- :func:`split_items`: a list item (a checklist line, a sign to watch for) printed in two
-  pieces, over two columns or pages.
+- :func:`split_boxes`: a help box printed in pieces (a patient must see all of it at once);
+- :func:`flow_problems`: a heading printed as the last line of a column or page, its text in
+  the next one, and a list item (a checklist line, a sign to watch for) printed in two pieces.
 """
 
 from __future__ import annotations
@@ -115,26 +112,19 @@ def _is_help(box, classes=HELP_CLASSES) -> bool:
     return bool(set(classes) & set((box.element.get("class") or "").split()))
 
 
-def split_boxes(pages: list, name: str = "") -> list[str]:
+def split_boxes(pages: list) -> list[str]:
     """A help box printed in more than one piece (over two columns or pages): one line each.
     Each box is kept whole with its numbers; WeasyPrint splits it only where it is taller
     than a column or a page."""
-    prefix = f"{name}: " if name else ""
     pieces: dict[str, list[int]] = {}
     for number, box in _sections(pages):
-        for css in HELP_CLASSES:
-            if _is_help(box, (css,)):
-                pieces.setdefault(css, []).append(number + 1)
+        for css in set(HELP_CLASSES) & set((box.element.get("class") or "").split()):
+            pieces.setdefault(css, []).append(number + 1)
     return [
-        f"{prefix}page {where[0]}: the help box {css!r} is split over {len(where)} columns or pages"
+        f"page {where[0]}: the help box {css!r} is split over {len(where)} columns or pages"
         for css, where in pieces.items()
         if len(where) > 1
     ]
-
-
-def help_pages(pages: list) -> set[int]:
-    """The indexes of the pages that print a fragment of the "Get help now" box."""
-    return {number for number, box in _sections(pages) if _is_help(box)}
 
 
 def help_gap(pages: list) -> float:
@@ -142,11 +132,11 @@ def help_gap(pages: list) -> float:
     "Get help now" box, the "Call the clinic" box): a box is kept whole, so when it does not fit
     below the content before it, it starts the next column or page and leaves the rest of that
     column blank."""
-    return max((_gap_before(pages, name) for name in HELP_CLASSES), default=0.0)
-
-
-def _gap_before(pages: list, name: str) -> float:
     fragments = _sections(pages)
+    return max((_gap_before(pages, fragments, name) for name in HELP_CLASSES), default=0.0)
+
+
+def _gap_before(pages: list, fragments: list[tuple[int, Any]], name: str) -> float:
     first = next((i for i, (_, box) in enumerate(fragments) if _is_help(box, (name,))), None)
     if not first:
         return 0.0
@@ -202,32 +192,29 @@ def _main_lines(pages: list) -> list[Line]:
     return lines
 
 
-def stranded_headings(pages: list, name: str = "") -> list[str]:
-    """A heading whose text starts in the next column or on the next page (a number set
-    beside a heading, as in the help boxes, is not its next column)."""
-    prefix = f"{name}: " if name else ""
+def flow_problems(pages: list) -> list[str]:
+    """A heading whose text starts in the next column or page, and a list item split over
+    two columns or pages (each is kept whole: ``main li { break-inside: avoid }``)."""
     lines = _main_lines(pages)
-    found = []
-    for i, line in enumerate(lines[:-1]):
-        following = lines[i + 1]
-        if line.tag not in HEADINGS or following.element == line.element:
-            continue
-        first = next(x for x in lines if x.element == line.element)  # a heading may wrap
-        if first.before(following):
-            found.append(
-                f"{prefix}page {line.page + 1}: the heading {line.text[:60]!r} ends a column; "
-                "its text starts in the next one"
-            )
-    return found
+    return [*_stranded_headings(lines), *_split_items(lines)]
 
 
-def split_items(pages: list, name: str = "") -> list[str]:
-    """A list item printed in pieces in two columns or pages (each is kept whole:
-    ``main li { break-inside: avoid }``): a checklist line, a sign to watch for."""
-    prefix = f"{name}: " if name else ""
-    lines = _main_lines(pages)
+def _stranded_headings(lines: list[Line]) -> list[str]:
+    """A number set beside a heading, as in the help boxes, is not its next column: the next
+    line is compared with the heading's first line (a heading may wrap)."""
+    first: dict[int, Line] = {}
+    for line in lines:
+        first.setdefault(line.element, line)
     return [
-        f"{prefix}page {line.page + 1}: a list item is split over two columns or pages after {line.text[-60:]!r}"
+        f"page {line.page + 1}: the heading {line.text[:60]!r} ends a column; its text starts in the next one"
+        for line, following in zip(lines, lines[1:], strict=False)
+        if line.tag in HEADINGS and following.element != line.element and first[line.element].before(following)
+    ]
+
+
+def _split_items(lines: list[Line]) -> list[str]:
+    return [
+        f"page {line.page + 1}: a list item is split over two columns or pages after {line.text[-60:]!r}"
         for line, following in zip(lines, lines[1:], strict=False)
         if line.item is not None and following.item == line.item and line.before(following)
     ]

@@ -184,8 +184,7 @@ def _help_problems(doc: HandoutDocument, pages: list, gap: float) -> list[str]:
     found = [
         *overlap.overlaps(pages),
         *overlap.split_boxes(pages),
-        *overlap.stranded_headings(pages),
-        *overlap.split_items(pages),
+        *overlap.flow_problems(pages),
     ]
     if doc.edition == "standard" and gap > overlap.GAP_LIMIT:
         found.append(
