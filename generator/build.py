@@ -398,7 +398,7 @@ def _render_tracked(index: int, job: Job) -> tuple[Outcome, float]:
 def _contained(job: Job) -> tuple[Outcome, float]:
     """Render one job and read its PDF as merge does (no embedded file, no JavaScript, no
     action but an allowed link); an error no check foresaw (a bug) fails that handout alone."""
-    from .pdfsafety import pdf_problems  # here: pypdf is needed only when something is rendered
+    from .pdfsafety import pdf_problems  # here: pikepdf is needed only when something is rendered
 
     start = time.perf_counter()
     try:

@@ -3,18 +3,17 @@ action but a link to an allowed scheme (``https:``, ``mailto:``, ``tel:``) or a 
 the document. Every PDF is checked before it is written into the output folder, whether a
 build rendered it or ``handouts merge`` copies it from a shard.
 
-Read with pypdf: the document is walked from its trailer, every dictionary and array it
-reaches, without decoding any stream.
+Read with pikepdf (qpdf, fuzzed for years on hostile files): every object the file holds,
+reachable or not, that names anything looked for, and every dictionary and array inside it,
+without decoding any stream but the object streams that hold objects.
 """
 
 from __future__ import annotations
 
 import io
-import logging
+import re
 
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+import pikepdf
 
 from .segments import allowed_link
 
@@ -32,6 +31,18 @@ FORBIDDEN_KEYS = {
 FORBIDDEN_SUBTYPES = {"/FileAttachment", "/Sound", "/Movie", "/Screen", "/RichMedia", "/3D"}
 #: actions a handout may hold: a link (its scheme is checked) or a jump to a page of its own
 ALLOWED_ACTIONS = {"/URI", "/GoTo"}
+#: a dictionary holding none of these is not looked at further (only walked through)
+WATCHED_KEYS = {*FORBIDDEN_KEYS, "/Subtype", "/Type", "/A", "/Next"}
+#: an object naming none of these (a /Type or /Subtype alone is harmless) is not looked at;
+#: an action without /Type is reached from the /A or /Next that points to it
+WATCHED_NAMES = re.compile(
+    rb"/("
+    + b"|".join(
+        re.escape(name[1:].encode())
+        for name in (*FORBIDDEN_KEYS, *FORBIDDEN_SUBTYPES, "/Filespec", "/Action", "/A", "/Next")
+    )
+    + rb")(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])"  # the whole name, not the start of a longer one
+)
 #: a bound on what is walked, so that a crafted file cannot make the check itself run forever
 MAX_OBJECTS = 200_000
 
@@ -40,80 +51,81 @@ def pdf_problems(data: bytes) -> list[str]:
     """Why these bytes are not a PDF that may be printed as a handout ([] if they are)."""
     if not data.startswith(b"%PDF-"):
         return ["not a PDF file"]
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            return ["the PDF is encrypted"]
-        return _walk(reader.trailer)
-    except (
-        PyPdfError,
-        ValueError,
-        TypeError,
-        KeyError,
-        IndexError,
-        AttributeError,
-        RecursionError,
-        OverflowError,
-    ) as exc:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if pdf.is_encrypted:
+                return ["the PDF is encrypted"]
+            return _walk([obj for obj in (pdf.trailer, *pdf.objects) if _suspect(obj)])
+    except pikepdf.PasswordError:
+        return ["the PDF is encrypted"]
+    except (pikepdf.PdfError, ValueError, TypeError, KeyError, IndexError, RecursionError, OverflowError) as exc:
         return [f"not a readable PDF ({type(exc).__name__}: {exc})"]
 
 
-def _walk(trailer: DictionaryObject) -> list[str]:
+def _suspect(obj: object) -> bool:
+    """Whether the object, written out with every direct dictionary and array in it (a
+    stream: its dictionary), names anything :func:`_dictionary_problems` looks for. qpdf
+    writes each name in one form (``/J#53`` is read and written as ``/JS``), so a name cannot
+    hide; a match inside a string only costs the closer look."""
+    if isinstance(obj, pikepdf.Stream):
+        obj = obj.stream_dict
+    elif not isinstance(obj, (pikepdf.Dictionary, pikepdf.Array)):
+        return False
+    return WATCHED_NAMES.search(obj.unparse(resolved=True)) is not None
+
+
+def _walk(objects: list[pikepdf.Object]) -> list[str]:
+    """Each object and the direct dictionaries and arrays inside it; an indirect one is
+    among the file's objects itself, so a reference is not followed."""
     problems: list[str] = []
-    seen: set[tuple[int, int]] = set()
-    stack: list[object] = [trailer]
+    stack = objects
     walked = 0
     while stack:
         obj = stack.pop()
-        if isinstance(obj, IndirectObject):
-            ref = (obj.idnum, obj.generation)
-            if ref in seen:
-                continue
-            seen.add(ref)
-            obj = obj.get_object()
         walked += 1
         if walked > MAX_OBJECTS:
             return [*problems, f"more than {MAX_OBJECTS} objects; not a handout"]
-        if isinstance(obj, DictionaryObject):  # streams are dictionaries too: their data is skipped
-            problems.extend(_dictionary_problems(obj))
-            stack.extend(obj.values())
-        elif isinstance(obj, ArrayObject):
-            stack.extend(obj)
+        if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):  # a stream's data is skipped
+            keys = set(obj.keys())
+            if keys & WATCHED_KEYS:
+                problems.extend(_dictionary_problems(obj, keys))
+            stack.extend(value for value in obj.values() if _container(value))
+        elif isinstance(obj, pikepdf.Array):
+            stack.extend(value for value in obj if _container(value))
     return list(dict.fromkeys(problems))
 
 
-def _dictionary_problems(obj: DictionaryObject) -> list[str]:
-    problems = [f"it holds {what} ({key})" for key, what in FORBIDDEN_KEYS.items() if key in obj]
+def _container(obj: object) -> bool:
+    """A direct dictionary or array (pikepdf gives numbers and booleans as Python values)."""
+    return isinstance(obj, (pikepdf.Dictionary, pikepdf.Array)) and not obj.is_indirect
+
+
+def _dictionary_problems(obj: pikepdf.Object, keys: set[str]) -> list[str]:
+    problems = [f"it holds {what} ({key})" for key, what in FORBIDDEN_KEYS.items() if key in keys]
     subtype = obj.get("/Subtype")
-    if isinstance(subtype, NameObject) and subtype in FORBIDDEN_SUBTYPES:
-        problems.append(f"it holds a {subtype[1:]} annotation")
-    if obj.get("/Type") == "/Filespec":
+    if isinstance(subtype, pikepdf.Name) and str(subtype) in FORBIDDEN_SUBTYPES:
+        problems.append(f"it holds a {str(subtype)[1:]} annotation")
+    if obj.get("/Type") == pikepdf.Name.Filespec:
         problems.append("it holds a file specification (an embedded or linked file)")
     for action in _actions(obj):
-        kind = action.get("/S")
+        kind = str(action.get("/S"))
         if kind not in ALLOWED_ACTIONS:
-            problems.append(f"it holds a {str(kind).lstrip('/')} action")
+            problems.append(f"it holds a {kind.lstrip('/')} action")
         elif kind == "/URI":
-            target = _resolve(action.get("/URI"))
-            text = target.decode("latin-1") if isinstance(target, bytes) else str(target)
+            target = action.get("/URI")
+            text = bytes(target).decode("latin-1") if isinstance(target, pikepdf.String) else str(target)
             if not allowed_link(text):
                 problems.append(f"it links to {text!r}: links may only use https:, mailto: or tel:")
     return problems
 
 
-def _resolve(obj: object) -> object:
-    return obj.get_object() if isinstance(obj, IndirectObject) else obj
-
-
-def _actions(obj: DictionaryObject) -> list[DictionaryObject]:
+def _actions(obj: pikepdf.Object) -> list[pikepdf.Object]:
     """The action dictionaries this one is or points to (an annotation's or outline item's
     /A, an action's /Next). A structure element's /S names its role, not an action."""
-    found = [obj] if obj.get("/Type") == "/Action" else []
+    found = [obj] if obj.get("/Type") == pikepdf.Name.Action else []
     for key in ("/A", "/Next"):
-        value = _resolve(obj.get(key))
-        for item in value if isinstance(value, ArrayObject) else [value]:
-            item = _resolve(item)
-            if isinstance(item, DictionaryObject) and "/S" in item:
+        value = obj.get(key)
+        for item in value if isinstance(value, pikepdf.Array) else [value]:
+            if isinstance(item, pikepdf.Dictionary) and "/S" in item:
                 found.append(item)
     return found
