@@ -1,12 +1,96 @@
-"""generator/pdfsafety.py on files written to hide what they hold: PDFs written byte by byte
-(no cross-reference table: qpdf rebuilds it, as a viewer would), each with one thing a handout
-never holds, and the same file without it."""
+"""generator/pdfsafety.py on files written to hide what they hold, each with one thing a
+handout never holds, and the same file without it: PDFs written by pydyf (WeasyPrint's writer,
+objects compressed in object streams as in every handout), by pypdf as an incremental update,
+and byte by byte (no cross-reference table: qpdf rebuilds it, as a viewer would)."""
 
 from __future__ import annotations
 
+import io
+
+import pydyf
 import pytest
+from pypdf import PdfWriter
+from pypdf.generic import DictionaryObject, NameObject
 
 from generator.pdfsafety import pdf_problems
+
+
+def written(change=None, compress: bool = True) -> bytes:
+    """A one-page PDF written by pydyf; ``change(pdf, page)`` adds a fault before it is written."""
+    pdf = pydyf.PDF()
+    content = pydyf.Stream([b"BT /F1 12 Tf 10 10 Td (Call \\(911\\)) Tj ET"], compress=True)
+    pdf.add_object(content)
+    page = pydyf.Dictionary(
+        {
+            "Type": "/Page",
+            "Parent": pdf.pages.reference,
+            "MediaBox": pydyf.Array([0, 0, 200, 200]),
+            "Contents": content.reference,
+        }
+    )
+    pdf.add_object(page)
+    pdf.pages["Kids"].append(page.reference)
+    pdf.pages["Count"] = 1
+    pdf.info["Title"] = pydyf.String("Handout (draft)")
+    if change:
+        change(pdf, page)
+    out = io.BytesIO()
+    pdf.write(out, b"1.7", True, compress)
+    return out.getvalue()
+
+
+def action(pdf, page, action_dict: dict, key: str = "A") -> None:
+    """An annotation on the page whose ``key`` is the given action (an indirect object)."""
+    act = pydyf.Dictionary(action_dict)
+    pdf.add_object(act)
+    annot = pydyf.Dictionary(
+        {"Type": "/Annot", "Subtype": "/Link", "Rect": pydyf.Array([0, 0, 9, 9]), key: act.reference}
+    )
+    pdf.add_object(annot)
+    page["Annots"] = pydyf.Array([annot.reference])
+
+
+def embedded(pdf, page) -> None:
+    spec = pydyf.Dictionary({"Type": "/Filespec", "F": pydyf.String("notes.txt")})
+    pdf.add_object(spec)
+    names = pydyf.Dictionary(
+        {"EmbeddedFiles": pydyf.Dictionary({"Names": pydyf.Array([pydyf.String("n"), spec.reference])})}
+    )
+    pdf.catalog["Names"] = names
+
+
+FAULTS = {
+    "javascript": (lambda pdf, page: action(pdf, page, {"S": "/JavaScript", "JS": pydyf.String("app.alert(1)")}), "JavaScript"),
+    "launch": (lambda pdf, page: action(pdf, page, {"S": "/Launch", "F": pydyf.String("calc.exe")}), "Launch action"),
+    "file link": (lambda pdf, page: action(pdf, page, {"S": "/URI", "URI": pydyf.String("file:///etc/passwd")}), "file:///etc/passwd"),
+    "hex link": (lambda pdf, page: action(pdf, page, {"S": "/URI", "URI": b"<6a617661736372697074>"}), "javascript"),
+    "escaped link": (lambda pdf, page: action(pdf, page, {"S": "/URI", "URI": b"(file:\\/\\/x\\(1\\))"}), "file://x(1)"),
+    "automatic action": (lambda pdf, page: page.update({"AA": pydyf.Dictionary({"O": pydyf.Dictionary({"S": "/GoTo"})})}), "automatic action"),
+    "open action": (lambda pdf, page: pdf.catalog.update({"OpenAction": pydyf.Dictionary({"S": "/JavaScript", "JS": pydyf.String("x")})}), "opens"),
+    "embedded file": (embedded, "embedded file"),
+    "attachment annotation": (lambda pdf, page: page.update({"Annots": pydyf.Array([pydyf.Dictionary({"Type": "/Annot", "Subtype": "/FileAttachment"})])}), "FileAttachment"),
+    "name written with #": (lambda pdf, page: page.update({"J#53": pydyf.String("app.alert(1)")}), "JavaScript (/JS)"),
+    "next action": (lambda pdf, page: action(pdf, page, {"S": "/URI", "URI": pydyf.String("https://example.org"), "Next": pydyf.Dictionary({"S": "/ImportData"})}), "ImportData action"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_fault_inside_pydyfs_object_streams_is_found(fault):
+    change, words = FAULTS[fault]
+    assert pdf_problems(written()) == []
+    assert any(words in problem for problem in pdf_problems(written(change))), fault
+
+
+def test_an_action_added_by_an_incremental_update_is_found():
+    data = written()
+    writer = PdfWriter(io.BytesIO(data), incremental=True)
+    js = writer._add_object(DictionaryObject({NameObject("/S"): NameObject("/JavaScript")}))
+    writer._root_object[NameObject("/OpenAction")] = js
+    out = io.BytesIO()
+    writer.write(out)
+    assert out.getvalue().startswith(data)
+    assert "it holds an action run when the document opens (/OpenAction)" in pdf_problems(out.getvalue())
+
 
 PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] %s >>"
 
