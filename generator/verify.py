@@ -280,12 +280,18 @@ def _heading_printed(heading: str, page: str) -> bool:
     in order and close together, since what is set beside a wrapped heading (the crisis
     line's label and number) may be read back between its lines: "有自杀或伤害自己的 危机热线
     988 念头"."""
-    text = letters(page)
+    text = _page_letters(page)
     if printed(heading, text):
         return True
     wanted = letters(heading)
     starts = (i for i, c in enumerate(text) if c == wanted[0]) if wanted else ()
     return any(_in_order(wanted, text[i : i + 3 * len(wanted) + 20]) for i in starts)
+
+
+@functools.lru_cache(maxsize=32)
+def _page_letters(page: str) -> str:
+    """:func:`letters` of a page, once for all the headings looked for on it."""
+    return letters(page)
 
 
 def _in_order(wanted: str, text: str) -> bool:
