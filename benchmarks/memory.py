@@ -82,11 +82,13 @@ def tree_rss(root: int) -> tuple[float, float, int]:
     return max(sizes, default=0.0), sum(sizes), len(pids)
 
 
-def sampled(args: list[str], out_dir: Path) -> tuple[float, float, int, Series]:
+def sampled(args: list[str], out_dir: Path, stream: bool = True) -> tuple[float, float, int, Series]:
     """Run a build, sampling its memory; (wall s, CPU s of it and its waited children, exit code,
-    series). Orphans (the fork server, render processes left when the build exits) are reaped
-    and counted by the caller (bench._reap)."""
+    series). Each window of WINDOW renders is printed as soon as it is done (``stream``), so
+    that a run stopped early still shows its series. Orphans (the fork server, render processes
+    left when the build exits) are reaped and counted by the caller (bench._reap)."""
     series = Series()
+    shown = 0
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
@@ -97,6 +99,8 @@ def sampled(args: list[str], out_dir: Path) -> tuple[float, float, int, Series]:
             largest, total, count = tree_rss(proc.pid)
             done = sum(1 for _ in out_dir.rglob("*.pdf")) if out_dir.exists() else 0
             series.samples.append((done, largest, total, count))
+            if stream and done >= shown + WINDOW:
+                shown = _show(series, shown, done)
             time.sleep(SAMPLE_SECONDS)
         wall = time.perf_counter() - start
         code = os.waitstatus_to_exitcode(status)
@@ -104,6 +108,18 @@ def sampled(args: list[str], out_dir: Path) -> tuple[float, float, int, Series]:
             out.seek(0)
             raise SystemExit(f"{' '.join(args)} exited {code}:\n{out.read().decode()[-3000:]}")
     return wall, usage.ru_utime + usage.ru_stime, code, series
+
+
+def _show(series: Series, shown: int, done: int) -> int:
+    """Print the windows finished since render ``shown``; the renders shown now."""
+    for first, last, largest, total in series.windows():
+        if first > shown and last - first + 1 == WINDOW and last <= done:
+            print(
+                f"      renders {first:4d}-{last:4d}: {largest:6.0f} / {total:6.0f} MB  {time.strftime('%H:%M:%S')}",
+                flush=True,
+            )
+            shown = last
+    return shown
 
 
 def report(series: Series, renders: int, period: int | None = None) -> bool:
