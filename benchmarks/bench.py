@@ -199,20 +199,35 @@ def builds(project: Path, tmp: Path, jobs: str, quick: bool) -> dict:
     return figures
 
 
-def every_edition(project: Path, tmp: Path, jobs: str, a: Run, quick: bool, clinics: int) -> None:
-    """(e) every edition (standard, large, bilingual) of four copies of the example clinic, 560
-    renders in one build: the figure for all editions, and peak RSS against (a)'s 48."""
+def every_edition(
+    project: Path, tmp: Path, jobs: str, a: Run | None, quick: bool, clinics: int, editions: tuple[str, ...] = ()
+) -> None:
+    """(e) every edition (standard, large, bilingual) of ``clinics`` copies of the example clinic,
+    140 renders each (560 by default) in one build: the figure for all editions, and its
+    memory sampled over the renders (benchmarks/memory.py), against (a)'s peak. ``editions``
+    narrows it (--memory: the standard edition, 48 renders per copy)."""
+    import memory  # benchmarks/memory.py
+
     clinics = 1 if quick else clinics
     for i in range(2, clinics + 1):
         shutil.copy(project / "content/clinics/example.toml", project / f"content/clinics/example{i}.toml")
-    (project / "content/clinics/thameside.toml").unlink()
-    report = tmp / "report-e.json"
-    e = handouts(
-        project, "build", "--output", str(tmp / "out-e"), "--jobs", jobs, "--report", str(report), "--quiet",
-        *narrow(quick),
-    )  # fmt: skip
+    (project / "content/clinics/thameside.toml").unlink(missing_ok=True)
+    report, out = tmp / "report-e.json", tmp / "out-e"
+    args = [
+        str(BIN / "handouts"), "--project", str(project), "build", "--output", str(out), "--jobs", jobs,
+        "--report", str(report), "--quiet", *narrow(quick), *(a for e in editions for a in ("--edition", e)),
+    ]  # fmt: skip
+    print(
+        f"(e) {' '.join(editions) or 'every'} edition(s) of {clinics} clinic copies, memory by {memory.WINDOW} renders:"
+    )
+    wall, cpu, _, series = memory.sampled(args, out)
+    orphans_cpu, orphans_rss = _reap()
     m = report_of(report)["counts"]["built"]
-    line(f"(e) every edition, {clinics} clinic(s)", e, m, f"  vs {a.rss:.0f} MB for (a)")
+    peak = max([orphans_rss, *(sample[1] for sample in series.samples)])
+    e = Run(wall, cpu + orphans_cpu, peak, "")
+    label = f"(e) {'/'.join(editions) or 'every'} edition, {clinics} clinic(s)"
+    line(label, e, m, f"  vs {a.rss:.0f} MB for (a)" if a else "")
+    memory.report(series, m, period=m // clinics if clinics > 1 else None)
 
 
 def main() -> None:
@@ -223,6 +238,11 @@ def main() -> None:
     parser.add_argument(
         "--clinics", type=int, default=4, help="copies of the example clinic in (e), 140 renders each (default 4)"
     )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="only the memory series: the standard edition of --clinics copies (48 renders each; 11 for 500+)",
+    )
     args = parser.parse_args()
     _subreaper()
     import floor  # benchmarks/floor.py
@@ -232,6 +252,9 @@ def main() -> None:
         tmp = Path(tmp_name)
         project = copy_project(tmp / "project")
         print(f"handouts benchmark: {os.cpu_count()} CPUs, --jobs {args.jobs}, {load()}, project copy in {tmp}")
+        if args.memory:
+            every_edition(project, tmp, str(args.jobs), None, args.quick, args.clinics, ("standard",))
+            return
         figures = builds(project, tmp, str(args.jobs), args.quick)
         d, count = naive(project, tmp, args.quick)
         line("(d) naive: one weasyprint process each", d, count)

@@ -2,13 +2,19 @@
 the fork server): WeasyPrint's own phases against the project's own work around them.
 
 The timers wrap functions of WeasyPrint and of the generator in this process only (the bench
-is not the product): nothing they wrap changes what it returns.
+is not the product): nothing they wrap changes what it returns. CPU time is this process's and
+its waited-for children's (``pdftotext`` in verification, ``msgfmt`` in loading a catalog).
+
+Alone: ``.venv/bin/python benchmarks/phases.py [--quick]`` prints the table for a copy of the
+project (en, ar, zh_Hans; every route, or iv only with ``--quick``), without the builds.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
+import resource
+import sys
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
@@ -22,12 +28,25 @@ WEASYPRINT = {
 }
 PROJECT = {
     "compose": ("generator.build", "compose_job"),
+    "catalogs": ("generator.translation", "load_translator"),
     "compaction": ("generator.pdf", "compact_cid_fonts"),
     "overflow": ("generator.layout", "overflows"),
     "overlap": ("generator.overlap", "overlaps"),
+    "help gap": ("generator.overlap", "help_gap"),
+    "split boxes": ("generator.overlap", "split_boxes"),
+    "flow": ("generator.overlap", "flow_problems"),
+    "page areas": ("generator.pdf", "page_areas"),
+    "draft status": ("generator.build", "_draft"),
     "verify": ("generator.build", "check_pdf"),
+    "pdftotext": ("generator.verify", "page_texts"),
     "gates": ("generator.pdfsafety", "pdf_problems"),
 }
+
+
+def cpu() -> float:
+    """CPU seconds of this process and of the children it has waited for (microseconds)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 class Clock:
@@ -40,11 +59,11 @@ class Clock:
 
     def wrap(self, name: str, function: Callable) -> Callable:
         def timed(*args, **kwargs):
-            start = time.process_time()
+            start = cpu()
             try:
                 result = function(*args, **kwargs)
             finally:
-                self.now[name] += time.process_time() - start
+                self.now[name] += cpu() - start
                 self.calls[name] += 1
             return self._steps(name, result) if isinstance(result, Generator) else result
 
@@ -54,13 +73,13 @@ class Clock:
     def _steps(self, name: str, steps: Generator) -> Iterator:
         """A generator's work happens as it is iterated (layout_document yields page by page)."""
         while True:
-            start = time.process_time()
+            start = cpu()
             try:
                 item = next(steps)
             except StopIteration:
                 return
             finally:
-                self.now[name] += time.process_time() - start
+                self.now[name] += cpu() - start
             yield item
 
 
@@ -78,6 +97,7 @@ def install() -> None:
     for name, (module, attribute) in {**WEASYPRINT, **PROJECT}.items():
         mod = importlib.import_module(module)
         setattr(mod, attribute, clock.wrap(name, getattr(mod, attribute)))
+    HTML.__init__ = clock.wrap("html", HTML.__init__)  # the HTML parsed into a tree
     HTML.render = clock.wrap("render", HTML.render)  # parse + cascade + boxes + layout
     Document.write_pdf = clock.wrap("write", Document.write_pdf)  # draw + finisher + serialise
 
@@ -92,11 +112,13 @@ def sample_jobs(project: Path, quick: bool) -> list:
     return sorted(jobs, key=lambda job: languages.index(job.language))
 
 
-def measure(project: Path, jobs: list, digests: dict[str, str]) -> dict[str, list[dict[str, float]]]:
+def measure(
+    project: Path, jobs: list, digests: dict[str, str], out_dir: Path | None = None
+) -> dict[str, list[dict[str, float]]]:
     """Render each job as a render process does (build._contained), timing every phase;
     language -> one dict of CPU seconds per handout. Each PDF's SHA-256 goes in ``digests``."""
     from generator import build
-    from generator.build import BuildOptions
+    from generator.build import BuildOptions, output_key
     from generator.content import load_content
     from generator.pdf import warm_up
     from generator.project import Project
@@ -104,40 +126,65 @@ def measure(project: Path, jobs: list, digests: dict[str, str]) -> dict[str, lis
 
     proj = Project(project)
     warm_up()  # what the fork server does before it forks a render process
-    build._worker.update(
-        project=proj, content=load_content(proj.content), options=BuildOptions(), translators=Translators(proj.locales)
-    )
+    content = load_content(proj.content)
+    # a render process's first handout also compiles the templates and imports what the fork
+    # server did not (once per process, for up to TASKS_PER_WORKER handouts): made once here,
+    # with catalogs loaded afresh below, as a render process loads each language it meets
+    build._worker.update(project=proj, content=content, options=BuildOptions(), translators=Translators(proj.locales))
+    build._contained(jobs[0])
+    build._worker.update(translators=Translators(proj.locales))
     clock = _CLOCK
     table: dict[str, list[dict[str, float]]] = defaultdict(list)
     for job in jobs:
         clock.now.clear()
         clock.calls.clear()
-        start = time.process_time()
+        start = cpu()
         outcome, _ = build._contained(job)
         if not isinstance(outcome, build.Rendered):
             raise SystemExit(f"{job.name}: {outcome}")
-        row = dict(clock.now, total=time.process_time() - start, renders=clock.calls["render"])
+        row = dict(clock.now, total=cpu() - start, renders=clock.calls["render"])
         table[job.language].append(row)
         digests[job.name] = hashlib.sha256(outcome.data).hexdigest()
+        if out_dir is not None:  # for the index (bookkeeping) to list
+            (out_dir / output_key(job)).parent.mkdir(parents=True, exist_ok=True)
+            (out_dir / output_key(job)).write_bytes(outcome.data)
     return table
 
 
 def bookkeeping(project: Path, out_dir: Path, count: int) -> float:
-    """CPU seconds per handout of what a build does besides rendering: hashing every handout's
-    inputs (manifest) and writing the staff index pages, for a build of ``count`` handouts."""
-    from generator.build import Inputs, Manifest, _update_index, load_clinics, plan
+    """CPU seconds per handout of what a build of ``count`` handouts does besides rendering:
+    loading the content, hashing every handout's inputs (manifest) and writing the staff index
+    pages, for the example clinic's standard handouts in ``out_dir`` (those the build made).
+    Their review status comes from their render processes, as in a build (found here
+    beforehand, untimed: the render processes' catalogs are in the phases above)."""
+    from generator import build
+    from generator.build import Inputs, Manifest, _update_index, load_clinics, output_key, plan
     from generator.content import load_content
+    from generator.index import built_status
     from generator.manifest import MANIFEST_NAME
     from generator.project import Project
 
     proj = Project(project)
-    start = time.process_time()
+    jobs = [
+        job
+        for job in plan(load_clinics(proj, ["example"]), editions=["standard"])
+        if (out_dir / output_key(job)).is_file()
+    ]
+    if not build._worker:
+        build._worker.update(translators=build.Translators(proj.locales), content=load_content(proj.content))
+    statuses = {output_key(job): built_status([job.language], build._draft(job)) for job in jobs}
+    start = cpu()
     content = load_content(proj.content)
     inputs = Inputs(proj, content)
-    for job in plan(load_clinics(proj, ["example"]), editions=["standard"]):
+    for job in jobs:
         inputs.of(job)
-    _update_index(proj, content, out_dir, Manifest.load(out_dir / MANIFEST_NAME), inputs, force=True)
-    return (time.process_time() - start) / max(count, 1)
+    _update_index(proj, content, out_dir, Manifest.load(out_dir / MANIFEST_NAME), inputs, force=True, statuses=statuses)
+    seconds = cpu() - start
+    print(
+        f"manifest + index: {seconds:.2f} CPU-s per build (the index lists the {len(jobs)} PDFs in the output "
+        f"folder), {1000 * seconds / max(count, 1):.0f} ms per handout of a build of {count}"
+    )
+    return seconds / max(count, 1)
 
 
 def split(row: dict[str, float]) -> dict[str, float]:
@@ -147,16 +194,21 @@ def split(row: dict[str, float]) -> dict[str, float]:
     renders = max(int(row.get("renders", 1)), 1)
     share = 1 / renders  # WeasyPrint's phases of the first layout only (they cost about the same)
     parts = {name: row.get(name, 0.0) * share for name in ("cascade", "boxes", "layout")}
-    parts["parse"] = row.get("render", 0.0) * share - sum(parts.values())
+    parts["parse"] = (row.get("render", 0.0) + row.get("html", 0.0)) * share - sum(parts.values())
     parts["draw + write"] = row.get("write", 0.0) - row.get("compaction", 0.0)
     weasy = sum(parts.values())
     own = {
-        "second layout": row.get("render", 0.0) * (1 - share),
-        "compose": row.get("compose", 0.0),
+        "second layout": (row.get("render", 0.0) + row.get("html", 0.0)) * (1 - share),
+        "catalogs (load + gates)": row.get("catalogs", 0.0),
+        "compose": row.get("compose", 0.0) - row.get("catalogs", 0.0),
         "CJK compaction": row.get("compaction", 0.0),
-        "overflow + overlap": row.get("overflow", 0.0) + row.get("overlap", 0.0),
-        "verify": row.get("verify", 0.0),
-        "gates": row.get("gates", 0.0),
+        "layout checks": sum(
+            row.get(name, 0.0) for name in ("overflow", "overlap", "help gap", "split boxes", "flow", "page areas")
+        ),
+        "draft status": row.get("draft status", 0.0),
+        "verify": row.get("verify", 0.0) - row.get("pdftotext", 0.0),
+        "verify: pdftotext": row.get("pdftotext", 0.0),
+        "PDF gate": row.get("gates", 0.0),
     }
     own["other"] = row["total"] - weasy - sum(own.values())
     return {**parts, "WeasyPrint": weasy, **own, "total": row["total"], "layouts (count)": renders / 1000}
@@ -200,3 +252,26 @@ def print_patched(table: dict, patched: dict, before: dict[str, str], after: dic
         f"{cpu / len(before):.2f} -> {cpu_patched / len(before):.2f} CPU-s ({cpu_patched / cpu:.2f} x), "
         f"layout {layout_patched / layout:.2f} x; PDFs byte-identical: {same} of {len(before)}"
     )
+
+
+def main() -> None:
+    """The phase table alone, for a copy of the project (no builds, no naive loop)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench  # benchmarks/bench.py: the project copy
+
+    from generator.build import output_key
+
+    quick = "--quick" in sys.argv[1:]
+    with tempfile.TemporaryDirectory(prefix="handouts-phases-") as tmp_name:
+        tmp = Path(tmp_name)
+        project = bench.copy_project(tmp / "project")
+        sample = sample_jobs(project, quick)
+        install()
+        digests: dict[str, str] = {}
+        table = measure(project, sample, digests, out_dir=tmp / "out")
+        print_table(table, bookkeeping(project, tmp / "out", len(sample)))
+        print(f"({len(sample)} handouts: {', '.join(output_key(job) for job in sample)})")
+
+
+if __name__ == "__main__":
+    main()

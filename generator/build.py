@@ -22,7 +22,7 @@ from .config import DEFAULT_TIME_LIMIT
 from .content import Content, load_content
 from .errors import ConfigError, HandoutError, LayoutError, RenderError, UsageError
 from .html import HandoutDocument, compose
-from .index import collect_entries, handout_status, render_index
+from .index import built_status, collect_entries, handout_status, render_index
 from .jobs import Edition, Job, load_clinics, output_key, plan, shard
 from .manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Entry, Inputs, Manifest, ManifestError
 from .output import INDEX_NAME, locked, read_inside, remove_stray_temp_files, write_index, write_inside
@@ -172,7 +172,12 @@ def build(
                     manifest.record(key, job.name, todo[key], outcome.data, outcome.pages)
                 report(result)
             if jobs:
-                _update_index(project, content, out_dir, manifest, inputs)
+                statuses = {  # what the render processes found: the index need not load those catalogs
+                    key: built_status([r.job.language, *([r.job.second] if r.job.second else [])], r.draft)
+                    for key, r in done.items()
+                    if r.status == Status.BUILT
+                }
+                _update_index(project, content, out_dir, manifest, inputs, statuses=statuses)
         except BaseException:  # what was written is recorded, even if the build is interrupted
             rendered.close()  # interrupted here: its render processes end now, not when collected
             _save_manifest(out_dir, manifest, recorded, failing=True)
@@ -662,7 +667,13 @@ def _over_budget(job: Job, pages: int) -> list[str]:
 
 
 def _update_index(
-    project: Project, content: Content, out_dir: Path, manifest: Manifest, inputs: Inputs, force: bool = False
+    project: Project,
+    content: Content,
+    out_dir: Path,
+    manifest: Manifest,
+    inputs: Inputs,
+    force: bool = False,
+    statuses: dict[str, str] | None = None,
 ) -> None:
     """Write the staff index page when what it shows may have changed: the PDFs on disk and
     their dates, review status, content, clinics, templates. It lists every handout of every
@@ -673,7 +684,7 @@ def _update_index(
     digest = inputs.of_index(listed, out_dir)
     if not force and digest == manifest.index and (out_dir / INDEX_NAME).is_file():
         return
-    entries = collect_entries(listed, content, Translators(project.locales), out_dir)
+    entries = collect_entries(listed, content, Translators(project.locales), out_dir, statuses)
     write_index(out_dir, render_index(entries, project.templates))
     # each clinic's own page, so that a desk cannot print another clinic's handout by mistake
     for clinic in dict.fromkeys(e.clinic_id for e in entries):

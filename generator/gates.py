@@ -75,8 +75,17 @@ def _tokens(text: str) -> tuple:
     return tuple(HTML_AWARE_MD.parse(text))
 
 
+#: One line of text in which Markdown can mark nothing: no emphasis, code, link, image, HTML
+#: or escape anywhere, and no list, heading, quote, code block or break at its start. Its
+#: structure is one paragraph of plain text, without parsing it (most units; issue 17).
+PLAIN_MARKDOWN_RE = re.compile(r"[^\s\d#>*+=\-`_\[\]!<\\|~:][^\n\r*_`\[\]!<\\|~]*")
+PLAIN_PARAGRAPH = ("paragraph_open", "paragraph_close")
+
+
 def markup(text: str) -> tuple[list[str], Counter, list[str]]:
     """Block structure, inline mark counts and link and image targets of a unit's Markdown."""
+    if PLAIN_MARKDOWN_RE.fullmatch(text) and not text.endswith((" ", "\t")):
+        return list(PLAIN_PARAGRAPH), Counter(), []
     tokens = _tokens(text)
     blocks = [t.type for t in tokens if t.type != "inline"]
     marks: Counter = Counter()
@@ -93,6 +102,8 @@ def markup(text: str) -> tuple[list[str], Counter, list[str]]:
 
 
 def html_in(text: str) -> bool:
+    if "<" not in text:  # raw HTML, inline or a block, starts with "<"
+        return False
     tokens = _tokens(text)
     return any(t.type == "html_block" or any(c.type == "html_inline" for c in t.children or ()) for t in tokens)
 
@@ -118,7 +129,15 @@ def blank(text: str) -> bool:
     return all(c.isspace() or unicodedata.category(c) in ("Cf", "Cc", "Zs", "Zl", "Zp") for c in text)
 
 
+BIDI_CONTROLS_RE = re.compile("[\u202a-\u202e]")
+ISOLATES_RE = re.compile("[\u2066-\u2069]")
+#: white space that is not printable for str.isprintable but never a problem
+ORDINARY_SPACES = str.maketrans("", "", "\t\n\u00a0\u202f\u2009\u3000")
+
+
 def bidi_control_problems(msgstr: str) -> list[str]:
+    if not BIDI_CONTROLS_RE.search(msgstr):
+        return []
     return [
         f"bidirectional control character {code_point(c)} at character {i + 1}: it can "
         "reverse or hide what is printed; delete it"
@@ -129,6 +148,8 @@ def bidi_control_problems(msgstr: str) -> list[str]:
 
 def isolate_problems(msgstr: str) -> list[str]:
     """Isolates (U+2066-U+2069) must each be closed, and closed only once opened."""
+    if not ISOLATES_RE.search(msgstr):
+        return []
     depth = 0
     for i, c in enumerate(msgstr):
         if ord(c) in ISOLATE_OPENERS:
@@ -146,6 +167,8 @@ def isolate_problems(msgstr: str) -> list[str]:
 
 def invisible_problems(msgstr: str) -> list[str]:
     """Invisible format characters (Cf) and control characters other than tab and newline."""
+    if msgstr.translate(ORDINARY_SPACES).isprintable():  # no character of category C at all
+        return []
     return [
         f"invisible {'format' if unicodedata.category(c) == 'Cf' else 'control'} character "
         f"{code_point(c)} at character {i + 1}; delete it"
@@ -163,12 +186,14 @@ def combining_mark_problems(msgstr: str) -> list[str]:
     """A combining mark on a digit changes the number a reader sees; inside a placeholder it
     hides the placeholder from the build."""
     found = []
-    for i, char in enumerate(msgstr):
-        base = i - 1
-        while base >= 0 and _is_mark(msgstr[base]):
-            base -= 1
-        if _is_mark(char) and base >= 0 and msgstr[base].isdigit():
-            found.append(f"combining mark {code_point(char)} on the digit {msgstr[base]!r} at character {i + 1}")
+    if any(map(str.isdigit, msgstr)):  # the marks right after each digit (one pass if none)
+        for base, digit in enumerate(msgstr):
+            if not digit.isdigit():
+                continue
+            i = base + 1
+            while i < len(msgstr) and _is_mark(msgstr[i]):
+                found.append(f"combining mark {code_point(msgstr[i])} on the digit {digit!r} at character {i + 1}")
+                i += 1
     for match in re.finditer(r"\{[^{}\s]*\}|%\([^)]*\)", msgstr):
         found += [
             f"combining mark {code_point(c)} inside the placeholder {match.group(0)!r}"
@@ -254,6 +279,8 @@ def markdown_problems(msgid: str, msgstr: str) -> list[str]:
 
 
 def link_problems(msgstr: str) -> list[str]:
+    if "[" not in msgstr and "<" not in msgstr:  # no link, reference or autolink (no linkify)
+        return []
     refused = [target for _, target in links(msgstr) if not allowed_link(target)]
     return (
         [f"link targets {refused} are not allowed; links may only use {', '.join(s + ':' for s in LINK_SCHEMES)}"]

@@ -7,7 +7,7 @@ filter-as-you-type box. The page is rendered here; ``output.write_index`` writes
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -20,7 +20,7 @@ from .content import Content, Route
 from .dates import build_date
 from .errors import HandoutError
 from .jobs import Job, output_key
-from .translation import Translators
+from .translation import SOURCE_LANGUAGE, Translators
 
 TEMPLATE = "index.html"
 #: the everyday words front-desk staff may type for each route
@@ -80,11 +80,22 @@ class IndexEntry:
         return quote(self.path, safe="/+")  # iv.es+en.pdf stays readable
 
 
-def collect_entries(jobs: Iterable[Job], content: Content, translators: Translators, out_dir: Path) -> list[IndexEntry]:
-    """An entry for each job whose PDF exists in ``out_dir``, in the jobs' order."""
+def collect_entries(
+    jobs: Iterable[Job],
+    content: Content,
+    translators: Translators,
+    out_dir: Path,
+    statuses: Mapping[str, str] | None = None,
+) -> list[IndexEntry]:
+    """An entry for each job whose PDF exists in ``out_dir``, in the jobs' order. ``statuses``:
+    the review status of the handouts the build has just made, by output key, as their
+    render processes found it (:func:`built_status`); the others' is found here (loading
+    and checking their languages' catalogs)."""
     entries = []
+    known = statuses or {}
     for job in jobs:
-        path = out_dir / output_key(job)
+        key = output_key(job)
+        path = out_dir / key
         if not path.is_file():
             continue
         route = content.routes[job.route]
@@ -99,7 +110,7 @@ def collect_entries(jobs: Iterable[Job], content: Content, translators: Translat
                 job.edition,
                 Language.of(job.second) if job.second else None,
                 path.relative_to(out_dir).as_posix(),
-                handout_status(translators, languages, route),
+                known[key] if key in known else handout_status(translators, languages, route),
                 route.version,
                 build_date(path),
             )
@@ -111,6 +122,14 @@ def handout_status(translators: Translators, languages: Iterable[str], route: Ro
     """ "draft", "approved" or "source" (English alone) for a handout printing ``languages``:
     what the index shows and the build's report counts."""
     return _status([_review_status(translators, lang, route) for lang in languages])
+
+
+def built_status(languages: Iterable[str], draft: bool) -> str:
+    """:func:`handout_status` of a handout its render process found to be a draft or not: a
+    draft; else approved if it prints a translation, the source if English alone."""
+    if draft:
+        return "draft"
+    return "approved" if any(lang != SOURCE_LANGUAGE for lang in languages) else "source"
 
 
 def _review_status(translators: Translators, language: str, route: Route) -> str:

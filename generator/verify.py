@@ -20,11 +20,11 @@ handouts of both example clinics).
 from __future__ import annotations
 
 import difflib
+import functools
 import html as html_lib
 import re
 import subprocess
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,24 +185,52 @@ def printed(unit: str, text: str) -> bool:
 
 def _anagram_in(word: str, text: str) -> bool:
     """Whether ``text`` holds ``word``'s letters, in any order, side by side."""
-    wanted, size = sorted(word), len(word)
-    return any(sorted(text[i : i + size]) == wanted for i in range(len(text) - size + 1))
+    wanted, size, chars = sorted(word), len(word), set(word)
+    return any(
+        sorted(text[i : i + size]) == wanted
+        for i in range(len(text) - size + 1)
+        if text[i] in chars and text[i + size - 1] in chars  # a window's ends are its letters
+    )
 
 
 def _best_offset(wanted: str, text: str) -> int | None:
     """Where in ``text`` most of ``wanted``'s letter pairs line up (votes per offset)."""
-    where: dict[str, list[int]] = {}
+    votes: dict[int, int] = {}
+    first: dict[int, int] = {}  # offset -> the first of wanted's pairs that voted for it
+    positions = _pair_positions(text)
     for j in range(len(wanted) - 1):
-        where.setdefault(wanted[j : j + 2], []).append(j)
-    votes: Counter = Counter()
-    for i in range(len(text) - 1):
-        for j in where.get(text[i : i + 2], ()):
-            votes[i - j] += 1
+        for i in positions.get(wanted[j : j + 2], ()):
+            offset = i - j
+            if offset in votes:
+                votes[offset] += 1
+            else:
+                votes[offset], first[offset] = 1, j
     if not votes:
         return None
+
     # a letter dropped or added in the text read back shifts the rest by one or two: count
-    # the votes of near offsets together
-    return max(votes, key=lambda offset: sum(votes.get(offset + d, 0) for d in range(-2, 3)))
+    # the votes of near offsets together; of equals, the one whose first vote comes first in
+    # the text (the text's position, then wanted's)
+    def near(offset: int) -> int:
+        return sum(votes.get(offset + d, 0) for d in range(-2, 3))
+
+    def rank(offset: int) -> tuple[int, int, int]:
+        return near(offset), -(offset + first[offset]), -first[offset]
+
+    # only an offset with a fifth of the best single offset's count nearby can win: the rest
+    # (nearly all, letter pairs met by chance) are not ranked
+    least = near(max(votes, key=votes.__getitem__))
+    strong = [offset for offset, count in votes.items() if 5 * count >= least]
+    return max({offset + d for offset in strong for d in range(-2, 3)} & votes.keys(), key=rank)
+
+
+@functools.lru_cache(maxsize=8)
+def _pair_positions(text: str) -> dict[str, list[int]]:
+    """Where each pair of letters is in ``text`` (one text is searched for every unit)."""
+    where: dict[str, list[int]] = {}
+    for i in range(len(text) - 1):
+        where.setdefault(text[i : i + 2], []).append(i)
+    return where
 
 
 def verify(pdf: bytes, expected: Expected) -> list[str]:
@@ -252,12 +280,18 @@ def _heading_printed(heading: str, page: str) -> bool:
     in order and close together, since what is set beside a wrapped heading (the crisis
     line's label and number) may be read back between its lines: "有自杀或伤害自己的 危机热线
     988 念头"."""
-    text = letters(page)
+    text = _page_letters(page)
     if printed(heading, text):
         return True
     wanted = letters(heading)
     starts = (i for i, c in enumerate(text) if c == wanted[0]) if wanted else ()
     return any(_in_order(wanted, text[i : i + 3 * len(wanted) + 20]) for i in starts)
+
+
+@functools.lru_cache(maxsize=32)
+def _page_letters(page: str) -> str:
+    """:func:`letters` of a page, once for all the headings looked for on it."""
+    return letters(page)
 
 
 def _in_order(wanted: str, text: str) -> bool:
