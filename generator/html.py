@@ -400,7 +400,43 @@ def _environment(templates: Path) -> Environment:
     )
     env.filters["css_string"] = css_string
     env.filters["tel"] = lambda value: ltr(value, "tel")
+    env.globals["pair_rows"] = pair_rows
+    env.globals["notes_rules"] = Markup(NOTES_RULE * NOTES_RULES)
     return env
+
+
+#: A write-in line of the questions area at the end of every handout (handout.html: .notes),
+#: and how many the template prints (more than a page holds: what does not fit is dropped).
+NOTES_RULE = '<div class="rule" aria-hidden="true"></div>'
+NOTES_RULES = 40
+
+
+def notes_other_column(html: str, titled: bool) -> str:
+    """The handout with write-in lines in the other column of the last page (``titled``: with
+    the questions area's title, which had no room above): the standard edition's second
+    layout, when the body ends in the first column (generator/pdf._filled)."""
+    shown = "notes-more shown titled" if titled else "notes-more shown"
+    return html.replace('<div class="notes-more" ', f'<div class="{shown}" ', 1)
+
+
+#: A part that is one flat list (no list inside it), and each of its items.
+FLAT_LIST_RE = re.compile(r"\A\s*<ul>(?!.*<[ou]l[\s>])(.*)</ul>\s*\Z", re.S)
+ITEM_RE = re.compile(r"<li>.*?</li>", re.S)
+
+
+def pair_rows(cells: list[str]) -> list[tuple[str, list[Markup]]]:
+    """The rows of the bilingual edition for one part, each a CSS class and a cell per
+    language. A list whose items match in number is a row per item, so that the items line
+    up and a page may break between them (a row is kept whole: a list kept whole in one row
+    left up to 0.4 of a page empty before it); a heading is a row kept with the next one."""
+    lists = [FLAT_LIST_RE.match(cell) for cell in cells]
+    items = [ITEM_RE.findall(m.group(1)) if m else [] for m in lists]
+    if all(items) and len({len(i) for i in items}) == 1:
+        last = len(items[0]) - 1
+        return [
+            ("item last" if k == last else "item", [Markup(f"<ul>{i[k]}</ul>") for i in items]) for k in range(last + 1)
+        ]
+    return [("head" if all(cell.lstrip().startswith("<h") for cell in cells) else "", [Markup(c) for c in cells])]
 
 
 def _inline_html(text: str) -> str:

@@ -11,7 +11,8 @@ only; it does not import WeasyPrint, and it is given each page's box tree by
   is kept whole and so jumps to the next column when it does not fit;
 - :func:`split_boxes`: a help box printed in pieces (a patient must see all of it at once);
 - :func:`flow_problems`: a heading printed as the last line of a column or page, its text in
-  the next one, and a list item (a checklist line, a sign to watch for) printed in two pieces.
+  the next one, and a list item (a checklist line, a sign to watch for) printed in two pieces;
+- :func:`half_empty`: a page or column (the last ones included) more than half empty.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any
 HELP_CLASSES = ("block-get-help", "block-crisis", "block-call-clinic")
 #: The most of a column a help box may leave empty before it (pdf._placed).
 GAP_LIMIT = 0.25
+#: The most of a page or column that may be left empty below its last line (issue 12 §3).
+EMPTY_LIMIT = 0.5
 #: Below this much overlap, in CSS px each way, two glyph runs only touch (rounding, kerning).
 TOUCH = 1.5
 
@@ -222,3 +225,65 @@ def _split_items(lines: list[Line]) -> list[str]:
 
 def _text(box) -> str:
     return " ".join(b.text for b in _descendants(box) if type(b).__name__ == "TextBox" and b.text).strip()
+
+
+def _printed(page_box) -> Iterator[tuple[float, float, float, float]]:
+    """What a page prints in its body (its margin boxes left out), as (left, right, top,
+    bottom): each line, image, and empty box with a height (a write-in line is a box's border)."""
+    for root in page_box.children:
+        if type(root).__name__ == "MarginBox":
+            continue
+        for box in _descendants(root):
+            name = type(box).__name__
+            if name == "LineBox" or "Replaced" in name or (name == "BlockBox" and not box.children and box.height):
+                left, top = box.border_box_x(), box.border_box_y()
+                yield left, left + box.border_width(), top, top + box.border_height()
+
+
+def _largest_gap(spans: list[tuple[float, float]], top: float, bottom: float) -> float:
+    """The tallest stretch from ``top`` to ``bottom`` that no span covers."""
+    gap, reached = 0.0, top
+    for start, end in sorted(spans):
+        gap = max(gap, min(start, bottom) - reached)
+        reached = max(reached, end)
+    return max(gap, bottom - reached)
+
+
+def empty_shares(pages: list, columns: int = 1) -> list[list[float]]:
+    """For each page, the share (0 to 1) of its body's height that is the tallest empty
+    stretch (below the last thing printed, or before a box kept whole), in each of its
+    ``columns`` (left to right; what spans both counts for both)."""
+    shares = []
+    for page_box in pages:
+        top, height = page_box.content_box_y(), page_box.height
+        left, width = page_box.content_box_x(), page_box.width
+        spans: list[list[tuple[float, float]]] = [[] for _ in range(columns)]
+        for start, end, upper, lower in _printed(page_box):
+            for column in range(columns):
+                if start < left + (column + 1) * width / columns - 1 and end > left + column * width / columns + 1:
+                    spans[column].append((upper, lower))
+        shares.append([_largest_gap(column, top, top + height) / height for column in spans])
+    return shares
+
+
+def half_empty(pages: list, columns: int = 1) -> list[str]:
+    """A page or column more than EMPTY_LIMIT empty: one line each."""
+    names = ("the page",) if columns == 1 else tuple(f"column {n + 1} from the left" for n in range(columns))
+    return [
+        f"page {number}: {names[column]} is {share:.2f} empty (at most {EMPTY_LIMIT} is allowed); "
+        "keep fewer things whole before it or shorten the text"
+        for number, page in enumerate(empty_shares(pages, columns), 1)
+        for column, share in enumerate(page)
+        if share > EMPTY_LIMIT
+    ]
+
+
+def notes_printed(page_box) -> bool:
+    """Whether the page prints the questions area's title (``.notes``: it is left out where
+    its title and first lines have no room)."""
+    return any("notes-head" in _classes(box) for box in _descendants(page_box))
+
+
+def _classes(box) -> list[str]:
+    element = getattr(box, "element", None)
+    return (element.get("class") or "").split() if element is not None else []

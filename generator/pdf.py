@@ -26,7 +26,7 @@ from .config import DEFAULT_TIME_LIMIT, MAX_IMAGE_BYTES
 from .errors import RenderError
 from .fontcompact import compact_cid_fonts
 from .fonts import all_families
-from .html import HandoutDocument
+from .html import HandoutDocument, notes_other_column
 from .segments import allowed_link
 
 
@@ -165,7 +165,7 @@ def _placed(doc: HandoutDocument, fetcher: AssetFetcher):
         # pdf_forms: the fill-in lines (<input>) become form fields staff can type into
         return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT, pdf_forms=True)
 
-    document = lay_out(doc.html)
+    document, chosen = lay_out(doc.html), doc.html
     pages, gap = len(document.pages), overlap.help_gap(page_boxes(document))
     for html in doc.alternatives:
         if gap <= overlap.GAP_LIMIT:
@@ -173,18 +173,36 @@ def _placed(doc: HandoutDocument, fetcher: AssetFetcher):
         other = lay_out(html)
         other_gap = overlap.help_gap(page_boxes(other))
         if len(other.pages) <= pages and other_gap < gap:
-            document, pages, gap = other, len(other.pages), other_gap
+            document, chosen, pages, gap = other, html, len(other.pages), other_gap
+    if doc.edition == "standard":
+        document = _filled(document, chosen, lay_out)
     return document, gap
 
 
+def _filled(document, html: str, lay_out):
+    """The standard edition's last page with both columns used. The questions area fills the
+    column the body ends in; when the body ends in the first column, the other one is empty:
+    lay the handout out once more with write-in lines there too (an absolute box, so the flow
+    and the pages stay the same), and keep that layout if its last page is fuller."""
+    last = page_boxes(document)[-1]
+    empty = max(overlap.empty_shares([last], 2)[0])
+    if empty <= overlap.EMPTY_LIMIT:
+        return document
+    other = lay_out(notes_other_column(html, titled=not overlap.notes_printed(last)))
+    if len(other.pages) != len(document.pages) or max(overlap.empty_shares(page_boxes(other)[-1:], 2)[0]) >= empty:
+        return document
+    return other
+
+
 def _help_problems(doc: HandoutDocument, pages: list, gap: float) -> list[str]:
-    """Text over other text, a help box or a list item split, a heading that ends a column,
-    and (in the standard edition's two columns) a help box that leaves more than GAP_LIMIT
-    of a column empty before it: layout warnings."""
+    """Text over other text, a help box or a list item split, a heading that ends a column, a
+    page or column more than half empty, and (in the standard edition's two columns) a help
+    box that leaves more than GAP_LIMIT of a column empty before it: layout warnings."""
     found = [
         *overlap.overlaps(pages),
         *overlap.split_boxes(pages),
         *overlap.flow_problems(pages),
+        *overlap.half_empty(pages, 2 if doc.edition == "standard" else 1),
     ]
     if doc.edition == "standard" and gap > overlap.GAP_LIMIT:
         found.append(

@@ -55,17 +55,52 @@ def test_every_standard_handout_fits_two_sheets(built):
 def test_no_standard_handout_overflows_or_exceeds_its_budget_or_leaves_a_column_half_empty(built_results):
     # the layout warnings of every handout of the shared build: text out of its box or over
     # other text, a help box split over two columns or pages, or one that leaves more than a
-    # quarter of a column empty before it (pdf._help_problems), and the page budget
+    # quarter of a column empty before it (pdf._help_problems), a page or column (the last
+    # ones included) more than half empty (overlap.half_empty), and the page budget
     layout = [
         f"{r.job.name}: {w}"
         for r in built_results
         for w in r.warnings
         if any(
             what in w
-            for what in ("runs out of its box", "runs off the page", "budget", "overlaps other text", "help box")
+            for what in (
+                "runs out of its box",
+                "runs off the page",
+                "budget",
+                "overlaps other text",
+                "help box",
+                "empty (at most",
+            )
         )
     ]
     assert layout == [], "\n".join(layout)
+
+
+#: Not solved yet (issue 12 stays open): large print sets "Get help now" and the crisis box,
+#: each kept whole, right after the key points; where they do not fit below them, page 2 is
+#: left more than half empty (tl, and ru/oral and fr/iv of the other handouts).
+KNOWN_HALF_EMPTY = {"example/tl/oral.large: page 2"}
+
+
+def test_no_large_print_or_bilingual_page_is_half_empty(editions):
+    # large print kept a box or the disclaimer whole and left up to 0.75 of a page empty
+    # before it; bilingual kept each list whole in one row (0.44); the last page of each
+    # edition ends with the questions area
+    half = {f"{name}: {w.split(':')[0]}" for name, r in editions.items() for w in r.warnings if "empty (at most" in w}
+    assert half == KNOWN_HALF_EMPTY, half
+
+
+def test_the_last_page_ends_with_the_questions_area(built, editions):
+    # the write-in lines are borders (artifacts): only the title and the hint are read back
+    for path, title in (
+        (built["en", "iv"], "Questions for your care team"),
+        (built["es", "iv"], "Preguntas para su equipo de atención médica"),
+        (editions["example/ar/iv.large"].path, "أسئلة لفريق الرعاية الصحية الخاص بك"),
+    ):
+        reader = PdfReader(path)
+        last = fold(reader.pages[-1].extract_text() or "")
+        assert fold(title) in last or fold(" ".join(reversed(title.split()))) in last, (path, last[-300:])
+        assert not any(fold(title) in fold(page.extract_text() or "") for page in reader.pages[:-1])
 
 
 def test_over_budget_is_a_warning_and_an_error_with_strict(project_copy, tmp_path):

@@ -155,7 +155,11 @@ LEFTOVERS = [
 
 def test_leftover_syntax_fails(docs):
     doc = docs["example/es"]
-    html = doc.html.replace("</main>", "".join(f"<p>Llame {text} hoy</p>" for text, _ in LEFTOVERS) + "</main>")
+    # at the end of the body's text, before the questions area (which is laid out over what follows it)
+    html = doc.html.replace(
+        '<div class="notes-place"',
+        "".join(f"<p>Llame {text} hoy</p>" for text, _ in LEFTOVERS) + '<div class="notes-place"',
+    )
     problems = verify(render_pdf(dataclasses.replace(doc, html=html, alternatives=())).data, doc.expected)
     for _text, what in LEFTOVERS:
         assert any(re.match(rf"page \d: {what}", p) for p in problems), (what, problems)
