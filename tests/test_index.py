@@ -153,18 +153,26 @@ def test_build_date_from_source_date_epoch_else_file_time(tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="session")
-def site(project, tmp_path_factory):
-    """A few handouts built into a fresh folder, with the index the build wrote: every edition
-    of the first route, the standard edition of the others (enough for rows of one and of
+def site(project, built_dir, tmp_path_factory):
+    """A few handouts built into a folder, with the index the build wrote: every edition of
+    the first route, the standard edition of the others (enough for rows of one and of
     several editions, without rendering the slow large-print and bilingual ones twice); built
     once per run, by whichever test process asks first."""
-    return once_per_run(tmp_path_factory, "index-site", lambda out: _build_site(project, out))
+    return once_per_run(tmp_path_factory, "index-site", lambda out: _build_site(project, built_dir, out))
 
 
-def _build_site(project, out):
+def _build_site(project, built_dir: Path, out: Path):
+    # the standard editions come from the run's standard build (conftest), the rest of its
+    # PDFs removed: they are unchanged, and only the large-print and bilingual ones render
+    shutil.copytree(built_dir, out, dirs_exist_ok=True)
+    keep = {out / "example" / language / f"{route}.pdf" for language in LANGUAGES for route in ROUTES}
+    for pdf in out.rglob("*.pdf"):
+        if pdf not in keep:
+            pdf.unlink()
     example = load_clinics(project, ["example"])
     jobs = plan(example, LANGUAGES, ROUTES[:1]) + plan(example, LANGUAGES, ROUTES[1:], ["standard"])
     results = build(project, jobs, out)
+    assert sorted(r.status for r in results if r.job.edition == "standard") == ["unchanged"] * len(keep)
     assert [r.job.name for r in results if not r.ok] == []
     return out, results
 
