@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .build import compose_job
@@ -57,7 +58,10 @@ def missing_glyphs(language: str, texts: list[str]) -> list[str]:
     return sorted({c for text in texts for c in text if not printable(c, families)})
 
 
-def check(project: Project, content: Content | None = None) -> list[Finding]:
+def check(project: Project, content: Content | None = None, languages: Iterable[str] = ()) -> list[Finding]:
+    """Every problem ``handouts build`` would meet, without rendering; with ``languages``, only
+    those catalogs and the handouts printed in them (a bilingual one in either language)."""
+    wanted = set(languages)
     findings: list[Finding] = []
     content = content or load_content(project.content)
     for block in content.blocks.values():
@@ -86,7 +90,7 @@ def check(project: Project, content: Content | None = None) -> list[Finding]:
     findings += [Finding("warning", warning) for clinic in clinics for warning in clinic.warnings]
     translators = Translators(project.locales)
     unusable: list[CatalogError] = []  # catalogs that cannot be loaded, listed once each
-    for language in sorted(available_languages(project.locales)):
+    for language in sorted(wanted or available_languages(project.locales)):
         try:
             tr = translators.get(language)
         except CatalogError as exc:
@@ -110,6 +114,8 @@ def check(project: Project, content: Content | None = None) -> list[Finding]:
                 )
             )
     for job in plan(clinics):
+        if wanted and not {job.language, job.second} & wanted:
+            continue
         try:
             compose_job(job, content, translators, project.templates)
         except BrokenTranslation:

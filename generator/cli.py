@@ -166,7 +166,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     m.add_argument("--output", type=Path, metavar="DIR", help="output folder (default: handouts/)")
 
-    sub.add_parser("check", help="validate content, catalogs and clinics without rendering")
+    c = sub.add_parser("check", help="validate content, catalogs and clinics without rendering")
+    c.add_argument(
+        "--language",
+        action="append",
+        default=[],
+        help="check only this catalog and the handouts printed in it (repeatable; default: all)",
+    )
 
     sub.add_parser(
         "doctor",
@@ -261,7 +267,7 @@ def _main(argv: list[str] | None) -> int:
             print(f"handouts merge: {merge(project, args.folders, out_dir)} handouts in {out_dir}")
             return EXIT_OK
         if args.command == "check":
-            return _check(project)
+            return _check(project, args.language)
         if args.command in ("doctor", "new-clinic"):
             return _doctor(project) if args.command == "doctor" else _new_clinic(project, args)
         if args.command == "verify":
@@ -476,10 +482,14 @@ def _stats(project: Project, minimum: float | None) -> int:
     return EXIT_OK
 
 
-def _check(project) -> int:
+def _check(project: Project, languages: list[str]) -> int:
     from .check import check  # here: its reading-grade library takes a while to import
+    from .translation import available_languages
 
-    findings = check(project)
+    unknown = sorted(set(languages) - available_languages(project.locales))
+    if unknown:
+        raise UsageError(f"no catalog for language {', '.join(unknown)} (locales/<language>/LC_MESSAGES/messages.po)")
+    findings = check(project, languages=languages)
     for finding in findings:
         print(finding.text, file=sys.stdout if finding.severity == "note" else sys.stderr)
     errors = sum(f.severity == "error" for f in findings)

@@ -577,7 +577,7 @@ def test_a_broken_clinic_fails_alone_with_exit_2_and_check_goes_on(project_copy)
     assert (project_copy.root / "handouts/berlin/fr/iv.pdf").is_file()
     assert not (project_copy.root / "handouts/example").exists()
 
-    proc = handouts(project_copy, "check")
+    proc = handouts(project_copy, "check", "--language", "fr")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert where in proc.stderr and copied in proc.stderr
     assert re.search(r"handouts check: [1-9]\d* error\(s\), \d+ warning\(s\)", proc.stdout), proc.stdout

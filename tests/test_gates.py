@@ -146,8 +146,9 @@ def build_es(project, out, route: str, force: bool = False):
 
 
 def reported(project) -> str:
-    """What `handouts check` prints on stderr (its errors and warnings); fails if no error."""
-    findings = check(project)
+    """What `handouts check --language es` prints on stderr (its errors and warnings): the
+    broken catalog and every handout printed in it; fails if no error."""
+    findings = check(project, languages=["es"])
     assert any(f.severity == "error" for f in findings), [f.text for f in findings]
     return "\n".join(f.text for f in findings if f.severity != "note")
 
@@ -188,7 +189,7 @@ def test_the_command_exits_1_with_the_fault_and_keeps_the_previous_pdf(previous,
     assert re.search(expected, proc.stderr), proc.stderr
     assert "Traceback" not in proc.stderr
     assert (out / f"example/es/{route}.pdf").read_bytes() == before
-    check_proc = handouts(project, "check")
+    check_proc = handouts(project, "check", "--language", "es")
     assert check_proc.returncode == 1 and re.search(expected, check_proc.stderr), check_proc.stderr
 
 
@@ -435,3 +436,15 @@ def test_placeholders_of_one_kind_in_another_order_are_a_warning(translation, wa
     assert bool(found) == warned
     if warned:
         assert "phone number placeholders are in another order" in found[0]
+
+
+def test_check_narrowed_to_a_language_reports_that_catalog_only(project_copy):
+    """`handouts check --language fr` checks the French catalog and handouts, not the Spanish."""
+    _edit_catalog(project_copy, "Chest pain.", "<b>Dolor</b> en el pecho.")
+    proc = handouts(project_copy, "check", "--language", "fr")
+    assert proc.returncode == 0 and "raw HTML" not in proc.stderr, proc.stderr
+    assert "handouts check: 0 error(s)" in proc.stdout
+    proc = handouts(project_copy, "check", "--language", "fr", "--language", "es")
+    assert proc.returncode == 1 and re.search(r"messages\.po:\d+: error: raw HTML", proc.stderr), proc.stderr
+    proc = handouts(project_copy, "check", "--language", "xx")
+    assert proc.returncode == 2 and "no catalog for language xx" in proc.stderr, proc.stderr

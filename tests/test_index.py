@@ -25,6 +25,8 @@ from generator.index import IndexEntry, Language, collect_entries, group, render
 from generator.output import write_index
 from generator.translation import Translators
 
+from .conftest import once_per_run
+
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 LANGUAGES, ROUTES = ("en", "es", "ar"), ("iv", "oral")
 
@@ -150,15 +152,27 @@ def test_build_date_from_source_date_epoch_else_file_time(tmp_path, monkeypatch)
 # --- a real build ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def site(project, tmp_path_factory):
-    """A few handouts built into a fresh folder, with the index the build wrote: every edition
-    of the first route, the standard edition of the others (enough for rows of one and of
-    several editions, without rendering the slow large-print and bilingual ones twice)."""
-    out = tmp_path_factory.mktemp("index-site")
+@pytest.fixture(scope="session")
+def site(project, built_dir, tmp_path_factory):
+    """A few handouts built into a folder, with the index the build wrote: every edition of
+    the first route, the standard edition of the others (enough for rows of one and of
+    several editions, without rendering the slow large-print and bilingual ones twice); built
+    once per run, by whichever test process asks first."""
+    return once_per_run(tmp_path_factory, "index-site", lambda out: _build_site(project, built_dir, out))
+
+
+def _build_site(project, built_dir: Path, out: Path):
+    # the standard editions come from the run's standard build (conftest), the rest of its
+    # PDFs removed: they are unchanged, and only the large-print and bilingual ones render
+    shutil.copytree(built_dir, out, dirs_exist_ok=True)
+    keep = {out / "example" / language / f"{route}.pdf" for language in LANGUAGES for route in ROUTES}
+    for pdf in out.rglob("*.pdf"):
+        if pdf not in keep:
+            pdf.unlink()
     example = load_clinics(project, ["example"])
     jobs = plan(example, LANGUAGES, ROUTES[:1]) + plan(example, LANGUAGES, ROUTES[1:], ["standard"])
     results = build(project, jobs, out)
+    assert sorted(r.status for r in results if r.job.edition == "standard") == ["unchanged"] * len(keep)
     assert [r.job.name for r in results if not r.ok] == []
     return out, results
 
@@ -208,15 +222,14 @@ def test_status_follows_each_language_review(project, site, tmp_path):
     for approved_on, status in (("2026-12-02", "approved"), ("2026-12-01", "approved"), ("2026-11-30", "draft")):
         review.write_text(f'status = "approved"\napproved_by = "A. Translator, CMI"\napproved_on = {approved_on}\n')
         assert {e.status for e in collect_entries(jobs, content, Translators(locales), out)} == {status}, approved_on
-    # A bilingual edition is a draft if either of its languages is.
+    # A bilingual edition is a draft if either of its languages is (in a copy: the site is
+    # shared with the other test process).
     clinic = results[0].job.clinic
     bilingual = Job(clinic, "en", "iv", "bilingual", "es")
-    path = out / clinic.id / "en" / bilingual.filename
-    shutil.copy(out / clinic.id / "en" / "iv.pdf", path)
-    try:
-        [listed] = collect_entries([bilingual], content, translators, out)
-    finally:
-        path.unlink()
+    copy = tmp_path / "handouts"
+    shutil.copytree(out, copy)
+    shutil.copy(copy / clinic.id / "en" / "iv.pdf", copy / clinic.id / "en" / bilingual.filename)
+    [listed] = collect_entries([bilingual], content, translators, copy)
     assert (listed.status, listed.second.english, listed.edition_label) == ("draft", "Spanish", "Bilingual + Spanish")
 
 

@@ -21,7 +21,7 @@ from generator.content import load_content
 from generator.placeholders import duration
 from generator.translation import Translators, available_languages, load_translator
 
-from .conftest import fold
+from .conftest import fold, once_per_run
 
 TEST_CLINIC = Path(__file__).parent / "clinics" / "faraway.toml"
 LANGUAGES = ["en", "ar", "es", "fr", "hi", "ht", "ko", "pt_BR", "ru", "tl", "vi", "zh_Hans"]
@@ -114,13 +114,17 @@ def test_the_us_crisis_line_is_call_or_text_in_english_and_spanish(project, load
 
 @pytest.fixture(scope="session")
 def faraway(project, tmp_path_factory) -> dict[str, Path]:
-    """The test clinic's IV handout (standard edition) in every language, built once by the
-    real build (one process), each PDF verified as the build verifies it."""
-    clinic = load_clinic(TEST_CLINIC, available_languages(project.locales))
-    out = tmp_path_factory.mktemp("faraway")
-    results = build(project, plan([clinic], editions=["standard"]), out, BuildOptions(workers=1))
-    assert all(r.ok for r in results), [r.message for r in results if not r.ok]
-    return {r.job.language: r.path for r in results}
+    """The test clinic's IV handout (standard edition) in every language, built once per run
+    (by whichever test process asks first, in two render processes) by the real build, each
+    PDF verified as the build verifies it."""
+
+    def make(out: Path) -> dict[str, Path]:
+        clinic = load_clinic(TEST_CLINIC, available_languages(project.locales))
+        results = build(project, plan([clinic], editions=["standard"]), out, BuildOptions(workers=2))
+        assert all(r.ok for r in results), [r.message for r in results if not r.ok]
+        return {r.job.language: r.path for r in results}
+
+    return once_per_run(tmp_path_factory, "faraway", make)
 
 
 def _poppler(pdf: Path) -> str:

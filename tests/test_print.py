@@ -19,15 +19,19 @@ from generator.build import build, load_clinics, plan
 from generator.config import contrast
 from generator.errors import ConfigError
 
-from .conftest import fold, handouts, one_handout, pdf_text
+from .conftest import fold, handouts, once_per_run, one_handout, pdf_text
 
 POINTS_PER_MM = 72 / 25.4
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def editions(project, tmp_path_factory):
-    """Large-print and bilingual editions of a few handouts, and the second clinic's."""
-    out = tmp_path_factory.mktemp("editions")
+    """Large-print and bilingual editions of a few handouts, and the second clinic's (built
+    once per run, by whichever test process asks first)."""
+    return once_per_run(tmp_path_factory, "editions", lambda out: _build_editions(project, out))
+
+
+def _build_editions(project, out):
     example = load_clinics(project, ["example"])
     jobs = plan(example, ["en", "es", "ar", "ru"], ["iv"], ["large", "bilingual"])
     jobs += plan(example, ["tl"], ["oral"], ["large"])
