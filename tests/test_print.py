@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from generator.build import build, load_clinics, plan
 from generator.config import contrast
 from generator.errors import ConfigError
+from generator.translation import Translators
 
 from .conftest import fold, handouts, once_per_run, one_handout, pdf_text
 
@@ -92,6 +93,13 @@ def test_no_large_print_or_bilingual_page_is_half_empty(editions):
     # edition ends with the questions area
     half = {f"{name}: {w.split(':')[0]}" for name, r in editions.items() for w in r.warnings if "empty (at most" in w}
     assert half == KNOWN_HALF_EMPTY, half
+
+
+def test_no_large_print_or_bilingual_text_runs_off_the_page(editions):
+    # ru/iv.large: the colophon's bottom margin (large print's 2.5 mm for every paragraph) put
+    # the questions area's empty place below the page area, and the page's box ran off it
+    off = [f"{name}: {w}" for name, r in editions.items() for w in r.warnings if "runs o" in w or "over other" in w]
+    assert off == []
 
 
 def test_the_last_page_ends_with_the_questions_area(built, editions):
@@ -200,7 +208,13 @@ def test_large_print_body_is_at_least_18pt_with_wide_line_spacing(editions):
         assert result.pages <= result.job.clinic.page_budget["large"]
 
 
-def test_large_print_has_the_get_help_box_whole_within_two_pages(editions):
+#: large print whose "Get help now" box, kept whole, does not fit under the key points on page 2
+#: and goes to page 3 (issue 12 stays open for them: in the example clinic also fr on every
+#: route, tl/im and ru/oral, which this fixture does not build)
+KNOWN_LATE_HELP = {"example/tl/oral.large"}
+
+
+def test_large_print_has_the_get_help_box_whole_within_two_pages(project, editions):
     # at 18 pt each help box is under a page: none is split (a layout warning otherwise), and
     # "Get help now", set first after the key points, begins and ends by page 2
     for name in ("example/en/iv.large", "example/ar/iv.large", "example/ru/iv.large", "example/tl/oral.large"):
@@ -209,6 +223,14 @@ def test_large_print_has_the_get_help_box_whole_within_two_pages(editions):
     first = next(n for n, text in enumerate(pages, 1) if "Get help now" in text)
     last = next(n for n, text in enumerate(pages, 1) if "you need emergency care" in text)
     assert first == last <= 2, (first, last)
+    # in every language of the fixture: the box's heading, in the patient's language, by page 2
+    late = set()
+    for name in ("example/ar/iv.large", "example/ru/iv.large", "example/tl/oral.large"):
+        heading = fold(Translators(project.locales).get(name.split("/")[1]).gettext("Get help now"))
+        pages = [fold(page.extract_text()) for page in PdfReader(editions[name].path).pages]
+        if not any(heading in text for text in pages[:2]):
+            late.add(name)
+    assert late == KNOWN_LATE_HELP, late
 
 
 def test_large_print_is_a_single_column(editions):
