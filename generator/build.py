@@ -173,9 +173,7 @@ def build(
                 report(result)
             if jobs:
                 statuses = {  # what the render processes found: the index need not load those catalogs
-                    key: built_status([r.job.language, *([r.job.second] if r.job.second else [])], r.draft)
-                    for key, r in done.items()
-                    if r.status == Status.BUILT
+                    key: built_status(r.job.languages, r.draft) for key, r in done.items() if r.status == Status.BUILT
                 }
                 _update_index(project, content, out_dir, manifest, inputs, statuses=statuses)
         except BaseException:  # what was written is recorded, even if the build is interrupted
@@ -385,8 +383,7 @@ def _render_job(job: Job) -> tuple[Outcome, float]:
 
 def _draft(job: Job) -> bool:
     """Whether the handout prints a draft translation (as the staff index says)."""
-    languages = [lang for lang in (job.language, job.second) if lang]
-    return handout_status(_worker["translators"], languages, _worker["content"].routes[job.route]) == "draft"
+    return handout_status(_worker["translators"], job.languages, _worker["content"].routes[job.route]) == "draft"
 
 
 def _render_tracked(index: int, job: Job) -> tuple[Outcome, float]:

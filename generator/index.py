@@ -99,7 +99,6 @@ def collect_entries(
         if not path.is_file():
             continue
         route = content.routes[job.route]
-        languages = [job.language, *([job.second] if job.second else [])]
         entries.append(
             IndexEntry(
                 job.clinic.id,
@@ -110,7 +109,7 @@ def collect_entries(
                 job.edition,
                 Language.of(job.second) if job.second else None,
                 path.relative_to(out_dir).as_posix(),
-                known[key] if key in known else handout_status(translators, languages, route),
+                known[key] if key in known else handout_status(translators, job.languages, route),
                 route.version,
                 build_date(path),
             )

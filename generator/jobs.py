@@ -36,6 +36,11 @@ class Job:
     second: str | None = None
 
     @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the handout prints: its own, and a bilingual edition's second."""
+        return (self.language, self.second) if self.second else (self.language,)
+
+    @property
     def filename(self) -> str:
         """iv.pdf, iv.large.pdf or iv.es+en.pdf"""
         if self.edition == Edition.LARGE:

@@ -268,23 +268,22 @@ class Inputs:
         self._font_files: dict[str, list[str]] | None = None
 
     def of(self, job: Job) -> str:
-        languages = [job.language] + ([job.second] if job.second else [])
         return _digest(
             self._common,
             job.clinic.id,
             job.edition,
             job.filename,
-            languages,
+            job.languages,
             self._clinic(job.clinic.path, job.clinic.logo),
             self._route(job.route)[0],
-            [self._catalog(lang, job.route) for lang in languages],
-            [self._font(job.clinic.font, lang) for lang in languages],
+            [self._catalog(lang, job.route) for lang in job.languages],
+            [self._font(job.clinic.font, lang) for lang in job.languages],
         )
 
     def of_index(self, jobs: list[Job], out_dir: Path) -> str:
         """What the staff index page shows for these jobs: the PDFs on disk and their dates,
         and the content, clinics, templates and review status they are listed with."""
-        languages = sorted({lang for job in jobs for lang in (job.language, job.second) if lang})
+        languages = sorted({lang for job in jobs for lang in job.languages})
         paths = [(job.name, out_dir / output_key(job)) for job in jobs]
         on_disk = [(name, build_date(path)) for name, path in paths if path.is_file()]
         return _digest(

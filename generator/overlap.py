@@ -112,7 +112,7 @@ def _sections(pages: list) -> list[tuple[int, Any]]:
 
 
 def _is_help(box, classes=HELP_CLASSES) -> bool:
-    return bool(set(classes) & set((box.element.get("class") or "").split()))
+    return bool(set(classes) & set(_classes(box)))
 
 
 def split_boxes(pages: list) -> list[str]:
@@ -121,7 +121,7 @@ def split_boxes(pages: list) -> list[str]:
     than a column or a page."""
     pieces: dict[str, list[int]] = {}
     for number, box in _sections(pages):
-        for css in set(HELP_CLASSES) & set((box.element.get("class") or "").split()):
+        for css in set(HELP_CLASSES) & set(_classes(box)):
             pieces.setdefault(css, []).append(number + 1)
     return [
         f"page {where[0]}: the help box {css!r} is split over {len(where)} columns or pages"
