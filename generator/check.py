@@ -114,7 +114,7 @@ def check(project: Project, content: Content | None = None, languages: Iterable[
                 )
             )
     for job in plan(clinics):
-        if wanted and not {job.language, job.second} & wanted:
+        if wanted and not wanted.intersection(job.languages):
             continue
         try:
             compose_job(job, content, translators, project.templates)
