@@ -77,8 +77,8 @@ class HandoutDocument:
     #: what the PDF must print (checked by generator/verify.py)
     expected: Expected | None = None
     #: the same handout with the help boxes ("Get help now", the crisis line, "Call the
-    #: clinic") one section later, then one earlier, then the clinic's box alone one section
-    #: later (standard and bilingual editions): for the PDF stage to try, in this order, when
+    #: clinic") one section later, then one earlier (standard and bilingual editions), then the
+    #: clinic's box alone one section later (every edition): for the PDF stage to try, in this order, when
     #: a box, kept whole, would leave a column more than a quarter empty before it
     #: (generator/overlap.help_gap)
     alternatives: tuple[str, ...] = ()
@@ -115,7 +115,8 @@ class _RouteText:
                 unit.text, b.path, unit.line, unit.text in c
             )
             parts = tuple(
-                Markup(self.fill(render(text, translate, line))) for text, line in chunks(block.body, block.body_line)
+                Markup(self.fill(render(text, translate, line, critical)))
+                for text, line in chunks(block.body, block.body_line)
             )
             sections.append(
                 Section(
@@ -236,7 +237,10 @@ def compose(
         generator_version=__version__,
     )
     html = _render(env, fields, tr)
-    placements = (_help_moved(words, 1), _help_moved(words, -1), _clinic_later(words)) if edition != "large" else ()
+    # large print moves only the clinic's box: "Get help now" stays right after the key points, by page 2
+    placements = [_clinic_later(words)]
+    if edition != "large":
+        placements[:0] = [_help_moved(words, 1), _help_moved(words, -1)]
     alternatives = tuple(_render(env, {**fields, "texts": m, "main": m[0]}, tr) for m in placements if m)
     leftover = PLACEHOLDER_RE.search(html)
     if leftover:  # every placeholder was checked above, so this is a bug in a template
@@ -421,7 +425,7 @@ def notes_other_column(html: str, titled: bool) -> str:
 
 #: A part that is one flat list (no list inside it), and each of its items.
 FLAT_LIST_RE = re.compile(r"\A\s*<ul>(?!.*<[ou]l[\s>])(.*)</ul>\s*\Z", re.S)
-ITEM_RE = re.compile(r"<li>.*?</li>", re.S)
+ITEM_RE = re.compile(r"<li[\s>].*?</li>", re.S)  # <li class="safety"> too
 
 
 def pair_rows(cells: list[str]) -> list[tuple[str, list[Markup]]]:

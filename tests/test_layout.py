@@ -4,7 +4,7 @@ pages by generator/pdf.py through one private attribute (Page._page_box)."""
 from weasyprint import HTML
 
 from generator import layout, pdf
-from generator.html import keep_break_before_inline
+from generator.html import keep_break_before_inline, pair_rows
 
 
 def test_weasyprint_still_has_the_private_page_box_the_overflow_check_reads():
@@ -79,3 +79,13 @@ def test_a_line_that_fits_up_to_a_number_breaks_before_it_not_after_its_first_wo
         )
         first = line_texts(page)[0]
         assert len(first.split()) > 5, (tenths / 10, first)
+
+
+def test_bilingual_rows_pair_list_items_marked_safety_critical():
+    # a safety line's item is <li class="safety">: it is a row of its own like any other item
+    es = '<ul>\n<li class="safety">No coma.</li>\n<li>Traiga sus medicinas.</li>\n</ul>\n'
+    en = '<ul>\n<li class="safety">Do not eat.</li>\n<li>Bring your medicines.</li>\n</ul>\n'
+    rows = pair_rows([es, en])
+    assert [css for css, _ in rows] == ["item", "item last"]
+    assert rows[0][1] == ['<ul><li class="safety">No coma.</li></ul>', '<ul><li class="safety">Do not eat.</li></ul>']
+    assert rows[1][1] == ["<ul><li>Traiga sus medicinas.</li></ul>", "<ul><li>Bring your medicines.</li></ul>"]
