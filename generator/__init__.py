@@ -1,3 +1,3 @@
 """Printed, multilingual patient handouts for ketamine therapy."""
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
