@@ -130,6 +130,21 @@ def split_boxes(pages: list) -> list[str]:
     ]
 
 
+#: The page by which large print's "Get help now" must have ended (issue 12 §3).
+HELP_BY_PAGE = 2
+
+
+def help_late(pages: list, by_page: int = HELP_BY_PAGE) -> list[str]:
+    """The "Get help now" box printed, in whole or in part, after page ``by_page``."""
+    last = max((number + 1 for number, box in _sections(pages) if _is_help(box, HELP_CLASSES[:1])), default=0)
+    if last <= by_page:
+        return []
+    return [
+        f"page {last}: 'Get help now' ends after page {by_page} (large print must print it whole by "
+        f"page {by_page}); shorten the key points or the text before it"
+    ]
+
+
 def help_gap(pages: list) -> float:
     """The largest share (0 to 1) of a column's height left empty before a help box (the
     "Get help now" box, the "Call the clinic" box): a box is kept whole, so when it does not fit

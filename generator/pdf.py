@@ -196,13 +196,15 @@ def _filled(document, html: str, lay_out):
 
 def _help_problems(doc: HandoutDocument, pages: list, gap: float) -> list[str]:
     """Text over other text, a help box or a list item split, a heading that ends a column, a
-    page or column more than half empty, and (in the standard edition's two columns) a help
-    box that leaves more than GAP_LIMIT of a column empty before it: layout warnings."""
+    page or column more than half empty, (in the standard edition's two columns) a help box
+    that leaves more than GAP_LIMIT of a column empty before it, and (in large print) "Get
+    help now" after page 2: layout warnings."""
     found = [
         *overlap.overlaps(pages),
         *overlap.split_boxes(pages),
         *overlap.flow_problems(pages),
         *overlap.half_empty(pages, 2 if doc.edition == "standard" else 1),
+        *(overlap.help_late(pages) if doc.edition == "large" else ()),
     ]
     if doc.edition == "standard" and gap > overlap.GAP_LIMIT:
         found.append(

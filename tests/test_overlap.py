@@ -166,3 +166,17 @@ def test_a_page_empty_before_a_box_kept_whole_is_reported_in_one_column(project)
     )
     found = [line for line in render_pdf(doc).overflows if "empty (at most" in line]
     assert any(re.match(r"page 1: the page is 0\.[5-9]\d empty", line) for line in found), found
+
+
+def test_large_prints_get_help_box_after_page_two_is_reported(project):
+    # issue 12 §3: large print prints "Get help now" whole by page 2; a box kept whole that does
+    # not fit under the text before it goes on to page 3, and the build says so
+    box = '<section class="block block-get-help help-box" style="break-inside: avoid"><h2>Get help now</h2>{}</section>'
+    box = box.format("".join(f"<p style='margin: 0'>Call {n}</p>" for n in range(30)))
+    before = "".join(f"<p style='margin: 0; line-height: 6mm'>Line {n}</p>" for n in range(60))
+    late = replace(document(project, before + box), edition="large")
+    found = render_pdf(late).overflows
+    assert "page 3: 'Get help now' ends after page 2" in " ".join(found), found
+    early = replace(late, html=late.html.replace(before, before[: len(before) // 3]))
+    assert not [line for line in render_pdf(early).overflows if "Get help now" in line]
+    assert not [line for line in render_pdf(replace(late, edition="bilingual")).overflows if "Get help now" in line]
