@@ -145,13 +145,13 @@ def help_late(pages: list, by_page: int = HELP_BY_PAGE) -> list[str]:
     ]
 
 
-def help_gap(pages: list) -> float:
+def help_gap(pages: list, classes: tuple[str, ...] = HELP_CLASSES) -> float:
     """The largest share (0 to 1) of a column's height left empty before a help box (the
-    "Get help now" box, the "Call the clinic" box): a box is kept whole, so when it does not fit
-    below the content before it, it starts the next column or page and leaves the rest of that
-    column blank."""
+    "Get help now" box, the "Call the clinic" box; or only those of ``classes``): a box is kept
+    whole, so when it does not fit below the content before it, it starts the next column or
+    page and leaves the rest of that column blank."""
     fragments = _sections(pages)
-    return max((_gap_before(pages, fragments, name) for name in HELP_CLASSES), default=0.0)
+    return max((_gap_before(pages, fragments, name) for name in classes), default=0.0)
 
 
 def _gap_before(pages: list, fragments: list[tuple[int, Any]], name: str) -> float:

@@ -165,13 +165,15 @@ def _placed(doc: HandoutDocument, fetcher: AssetFetcher):
         # pdf_forms: the fill-in lines (<input>) become form fields staff can type into
         return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT, pdf_forms=True)
 
+    # large print's alternative moves the clinic's box only (html.compose): only its gap counts
+    boxes = overlap.HELP_CLASSES[-1:] if doc.edition == "large" else overlap.HELP_CLASSES
     document, chosen = lay_out(doc.html), doc.html
-    pages, gap = len(document.pages), overlap.help_gap(page_boxes(document))
+    pages, gap = len(document.pages), overlap.help_gap(page_boxes(document), boxes)
     for html in doc.alternatives:
         if gap <= overlap.GAP_LIMIT:
             break
         other = lay_out(html)
-        other_gap = overlap.help_gap(page_boxes(other))
+        other_gap = overlap.help_gap(page_boxes(other), boxes)
         if len(other.pages) <= pages and other_gap < gap:
             document, chosen, pages, gap = other, html, len(other.pages), other_gap
     if doc.edition == "standard":
