@@ -115,8 +115,7 @@ class _RouteText:
                 unit.text, b.path, unit.line, unit.text in c
             )
             parts = tuple(
-                Markup(self.fill(render(text, translate, line, critical)))
-                for text, line in chunks(block.body, block.body_line)
+                Markup(self.fill(render(text, translate, line))) for text, line in chunks(block.body, block.body_line)
             )
             sections.append(
                 Section(
@@ -425,7 +424,7 @@ def notes_other_column(html: str, titled: bool) -> str:
 
 #: A part that is one flat list (no list inside it), and each of its items.
 FLAT_LIST_RE = re.compile(r"\A\s*<ul>(?!.*<[ou]l[\s>])(.*)</ul>\s*\Z", re.S)
-ITEM_RE = re.compile(r"<li[\s>].*?</li>", re.S)  # <li class="safety"> too
+ITEM_RE = re.compile(r"<li[\s>].*?</li>", re.S)  # also an item with attributes
 
 
 def pair_rows(cells: list[str]) -> list[tuple[str, list[Markup]]]:

@@ -39,8 +39,7 @@ class Unit:
     kind: str  # heading, paragraph, item or cell
 
 
-def _inline_tokens(tokens: list[Token], first_line: int) -> Iterator[tuple[int, Unit]]:
-    """Each unit with the index of its inline token."""
+def _inline_tokens(tokens: list[Token], first_line: int) -> Iterator[tuple[Token, Unit]]:
     depth_in_item = 0
     for i, token in enumerate(tokens):
         if token.type == "list_item_open":
@@ -53,7 +52,7 @@ def _inline_tokens(tokens: list[Token], first_line: int) -> Iterator[tuple[int, 
             if kind == "paragraph" and depth_in_item:
                 kind = "item"
             line = first_line + (token.map[0] if token.map else 0)
-            yield i, Unit(token.content, line, kind)
+            yield token, Unit(token.content, line, kind)
 
 
 class Fallback(str):
@@ -80,59 +79,30 @@ def _units(markdown: str, first_line: int) -> tuple[Unit, ...]:
     return tuple(unit for _, unit in _inline_tokens(MD.parse(markdown), first_line))
 
 
-#: The class of a safety-critical unit's element: the print CSS never breaks its words.
-SAFETY_CLASS = "safety"
-
-
-def render(
-    markdown: str,
-    translate: Callable[[Unit], str] | None = None,
-    first_line: int = 1,
-    safety: frozenset[str] | set[str] = frozenset(),
-) -> str:
+def render(markdown: str, translate: Callable[[Unit], str] | None = None, first_line: int = 1) -> str:
     """Render Markdown to HTML, replacing each unit's text by ``translate(unit)``.
 
-    A :class:`Fallback` result is wrapped in ``<mark class="untranslated">``. A unit whose
-    source text is in ``safety`` gets ``class="safety"`` on its paragraph, list item, heading
-    or cell. ``translate`` is called once per unit, in document order; the HTML is cached by
-    the text and the translations (with which of them are fallbacks or safety-critical).
+    A :class:`Fallback` result is wrapped in ``<mark class="untranslated">``. ``translate``
+    is called once per unit, in document order; the HTML is cached by the text and the
+    translations (with which of them are fallbacks).
     """
     if translate is None:
         return _render(markdown, None)
-    found = _units(markdown, first_line)
-    texts = tuple(translate(unit) for unit in found)
-    return _render(
-        markdown,
-        tuple(
-            (str(text), isinstance(text, Fallback), unit.text in safety)
-            for unit, text in zip(found, texts, strict=True)
-        ),
-    )
+    texts = tuple(translate(unit) for unit in _units(markdown, first_line))
+    return _render(markdown, tuple((str(text), isinstance(text, Fallback)) for text in texts))
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def _render(markdown: str, texts: tuple[tuple[str, bool, bool], ...] | None) -> str:
+def _render(markdown: str, texts: tuple[tuple[str, bool], ...] | None) -> str:
     env: dict = {}  # the block's link reference definitions, for its units
     tokens = MD.parse(markdown, env)
     if texts is not None:
-        for (i, _), (text, fallback, safe) in zip(_inline_tokens(tokens, 1), texts, strict=True):
-            token = tokens[i]
+        for (token, _), (text, fallback) in zip(_inline_tokens(tokens, 1), texts, strict=True):
             token.content = text
             token.children = MD.parseInline(text, env)[0].children
             if fallback:
                 token.children = [FALLBACK_OPEN, *(token.children or ()), FALLBACK_CLOSE]
-            if safe:
-                _element(tokens, i).attrJoin("class", SAFETY_CLASS)
     return MD.renderer.render(tokens, MD.options, env)
-
-
-def _element(tokens: list[Token], inline: int) -> Token:
-    """The opening token of the element an inline token prints in: its paragraph, heading or
-    cell, or, for a tight list's paragraph (which prints no tag), its list item."""
-    opener = tokens[inline - 1]
-    if not opener.hidden:
-        return opener
-    return next(t for t in reversed(tokens[:inline]) if t.type == "list_item_open")
 
 
 def chunks(markdown: str, first_line: int = 1) -> list[tuple[str, int]]:

@@ -81,8 +81,8 @@ def test_a_line_that_fits_up_to_a_number_breaks_before_it_not_after_its_first_wo
         assert len(first.split()) > 5, (tenths / 10, first)
 
 
-def test_bilingual_rows_pair_list_items_marked_safety_critical():
-    # a safety line's item is <li class="safety">: it is a row of its own like any other item
+def test_bilingual_rows_pair_list_items_with_attributes():
+    # an item with a class (<li class="safety">) is a row of its own like any other item
     es = '<ul>\n<li class="safety">No coma.</li>\n<li>Traiga sus medicinas.</li>\n</ul>\n'
     en = '<ul>\n<li class="safety">Do not eat.</li>\n<li>Bring your medicines.</li>\n</ul>\n'
     rows = pair_rows([es, en])

@@ -44,16 +44,3 @@ def test_raw_html_is_escaped_not_passed_through():
 
 def test_placeholders_are_found_in_order():
     assert placeholders("Call {clinic_phone} or {emergency_number}.") == ["clinic_phone", "emergency_number"]
-
-
-def test_a_safety_units_element_is_marked_so_its_words_are_never_split():
-    # the print CSS sets .safety { hyphens: manual }: a safety line never prints "medi-cines"
-    safety = {"Call **now**", "Do not eat for {fasting_time} before.\nSecond line.", "Second *item*", "{clinic_phone}"}
-    html = render(SAMPLE, lambda unit: unit.text.upper(), 1, safety)
-    assert '<h3 class="safety">CALL <strong>NOW</strong></h3>' in html
-    assert '<p class="safety">DO NOT EAT' in html
-    assert "<li>FIRST ITEM {CLINIC_PHONE}</li>" in html  # a tight list's item, not marked
-    assert '<li class="safety">SECOND <em>ITEM</em></li>' in html
-    assert '<td class="safety">{CLINIC_PHONE}</td>' in html and "<td>CLINIC</td>" in html
-    loose = render("- One\n\n- Two\n", lambda unit: unit.text, 1, {"Two"})
-    assert '<p class="safety">Two</p>' in loose and "<p>One</p>" in loose
