@@ -118,6 +118,35 @@ def built(built_results) -> dict[tuple[str, str], Path]:
     return {(r.job.language, r.job.route): r.path for r in built_results}
 
 
+#: the index site's handouts (site): every edition of the first route, the standard of the rest
+SITE_LANGUAGES, SITE_ROUTES = ("en", "es", "ar"), ("iv", "oral")
+
+
+@pytest.fixture(scope="session")
+def site(project, built_dir, tmp_path_factory):
+    """A few handouts built into a folder, with the index the build wrote: every edition of
+    the first route, the standard edition of the others (enough for rows of one and of
+    several editions, without rendering the slow large-print and bilingual ones twice); built
+    once per run, by whichever test process asks first."""
+    return once_per_run(tmp_path_factory, "index-site", lambda out: _build_site(project, built_dir, out))
+
+
+def _build_site(project, built_dir: Path, out: Path):
+    # the standard editions come from the run's standard build (conftest), the rest of its
+    # PDFs removed: they are unchanged, and only the large-print and bilingual ones render
+    shutil.copytree(built_dir, out, dirs_exist_ok=True)
+    keep = {out / "example" / language / f"{route}.pdf" for language in SITE_LANGUAGES for route in SITE_ROUTES}
+    for pdf in out.rglob("*.pdf"):
+        if pdf not in keep:
+            pdf.unlink()
+    example = load_clinics(project, ["example"])
+    jobs = plan(example, SITE_LANGUAGES, SITE_ROUTES[:1]) + plan(example, SITE_LANGUAGES, SITE_ROUTES[1:], ["standard"])
+    results = build(project, jobs, out)
+    assert sorted(r.status for r in results if r.job.edition == "standard") == ["unchanged"] * len(keep)
+    assert [r.job.name for r in results if not r.ok] == []
+    return out, results
+
+
 def pdf_text(path: Path) -> str:
     """All text of a PDF, with whitespace (and hyphenation at line ends) folded. Each distinct
     PDF is read once per run (many tests read the same session-built handouts); a file
