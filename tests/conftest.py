@@ -149,19 +149,39 @@ def _build_site(project, built_dir: Path, out: Path):
 
 def pdf_text(path: Path) -> str:
     """All text of a PDF, with whitespace (and hyphenation at line ends) folded. Each distinct
-    PDF is read once per run (many tests read the same session-built handouts); a file
-    rebuilt with other bytes is read again."""
+    PDF is read once per run, also across test processes (many tests in both read the same
+    session-built handouts: pypdf takes about half a second a handout); a file rebuilt with
+    other bytes is read again."""
     data = path.read_bytes()
     digest = hashlib.sha256(data).digest()
     if digest not in _TEXTS:
-        text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
-        text = re.sub(r"(\w)[-\u00ad\u2010]\n(\w)", r"\1\2", text)
-        _TEXTS[digest] = re.sub(r"\s+", " ", text)
+        kept = _TEXT_DIR[0] / f"{digest.hex()}.txt" if _TEXT_DIR else None
+        if kept is not None and kept.is_file():
+            _TEXTS[digest] = kept.read_text("utf-8")
+        else:
+            text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+            text = re.sub(r"(\w)[-\u00ad\u2010]\n(\w)", r"\1\2", text)
+            _TEXTS[digest] = re.sub(r"\s+", " ", text)
+            if kept is not None:  # whole or not at all, for the other process
+                temp = kept.with_name(f".{kept.name}.{os.getpid()}")
+                temp.write_text(_TEXTS[digest], "utf-8")
+                temp.replace(kept)
     return _TEXTS[digest]
 
 
 #: pdf_text's results by the SHA-256 of the PDF's bytes
 _TEXTS: dict[bytes, str] = {}
+#: where pdf_text keeps them for the other test processes (set by _shared_texts)
+_TEXT_DIR: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_texts(tmp_path_factory) -> None:
+    """The folder of the run's PDF texts, shared by its test processes (see once_per_run)."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        folder = tmp_path_factory.getbasetemp().parent / "shared" / "texts"
+        folder.mkdir(parents=True, exist_ok=True)
+        _TEXT_DIR[:] = [folder]
 
 
 def run_cli(project: Project, *args: str) -> subprocess.CompletedProcess:
