@@ -118,21 +118,70 @@ def built(built_results) -> dict[tuple[str, str], Path]:
     return {(r.job.language, r.job.route): r.path for r in built_results}
 
 
+#: the index site's handouts (site): every edition of the first route, the standard of the rest
+SITE_LANGUAGES, SITE_ROUTES = ("en", "es", "ar"), ("iv", "oral")
+
+
+@pytest.fixture(scope="session")
+def site(project, built_dir, tmp_path_factory):
+    """A few handouts built into a folder, with the index the build wrote: every edition of
+    the first route, the standard edition of the others (enough for rows of one and of
+    several editions, without rendering the slow large-print and bilingual ones twice); built
+    once per run, by whichever test process asks first."""
+    return once_per_run(tmp_path_factory, "index-site", lambda out: _build_site(project, built_dir, out))
+
+
+def _build_site(project, built_dir: Path, out: Path):
+    # the standard editions come from the run's standard build (conftest), the rest of its
+    # PDFs removed: they are unchanged, and only the large-print and bilingual ones render
+    shutil.copytree(built_dir, out, dirs_exist_ok=True)
+    keep = {out / "example" / language / f"{route}.pdf" for language in SITE_LANGUAGES for route in SITE_ROUTES}
+    for pdf in out.rglob("*.pdf"):
+        if pdf not in keep:
+            pdf.unlink()
+    example = load_clinics(project, ["example"])
+    jobs = plan(example, SITE_LANGUAGES, SITE_ROUTES[:1]) + plan(example, SITE_LANGUAGES, SITE_ROUTES[1:], ["standard"])
+    results = build(project, jobs, out)
+    assert sorted(r.status for r in results if r.job.edition == "standard") == ["unchanged"] * len(keep)
+    assert [r.job.name for r in results if not r.ok] == []
+    return out, results
+
+
 def pdf_text(path: Path) -> str:
     """All text of a PDF, with whitespace (and hyphenation at line ends) folded. Each distinct
-    PDF is read once per run (many tests read the same session-built handouts); a file
-    rebuilt with other bytes is read again."""
+    PDF is read once per run, also across test processes (many tests in both read the same
+    session-built handouts: pypdf takes about half a second a handout); a file rebuilt with
+    other bytes is read again."""
     data = path.read_bytes()
     digest = hashlib.sha256(data).digest()
     if digest not in _TEXTS:
-        text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
-        text = re.sub(r"(\w)[-\u00ad\u2010]\n(\w)", r"\1\2", text)
-        _TEXTS[digest] = re.sub(r"\s+", " ", text)
+        kept = _TEXT_DIR[0] / f"{digest.hex()}.txt" if _TEXT_DIR else None
+        if kept is not None and kept.is_file():
+            _TEXTS[digest] = kept.read_text("utf-8")
+        else:
+            text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+            text = re.sub(r"(\w)[-\u00ad\u2010]\n(\w)", r"\1\2", text)
+            _TEXTS[digest] = re.sub(r"\s+", " ", text)
+            if kept is not None:  # whole or not at all, for the other process
+                temp = kept.with_name(f".{kept.name}.{os.getpid()}")
+                temp.write_text(_TEXTS[digest], "utf-8")
+                temp.replace(kept)
     return _TEXTS[digest]
 
 
 #: pdf_text's results by the SHA-256 of the PDF's bytes
 _TEXTS: dict[bytes, str] = {}
+#: where pdf_text keeps them for the other test processes (set by _shared_texts)
+_TEXT_DIR: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_texts(tmp_path_factory) -> None:
+    """The folder of the run's PDF texts, shared by its test processes (see once_per_run)."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        folder = tmp_path_factory.getbasetemp().parent / "shared" / "texts"
+        folder.mkdir(parents=True, exist_ok=True)
+        _TEXT_DIR[:] = [folder]
 
 
 def run_cli(project: Project, *args: str) -> subprocess.CompletedProcess:

@@ -1,5 +1,6 @@
 """Build the example clinic's real PDFs and read them back."""
 
+import functools
 import html
 import re
 
@@ -19,6 +20,17 @@ TRANSLATED = LANGUAGES[1:]
 POINTS_PER_INCH = 72
 
 
+@functools.cache
+def translator(locales, language):
+    """A language's catalog, read and checked (msgfmt) once per test process, not once a test."""
+    return load_translator(locales, language)
+
+
+@functools.cache
+def content_of(folder):
+    return load_content(folder)
+
+
 def plain(markdown_inline: str) -> str:
     text = re.sub(r"<[^>]+>", "", render(markdown_inline))
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
@@ -34,8 +46,8 @@ def test_every_route_and_language_builds(built):
 @pytest.mark.parametrize("language", TRANSLATED)
 @pytest.mark.parametrize("route", ROUTE_IDS)
 def test_translated_handout_has_every_unit_translated_and_no_english_left(built, project, route, language):
-    content = load_content(project.content)
-    es = load_translator(project.locales, language)
+    content = content_of(project.content)
+    es = translator(project.locales, language)
     text = pdf_text(built[(language, route)])
     checked = 0
     for block in content.routes[route].blocks:
@@ -96,9 +108,7 @@ def test_standard_body_text_is_at_least_12_points(built):
 
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_draft_translation_is_marked_on_every_page_in_both_languages(built, project, language):
-    local = load_translator(project.locales, language).gettext(
-        "Draft translation, not yet checked by a medical translator"
-    )
+    local = translator(project.locales, language).gettext("Draft translation, not yet checked by a medical translator")
     reader = PdfReader(built[(language, "iv")])
     for page in reader.pages:
         text = re.sub(r"\s+", " ", page.extract_text())
@@ -120,6 +130,6 @@ def test_a4_clinic_gets_a4_pages(project_copy):
 
 def test_last_page_is_never_just_the_colophon(built, project):
     for (language, route), path in built.items():
-        last_heading = load_translator(project.locales, language).unit("About this handout")
+        last_heading = translator(project.locales, language).unit("About this handout")
         last_page = PdfReader(path).pages[-1].extract_text()
         assert fold(last_heading) in fold(last_page), f"{language}/{route}"

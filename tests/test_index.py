@@ -25,10 +25,10 @@ from generator.index import IndexEntry, Language, collect_entries, group, render
 from generator.output import write_index
 from generator.translation import Translators
 
-from .conftest import once_per_run
+from .conftest import SITE_LANGUAGES as LANGUAGES
+from .conftest import SITE_ROUTES as ROUTES
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-LANGUAGES, ROUTES = ("en", "es", "ar"), ("iv", "oral")
 
 
 # --- rendering, without a browser -----------------------------------------------------------
@@ -150,31 +150,6 @@ def test_build_date_from_source_date_epoch_else_file_time(tmp_path, monkeypatch)
 
 
 # --- a real build ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def site(project, built_dir, tmp_path_factory):
-    """A few handouts built into a folder, with the index the build wrote: every edition of
-    the first route, the standard edition of the others (enough for rows of one and of
-    several editions, without rendering the slow large-print and bilingual ones twice); built
-    once per run, by whichever test process asks first."""
-    return once_per_run(tmp_path_factory, "index-site", lambda out: _build_site(project, built_dir, out))
-
-
-def _build_site(project, built_dir: Path, out: Path):
-    # the standard editions come from the run's standard build (conftest), the rest of its
-    # PDFs removed: they are unchanged, and only the large-print and bilingual ones render
-    shutil.copytree(built_dir, out, dirs_exist_ok=True)
-    keep = {out / "example" / language / f"{route}.pdf" for language in LANGUAGES for route in ROUTES}
-    for pdf in out.rglob("*.pdf"):
-        if pdf not in keep:
-            pdf.unlink()
-    example = load_clinics(project, ["example"])
-    jobs = plan(example, LANGUAGES, ROUTES[:1]) + plan(example, LANGUAGES, ROUTES[1:], ["standard"])
-    results = build(project, jobs, out)
-    assert sorted(r.status for r in results if r.job.edition == "standard") == ["unchanged"] * len(keep)
-    assert [r.job.name for r in results if not r.ok] == []
-    return out, results
 
 
 def test_build_writes_an_index_of_what_exists_on_disk(project, site, tmp_path):
