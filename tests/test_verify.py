@@ -268,6 +268,19 @@ def test_a_hindi_unit_cut_by_the_page_end_reads_whole_without_the_running_lines(
     assert "988" in kept[1] and "पेज" not in "".join(kept) and "केटामाइनि" not in "".join(kept)
 
 
+def test_a_unit_whose_last_line_is_on_every_page_is_not_taken_for_a_running_line():
+    # a new language's draft ("DE " + English), no hyphenation: "cannot leave alone." ended a
+    # line on each of the 3 pages (key points, checklist, after your session) and was removed
+    # with the footer, so the unit read as not printed in full
+    unit = "DE An adult must take you home. You cannot leave alone."
+    pages = [
+        f"DE An adult must take you home. You\ncannot leave alone.\nbody {n}\nDE Page {n} of 3\n" for n in (1, 2, 3)
+    ]
+    assert not printed(unit, letters("\n".join(without_running_lines(pages))))
+    kept = without_running_lines(pages, [letters(unit)])
+    assert printed(unit, letters("\n".join(kept))) and "Page" not in "".join(kept)
+
+
 def test_a_number_is_found_as_poppler_reads_it():
     from generator.verify import number_pattern
 
