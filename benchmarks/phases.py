@@ -189,8 +189,8 @@ def bookkeeping(project: Path, out_dir: Path, count: int) -> float:
 
 def split(row: dict[str, float]) -> dict[str, float]:
     """One handout's CPU seconds by phase: WeasyPrint's (its first layout, and write) and the
-    project's. A second layout (the Get-help box's alternative, see pdf._balanced) is the
-    project's choice, so it counts as the project's."""
+    project's. A second layout (another place for the help boxes, pdf._placed; the questions area in
+    the other column, pdf._filled) is the project's choice, so it counts as the project's."""
     renders = max(int(row.get("renders", 1)), 1)
     share = 1 / renders  # WeasyPrint's phases of the first layout only (they cost about the same)
     parts = {name: row.get(name, 0.0) * share for name in ("cascade", "boxes", "layout")}
@@ -234,7 +234,7 @@ def print_table(table: dict[str, list[dict[str, float]]], bookkeeping_s: float) 
     print(f"WeasyPrint render + write: {weasy:.2f} CPU-s; the project's own work: {own:.2f} CPU-s")
     print(f"overhead: {100 * own / weasy:.0f}%  (target <= 15%)")
     second = sum(means[lang]["second layout"] * len(table[lang]) for lang in languages)
-    print(f"  of which second layouts (the Get-help box's alternative, pdf._balanced): {100 * second / weasy:.0f}%")
+    print(f"  of which second layouts (help-box places, the questions area): {100 * second / weasy:.0f}%")
     cjk = [row.get("compaction", 0.0) for lang in ("zh_Hans", "ko") for row in table.get(lang, [])]
     if cjk:
         print(f"CJK compaction: {1000 * sum(cjk) / len(cjk):.1f} ms per CJK handout (max {1000 * max(cjk):.1f})")
