@@ -179,29 +179,14 @@ def make_translator(
     if catalog is None:
         return Translator(language)
     cat = CheckedCatalog(catalog, path, language, safety | SAFETY_MSGIDS, glossary)
-    problems: dict[str, tuple[Problem, ...]] = {}
-    warnings: list[Problem] = []
-    strings: dict[str, str | tuple[str, ...]] = {}
-    for message in catalog:
-        if not message.id or not is_translated(message):
-            continue
-        msgid = msgid_of(message)
-        strings[msgid] = tuple(str(s) for s in message.string or ()) if message.pluralizable else str(message.string)
-        if checks:
-            problems[msgid] = tuple(run_checks(cat, message, ERROR_CHECKS))
-            warnings += run_checks(cat, message, WARNING_CHECKS)
-    # msgfmt's findings add what our own checks did not already say about an entry
-    for msgid, found in (tool_problems or {}).items():
-        problems[msgid] = problems.get(msgid) or tuple(found)
-    shared = {msgid_of(m): m.lineno for m in catalog if m.id and not from_content(loc for loc, _ in m.locations)}
-    untranslated = {msgid: line for msgid, line in shared.items() if msgid not in strings}
-    untranslated |= {msgid: None for msgid in expected if msgid not in catalog}
+    strings, problems, warnings = _checked_strings(cat, checks)
+    shared, untranslated = _shared_entries(catalog, strings, expected)
     return Translator(
         language,
         catalog,
         path,
         review or Review("draft"),
-        problems=MappingProxyType({k: v for k, v in problems.items() if v}),
+        problems=_with_tool_problems(problems, tool_problems or {}),
         warnings=tuple(p for p in warnings if p.severity == "warning"),
         shared_ids=frozenset(msgid for msgid in shared if msgid in strings),
         untranslated_shared=MappingProxyType(untranslated),
@@ -210,6 +195,46 @@ def make_translator(
         plural=_plural_function(catalog),
         approved_units=approved_units,
     )
+
+
+def _with_tool_problems(
+    problems: dict[str, tuple[Problem, ...]], tool_problems: Mapping[str, list[Problem]]
+) -> Mapping[str, tuple[Problem, ...]]:
+    """The entries with problems: msgfmt's findings add what our own checks did not already
+    say about an entry."""
+    for msgid, found in tool_problems.items():
+        problems[msgid] = problems.get(msgid) or tuple(found)
+    return MappingProxyType({k: v for k, v in problems.items() if v})
+
+
+def _shared_entries(
+    catalog: Catalog, strings: Mapping[str, object], expected: Iterable[str]
+) -> tuple[dict[str, int | None], dict[str, int | None]]:
+    """The catalog's shared (template) entries by msgid with their lines, and those of them
+    untranslated, with the ``expected`` shared msgids the catalog lacks (line None)."""
+    shared = {msgid_of(m): m.lineno for m in catalog if m.id and not from_content(loc for loc, _ in m.locations)}
+    untranslated = {msgid: line for msgid, line in shared.items() if msgid not in strings}
+    untranslated |= {msgid: None for msgid in expected if msgid not in catalog}
+    return shared, untranslated
+
+
+def _checked_strings(
+    cat: CheckedCatalog, checks: bool
+) -> tuple[dict[str, str | tuple[str, ...]], dict[str, tuple[Problem, ...]], list[Problem]]:
+    """Each translated entry's text by msgid, and (``checks``) what the error and warning
+    checks find in each."""
+    problems: dict[str, tuple[Problem, ...]] = {}
+    warnings: list[Problem] = []
+    strings: dict[str, str | tuple[str, ...]] = {}
+    for message in cat.catalog:
+        if not message.id or not is_translated(message):
+            continue
+        msgid = msgid_of(message)
+        strings[msgid] = tuple(str(s) for s in message.string or ()) if message.pluralizable else str(message.string)
+        if checks:
+            problems[msgid] = tuple(run_checks(cat, message, ERROR_CHECKS))
+            warnings += run_checks(cat, message, WARNING_CHECKS)
+    return strings, problems, warnings
 
 
 def _plural_function(catalog: Catalog) -> Callable[[int], int]:
