@@ -178,11 +178,7 @@ def compose(
     ``edition`` is "standard", "large" (large print) or "bilingual" (``second``'s text beside
     the patient's language); ``online_url`` becomes a QR code.
     """
-    texts = [_RouteText(clinic, route, tr)]
-    if edition == "bilingual":
-        if second is None:
-            raise UsageError(f"the bilingual edition of '{route.id}' needs a second language")
-        texts.append(_RouteText(clinic, route, second))
+    texts = _route_texts(clinic, route, tr, second, edition == "bilingual")
     missing = [m for t in texts for m in t.missing]
     if missing and not allow_incomplete:
         listing = "\n".join(f"  {m.describe()}" for m in missing)
@@ -194,12 +190,11 @@ def compose(
         )
     words = [t.text for t in texts]
     if edition == "large":  # when to call the emergency number and the crisis line: by page 2
-        # (the clinic's box stays in its place: at 18 pt, kept whole, it would leave a page half
-        # empty after them)
+        # (the clinic's box stays after them: at 18 pt, kept whole, it would leave a page half
+        # empty; the PDF stage may set it one section later, see _placements)
         words = _help_at(words, 0, ("block-crisis",)) or words
     main = words[0]
     env = _environment(templates.resolve())
-    dates = formats_locale(clinic.region, tr)
     # Jinja's newstyle gettext marks a translation as safe HTML: escape it first, so that a
     # translation reaches the page as text (its %(name)s values are escaped by Jinja).
     # install_gettext_callables is added by the jinja2.ext.i18n extension
@@ -208,7 +203,38 @@ def compose(
         lambda singular, plural, n: escape(tr.ngettext(singular, plural, n)),
         newstyle=True,
     )
-    fields = dict(
+    fields = _fields(clinic, route, tr, edition, texts, words, second, online_url)
+    html = _render(env, fields, tr)
+    alternatives = tuple(_render(env, {**fields, "texts": m, "main": m[0]}, tr) for m in _placements(words, edition))
+    leftover = PLACEHOLDER_RE.search(html)
+    if leftover:  # every placeholder was checked above, so this is a bug in a template
+        raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
+    return HandoutDocument(
+        html=html,
+        language=tr.html_lang,
+        alternatives=alternatives,
+        edition=edition,
+        fallbacks=tuple(m.describe("printed in English: ") for m in missing),
+        expected=expectations(clinic, html, main, texts, allow_incomplete, furniture=_furniture(fields, tr)),
+        base_url=templates,
+        asset_roots=(templates.resolve(), clinic.logo.resolve()),
+    )
+
+
+def _fields(
+    clinic: Clinic,
+    route: Route,
+    tr: Translator,
+    edition: str,
+    texts: list[_RouteText],
+    words: list[Text],
+    second: Translator | None,
+    online_url: str | None,
+) -> dict:
+    """What the template is filled with."""
+    main = words[0]
+    dates = formats_locale(clinic.region, tr)
+    return dict(
         lang=tr.html_lang,
         dir=tr.direction,
         page_title=f"{main.title} – {clinic.name}",
@@ -235,25 +261,28 @@ def compose(
         page_label_css=Markup(page_label_css(tr.gettext(PAGE_LABEL))),
         generator_version=__version__,
     )
-    html = _render(env, fields, tr)
-    # large print moves only the clinic's box: "Get help now" stays right after the key points, by page 2
+
+
+def _route_texts(
+    clinic: Clinic, route: Route, tr: Translator, second: Translator | None, bilingual: bool
+) -> list[_RouteText]:
+    """The route's text in the patient's language, and in ``second`` for the bilingual edition."""
+    texts = [_RouteText(clinic, route, tr)]
+    if bilingual:
+        if second is None:
+            raise UsageError(f"the bilingual edition of '{route.id}' needs a second language")
+        texts.append(_RouteText(clinic, route, second))
+    return texts
+
+
+def _placements(words: list[Text], edition: str) -> list[list[Text]]:
+    """The other places of the help boxes for the PDF stage to try (HandoutDocument.alternatives).
+    Large print moves only the clinic's box: "Get help now" stays right after the key points, by
+    page 2."""
     placements = [_clinic_later(words)]
     if edition != "large":
         placements[:0] = [_help_moved(words, 1), _help_moved(words, -1)]
-    alternatives = tuple(_render(env, {**fields, "texts": m, "main": m[0]}, tr) for m in placements if m)
-    leftover = PLACEHOLDER_RE.search(html)
-    if leftover:  # every placeholder was checked above, so this is a bug in a template
-        raise ContentError(f"placeholder {leftover.group(0)} was not filled", templates / "handout.html")
-    return HandoutDocument(
-        html=html,
-        language=tr.html_lang,
-        alternatives=alternatives,
-        edition=edition,
-        fallbacks=tuple(m.describe("printed in English: ") for m in missing),
-        expected=expectations(clinic, html, main, texts, allow_incomplete, furniture=_furniture(fields, tr)),
-        base_url=templates,
-        asset_roots=(templates.resolve(), clinic.logo.resolve()),
-    )
+    return [m for m in placements if m]
 
 
 def _render(env: Environment, fields: dict, tr: Translator) -> str:
