@@ -12,7 +12,7 @@ from .content import Block, Content, load_content
 from .errors import BrokenTranslation, CatalogError, ConfigError, HandoutError, format_diagnostic
 from .fonts import fonts_for, printable
 from .gates import msgid_of
-from .jobs import load_clinics, plan
+from .jobs import Job, load_clinics, plan
 from .project import Project
 from .segments import PLACEHOLDER_RE, units
 from .translation import Translator, Translators, available_languages
@@ -62,25 +62,8 @@ def check(project: Project, content: Content | None = None, languages: Iterable[
     """Every problem ``handouts build`` would meet, without rendering; with ``languages``, only
     those catalogs and the handouts printed in them (a bilingual one in either language)."""
     wanted = set(languages)
-    findings: list[Finding] = []
     content = content or load_content(project.content)
-    for block in content.blocks.values():
-        grade = reading_grade(block)
-        findings.append(
-            Finding("note", format_diagnostic("note", f"block '{block.id}' reads at grade {grade:.1f}", block.path))
-        )
-        if grade > MAX_GRADE:
-            findings.append(
-                Finding(
-                    "warning",
-                    format_diagnostic(
-                        "warning",
-                        f"block '{block.id}' reads at grade {grade:.1f}, above {MAX_GRADE:g}: "
-                        "use shorter sentences and plainer words",
-                        block.path,
-                    ),
-                )
-            )
+    findings = [finding for block in content.blocks.values() for finding in _grade_findings(block)]
     broken: list[ConfigError] = []
     try:  # a broken clinic file is reported, and the others are still checked
         clinics = load_clinics(project, (), broken)
@@ -97,30 +80,63 @@ def check(project: Project, content: Content | None = None, languages: Iterable[
             unusable.append(exc)
             findings.append(Finding("error", str(exc)))
             continue
-        for problems in tr.problems.values():  # every broken entry, used by a clinic or not
-            findings += [Finding("error", str(problem)) for problem in problems]
-        findings += [Finding("warning", str(w)) for w in tr.warnings]
-        for char, msgid in uncovered(tr, fonts_for(language)).items():
-            findings.append(
-                Finding(
-                    "error",
-                    format_diagnostic(
-                        "error",
-                        f"no font covers U+{ord(char):04X} {char!r} in '{language}' (msgid {msgid!r}); "
-                        "it would print as an empty box",
-                        tr.path,
-                        tr.line_of(msgid),
-                    ),
-                )
-            )
-    for job in plan(clinics):
-        if wanted and not wanted.intersection(job.languages):
-            continue
+        findings += _catalog_findings(tr, language)
+    jobs = [job for job in plan(clinics) if not wanted or wanted.intersection(job.languages)]
+    return findings + _compose_findings(project, content, translators, jobs, unusable)
+
+
+def _compose_findings(
+    project: Project, content: Content, translators: Translators, jobs: list[Job], unusable: list[CatalogError]
+) -> list[Finding]:
+    """What composing each handout meets, other than broken entries (listed with their
+    catalog) and catalogs that cannot be loaded (listed once)."""
+    found = []
+    for job in jobs:
         try:
             compose_job(job, content, translators, project.templates)
         except BrokenTranslation:
             continue  # its entries are listed above
         except HandoutError as exc:
             if exc not in unusable:
-                findings.append(Finding("error", f"{job.name}: {exc}"))
-    return findings
+                found.append(Finding("error", f"{job.name}: {exc}"))
+    return found
+
+
+def _grade_findings(block: Block) -> list[Finding]:
+    """A block's reading grade (a note), and a warning where it is above MAX_GRADE."""
+    grade = reading_grade(block)
+    found = [Finding("note", format_diagnostic("note", f"block '{block.id}' reads at grade {grade:.1f}", block.path))]
+    if grade > MAX_GRADE:
+        found.append(
+            Finding(
+                "warning",
+                format_diagnostic(
+                    "warning",
+                    f"block '{block.id}' reads at grade {grade:.1f}, above {MAX_GRADE:g}: "
+                    "use shorter sentences and plainer words",
+                    block.path,
+                ),
+            )
+        )
+    return found
+
+
+def _catalog_findings(tr: Translator, language: str) -> list[Finding]:
+    """A loaded catalog's broken entries (used by a clinic or not), its warnings, and the
+    characters no font covers."""
+    found = [Finding("error", str(problem)) for problems in tr.problems.values() for problem in problems]
+    found += [Finding("warning", str(w)) for w in tr.warnings]
+    for char, msgid in uncovered(tr, fonts_for(language)).items():
+        found.append(
+            Finding(
+                "error",
+                format_diagnostic(
+                    "error",
+                    f"no font covers U+{ord(char):04X} {char!r} in '{language}' (msgid {msgid!r}); "
+                    "it would print as an empty box",
+                    tr.path,
+                    tr.line_of(msgid),
+                ),
+            )
+        )
+    return found
