@@ -382,23 +382,32 @@ def approve(
         result.missing = sorted(str(u.get("msgid")) for k, u in shown.items() if k not in {s.key for s in every})
     path = approvals_path(project.locales, language)
     records = read_approvals(path)
+    lists = {"refused": result.refused, "changed": result.changed, "approved": result.approved}
     for state in states:
-        seen = shown.get(state.key) if shown is not None else {}
-        if seen is None or (shown is None and state.status == UNTRANSLATED):
+        verdict = _verdict(state, shown.get(state.key) if shown is not None else {}, shown is not None, tr)
+        if verdict is None:
             continue
-        if state.status not in (NEW, CHANGED) or tr.problems.get(state.msgid):
-            result.refused.append(state)
-        elif shown is not None and (
-            seen.get("source") != source_hash(state.message)
-            or seen.get("translation") != translation_hash(state.message)
-        ):
-            result.changed.append(state)
-        else:
-            result.approved.append(state)
+        lists[verdict].append(state)
+        if verdict == "approved":
             records[state.key] = _record(state, reviewer, today or dt.date.today())
     if result.approved:
         write_atomic(path, format_approvals(records.values()).encode("utf-8"))
     return result
+
+
+def _verdict(state: UnitState, seen: dict | None, packet: bool, tr: Translator) -> str | None:
+    """What approving a unit does: None where a packet did not show it (or, without a packet,
+    where it is untranslated), else "refused" (not new or changed, or failing a gate),
+    "changed" (not as the packet showed it) or "approved"."""
+    if seen is None or (not packet and state.status == UNTRANSLATED):
+        return None
+    if state.status not in (NEW, CHANGED) or tr.problems.get(state.msgid):
+        return "refused"
+    if packet and (
+        seen.get("source") != source_hash(state.message) or seen.get("translation") != translation_hash(state.message)
+    ):
+        return "changed"
+    return "approved"
 
 
 def _record(state: UnitState, reviewer: str, day: dt.date) -> Approval:
