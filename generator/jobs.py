@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from .config import Clinic, ClinicFileError, load_clinic
 from .errors import ConfigError, UsageError
@@ -74,13 +75,7 @@ def load_clinics(project: Project, only: Iterable[str] = (), broken: list[Config
             f"unknown clinic {', '.join(sorted(unknown))} (have: {', '.join(f.stem for f in files) or 'none'})",
             project.clinics,
         )
-    clinics, errors = [], []
-    for path in files:
-        if not wanted or path.stem in wanted:
-            try:
-                clinics.append(load_clinic(path, known))
-            except ConfigError as exc:
-                errors.append(exc)
+    clinics, errors = _loaded([path for path in files if not wanted or path.stem in wanted], known)
     if errors and broken is None:
         raise errors[0]
     if errors and not clinics:  # nothing to build: every problem of every file at once
@@ -90,23 +85,24 @@ def load_clinics(project: Project, only: Iterable[str] = (), broken: list[Config
     return clinics
 
 
+def _loaded(paths: list[Path], known: set[str]) -> tuple[list[Clinic], list[ConfigError]]:
+    """Each clinic file read: the clinics, and the errors of the files that are wrong."""
+    clinics, errors = [], []
+    for path in paths:
+        try:
+            clinics.append(load_clinic(path, known))
+        except ConfigError as exc:
+            errors.append(exc)
+    return clinics, errors
+
+
 def plan(
     clinics: list[Clinic], languages: Iterable[str] = (), routes: Iterable[str] = (), editions: Iterable[str] = ()
 ) -> list[Job]:
     """Every (clinic, language, route, edition) the clinics offer, narrowed by the filters."""
     languages, routes, editions = set(languages), set(routes), set(editions)
-    offered_langs = {lang for c in clinics for lang in c.languages}
-    offered_routes = {r for c in clinics for r in c.routes}
-    if languages - offered_langs:
-        raise UsageError(
-            f"no clinic offers language {', '.join(sorted(languages - offered_langs))} "
-            f"(offered: {', '.join(sorted(offered_langs))})"
-        )
-    if routes - offered_routes:
-        raise UsageError(
-            f"no clinic offers route {', '.join(sorted(routes - offered_routes))} "
-            f"(offered: {', '.join(sorted(offered_routes))})"
-        )
+    _offered("language", languages, {lang for c in clinics for lang in c.languages})
+    _offered("route", routes, {r for c in clinics for r in c.routes})
     return [
         job
         for c in clinics
@@ -116,6 +112,14 @@ def plan(
         for job in _editions(c, lang, route)
         if not editions or job.edition in editions
     ]
+
+
+def _offered(what: str, wanted: set[str], offered: set[str]) -> None:
+    """A usage error where a filter asks for what no clinic offers."""
+    if wanted - offered:
+        raise UsageError(
+            f"no clinic offers {what} {', '.join(sorted(wanted - offered))} (offered: {', '.join(sorted(offered))})"
+        )
 
 
 def _editions(clinic: Clinic, language: str, route: str) -> list[Job]:
