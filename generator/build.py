@@ -445,10 +445,18 @@ def _render_all(
             unfinished, in_hand, stuck = broken
             for job in stuck:  # not tried again: it would hang again
                 yield job, Failed(f"{job.name}: error: {_stuck(options)}"), 0.0
-            # none in hand: a process died before it took one (while starting up); then
-            # every handout left is tried alone, so that the build always moves on
-            suspects = [job for job in in_hand if job not in stuck] or [job for job in unfinished if job not in stuck]
-            pending = [job for job in unfinished if job not in suspects and job not in stuck] + pending
+            suspects, pending = _retried(unfinished, in_hand, stuck, pending)
+
+
+def _retried(
+    unfinished: list[Job], in_hand: list[Job], stuck: list[Job], pending: list[Job]
+) -> tuple[list[Job], list[Job]]:
+    """After a pool broke: the handouts to try again, each alone (those its dead processes
+    had in hand; none in hand: a process died before it took one, while starting up, and
+    then every handout left, so that the build always moves on), and those to render as
+    before."""
+    suspects = [job for job in in_hand if job not in stuck] or [job for job in unfinished if job not in stuck]
+    return suspects, [job for job in unfinished if job not in suspects and job not in stuck] + pending
 
 
 def _stuck(options: BuildOptions) -> str:
