@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
+from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po, write_po
 
@@ -128,6 +129,18 @@ class Stats:
         return 100.0 * self.translated / self.total if self.total else 100.0
 
 
+def _counts(catalog: Catalog, ids: list) -> tuple[int, int]:
+    """How many of the template's messages ``ids`` a catalog has translated, and how many fuzzy."""
+    translated = fuzzy = 0
+    for msgid in ids:
+        message = catalog.get(msgid)
+        if message is not None and is_translated(message):
+            translated += 1
+        elif message is not None and message.fuzzy:
+            fuzzy += 1
+    return translated, fuzzy
+
+
 def stats(project: Project) -> list[Stats]:
     """Per language: translated, fuzzy and untranslated messages of the current template."""
     with project.pot.open("rb") as fp:
@@ -143,13 +156,7 @@ def stats(project: Project) -> list[Stats]:
     printed = printed_units(content, shared) if content is not None else None
     for language in sorted(available_languages(project.locales) - {SOURCE_LANGUAGE}):
         catalog = read_catalog(catalog_path(project.locales, language), language)
-        translated = fuzzy = 0
-        for msgid in ids:
-            message = catalog.get(msgid)
-            if message is not None and is_translated(message):
-                translated += 1
-            elif message is not None and message.fuzzy:
-                fuzzy += 1
+        translated, fuzzy = _counts(catalog, ids)
         found.append(
             Stats(
                 language,
