@@ -86,6 +86,11 @@ def markup(text: str) -> tuple[list[str], Counter, list[str]]:
     """Block structure, inline mark counts and link and image targets of a unit's Markdown."""
     if PLAIN_MARKDOWN_RE.fullmatch(text) and not text.endswith((" ", "\t")):
         return list(PLAIN_PARAGRAPH), Counter(), []
+    return parsed_markup(text)
+
+
+def parsed_markup(text: str) -> tuple[list[str], Counter, list[str]]:
+    """:func:`markup` read from markdown-it's tokens, without the plain-text shortcut."""
     tokens = _tokens(text)
     blocks = [t.type for t in tokens if t.type != "inline"]
     marks: Counter = Counter()
