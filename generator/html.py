@@ -82,6 +82,9 @@ class HandoutDocument:
     #: a box, kept whole, would leave a column more than a quarter empty before it
     #: (generator/overlap.help_gap)
     alternatives: tuple[str, ...] = ()
+    #: the classes of the help boxes the alternatives move: only a gap before one of these
+    #: decides whether to try them (large print moves the clinic's box alone)
+    moved: tuple[str, ...] = ()
     #: "standard" (two columns), "large" or "bilingual"
     edition: str = "standard"
 
@@ -213,6 +216,7 @@ def compose(
         html=html,
         language=tr.html_lang,
         alternatives=alternatives,
+        moved=(CLINIC_BOX,) if edition == "large" else (HELP_SECTION_CLASS, *FOLLOWING_HELP_BOXES),
         edition=edition,
         fallbacks=tuple(m.describe("printed in English: ") for m in missing),
         expected=expectations(clinic, html, main, texts, allow_incomplete, furniture=_furniture(fields, tr)),

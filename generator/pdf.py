@@ -165,8 +165,7 @@ def _placed(doc: HandoutDocument, fetcher: AssetFetcher):
         # pdf_forms: the fill-in lines (<input>) become form fields staff can type into
         return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT, pdf_forms=True)
 
-    # large print's alternative moves the clinic's box only (html.compose): only its gap counts
-    boxes = overlap.HELP_CLASSES[-1:] if doc.edition == "large" else overlap.HELP_CLASSES
+    boxes = doc.moved or overlap.HELP_CLASSES
     document, chosen = lay_out(doc.html), doc.html
     pages, gap = len(document.pages), overlap.help_gap(page_boxes(document), boxes)
     for html in doc.alternatives:
