@@ -109,7 +109,7 @@ def collect_entries(
                 job.edition,
                 Language.of(job.second) if job.second else None,
                 path.relative_to(out_dir).as_posix(),
-                known[key] if key in known else handout_status(translators, job.languages, route),
+                known.get(key) or handout_status(translators, job.languages, route),
                 route.version,
                 build_date(path),
             )

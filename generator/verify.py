@@ -332,7 +332,7 @@ def without_running_lines(pages: list[str], units: list[str] | tuple[str, ...] =
         return re.sub(r"\d+", "#", line.strip())
 
     running = set.intersection(*({key(line) for line in page.splitlines()} for page in pages)) - {""}
-    running = {line for line in running if not (letters(line) and any(letters(line) in unit for unit in units))}
+    running -= {line for line in running if (kept := letters(line)) and any(kept in unit for unit in units)}
     return ["\n".join(line for line in page.splitlines() if key(line) not in running) for page in pages]
 
 
