@@ -214,15 +214,21 @@ def split(row: dict[str, float]) -> dict[str, float]:
     return {**parts, "WeasyPrint": weasy, **own, "total": row["total"], "layouts (count)": renders / 1000}
 
 
-def print_table(table: dict[str, list[dict[str, float]]], bookkeeping_s: float) -> None:
-    languages = list(table)
+def means_per_phase(table: dict[str, list[dict[str, float]]], bookkeeping_s: float) -> dict[str, dict[str, float]]:
+    """Per language, the mean CPU seconds of each phase (and layouts per handout)."""
     means = {}
-    for lang in languages:
-        rows = [split(row) for row in table[lang]]
+    for lang, raw in table.items():
+        rows = [split(row) for row in raw]
         mean = {key: sum(r[key] for r in rows) / len(rows) for key in rows[0]}
         layouts, total = mean.pop("layouts (count)"), mean.pop("total")
         means[lang] = {**mean, "manifest + index": bookkeeping_s, "total": total + bookkeeping_s}
         means[lang]["layouts per handout (n)"] = layouts
+    return means
+
+
+def print_table(table: dict[str, list[dict[str, float]]], bookkeeping_s: float) -> None:
+    languages = list(table)
+    means = means_per_phase(table, bookkeeping_s)
     print(f"\nCPU ms per handout, warm, one process ({', '.join(f'{k} x{len(v)}' for k, v in table.items())}):")
     print(f"{'phase':<24}" + "".join(f"{lang:>10}" for lang in languages))
     for key in means[languages[0]]:

@@ -144,19 +144,13 @@ def build(
         recorded = manifest.to_bytes()
         inputs = Inputs(project, content, options.allow_incomplete, options.strict)
         done: dict[str, Result] = {}
-        todo: dict[str, str] = {}  # output key -> hash of its inputs
 
         def report(result: Result) -> None:
             done[output_key(result.job)] = result
             if progress:
                 progress(result, len(done), len(jobs))
 
-        for job in jobs:
-            key, digest = output_key(job), inputs.of(job)
-            if not options.force and manifest.is_current(key, digest, out_dir / key):
-                report(Result(job, out_dir / key, Status.UNCHANGED, pages=manifest.entries[key].pages))
-            else:
-                todo[key] = digest
+        todo = _stale(jobs, inputs, manifest, out_dir, options.force, report)
         stale = [job for job in jobs if output_key(job) in todo]
         rendered = _render_all(project, content, stale, options)  # a generator: runs when iterated
         try:
@@ -182,6 +176,21 @@ def build(
             raise
         _save_manifest(out_dir, manifest, recorded)
     return [done[output_key(job)] for job in jobs]
+
+
+def _stale(
+    jobs: list[Job], inputs: Inputs, manifest: Manifest, out_dir: Path, force: bool, report: Callable[[Result], None]
+) -> dict[str, str]:
+    """The output keys to render, each with the hash of its inputs; the jobs whose PDF is
+    current are reported unchanged."""
+    todo: dict[str, str] = {}
+    for job in jobs:
+        key, digest = output_key(job), inputs.of(job)
+        if not force and manifest.is_current(key, digest, out_dir / key):
+            report(Result(job, out_dir / key, Status.UNCHANGED, pages=manifest.entries[key].pages))
+        else:
+            todo[key] = digest
+    return todo
 
 
 def _take(job: Job, outcome: Outcome, path: Path, strict: bool, seconds: float) -> Result:

@@ -175,9 +175,12 @@ def printed(unit: str, text: str) -> bool:
         return True
     if REORDERED_SCRIPTS_RE.search(unit) and all(word in text or _anagram_in(word, text) for word in words):
         return True
-    if not UNRELIABLE_SCRIPTS_RE.search(unit):
-        return False
-    # Devanagari read back drops or adds letters (nukta forms, conjuncts): its letters in order
+    return bool(UNRELIABLE_SCRIPTS_RE.search(unit)) and _mostly_in_order(wanted, text, start)
+
+
+def _mostly_in_order(wanted: str, text: str, start: int) -> bool:
+    """Whether nearly all of ``wanted``'s letters are in ``text`` near ``start``, in order:
+    Devanagari read back drops or adds letters (nukta forms, conjuncts)."""
     near = text[max(start - len(wanted) // 4, 0) : start + len(wanted) + len(wanted) // 4]
     matcher = difflib.SequenceMatcher(None, wanted, near, autojunk=False)
     return sum(block.size for block in matcher.get_matching_blocks()) >= MIN_MATCH * len(wanted)

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from babel.messages.catalog import Message
 from lxml import etree
 from translate.convert.po2xliff import po2xliff
 from translate.storage import po, poxliff
@@ -183,16 +184,24 @@ def export2(project: Project, language: str, found: list[PacketUnit], glossary: 
             _unit2(file, unit.state.key, unit_notes, state, str(message.id), str(message.string or ""))
             continue
         group = ET.SubElement(file, "group", {"id": unit.state.key, "type": "gettext:plural"})
-        singular, plural = (str(s) for s in message.id)
-        strings = list(message.string or ())
-        for form, numbers in enumerate(forms):
-            used = ", ".join(map(str, numbers)) + (", ..." if len(numbers) == PLURAL_EXAMPLES else "")
-            note = ("plural-form", f"Plural form {form + 1} of {len(forms)}: used for n = {used or 'no number'}")
-            text = strings[form] if form < len(strings) else ""
-            english = singular if 1 in numbers and 2 not in numbers else plural  # fr: 0 and 1; zh: all
-            _unit2(group, f"{unit.state.key}-{form}", [*unit_notes, note], state, english, text or "")
+        _plural_units2(group, unit.state.key, message, unit_notes, state, forms)
     ET.indent(root, "  ")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _plural_units2(
+    group: ET.Element, key: str, message: Message, unit_notes: list[tuple[str, str]], state: str, forms: list[list[int]]
+) -> None:
+    """One unit per plural form of the language, each with the English form it stands for and
+    a note on the numbers that use it."""
+    singular, plural = (str(s) for s in message.id)
+    strings = list(message.string or ())
+    for form, numbers in enumerate(forms):
+        used = ", ".join(map(str, numbers)) + (", ..." if len(numbers) == PLURAL_EXAMPLES else "")
+        note = ("plural-form", f"Plural form {form + 1} of {len(forms)}: used for n = {used or 'no number'}")
+        text = strings[form] if form < len(strings) else ""
+        english = singular if 1 in numbers and 2 not in numbers else plural  # fr: 0 and 1; zh: all
+        _unit2(group, f"{key}-{form}", [*unit_notes, note], state, english, text or "")
 
 
 def _plural_forms(nplurals: int, expr: str) -> list[list[int]]:
