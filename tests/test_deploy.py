@@ -209,7 +209,8 @@ def test_a_mistyped_option_would_be_caught():
     assert handouts_argvs("exec handouts build --clinic x >>log 2>&1 || echo $?") == [["build", "--clinic", "x"]]
 
 
-def test_the_container_lines_mount_what_the_image_has():
+def container_commands() -> tuple[list[list[str]], list[list[str]]]:
+    """The `podman run`/`docker run` and the `podman build`/`docker build` commands of the shell blocks."""
     runs, builds = [], []
     for _, body, _ in blocks("sh"):
         for words in simple_commands(body):
@@ -217,6 +218,31 @@ def test_the_container_lines_mount_what_the_image_has():
                 runs.append(words)
             elif words[:2] in (["podman", "build"], ["docker", "build"]):
                 builds.append(words)
+    return runs, builds
+
+
+def _assert_run_mounts(words: list[str], copied: set[str]) -> None:
+    """A container run keeps the output in the image's volume and mounts only over what the image copied in."""
+    options, _ = container_run(words)
+    mounts = [options[i + 1] for i, o in enumerate(options) if o in ("-v", "--volume")]
+    targets = [m.split(":")[1] for m in mounts]
+    assert str(output_volume()) in targets, f"the output is not kept: {shlex.join(words)}"
+    for target in targets:
+        assert target == str(output_volume()) or target in copied, target
+
+
+def _assert_image_build(words: list[str], build_args: set[str]) -> None:
+    """An image build tags the image the run lines use, from the Containerfile, with only the ARGs it declares."""
+    assert words[words.index("-t") + 1] == IMAGE
+    if words[0] == "docker":  # docker looks for a Dockerfile unless told
+        assert words[words.index("-f") + 1] == "Containerfile"
+    for i, word in enumerate(words):
+        if word == "--build-arg":
+            assert words[i + 1].split("=")[0] in build_args, words[i + 1]
+
+
+def test_the_container_lines_mount_what_the_image_has():
+    runs, builds = container_commands()
     assert runs and builds
     copied = {
         str(workdir() / PurePosixPath(rest.split()[-1]))
@@ -224,20 +250,10 @@ def test_the_container_lines_mount_what_the_image_has():
         if word == "COPY" and not rest.startswith("--")
     }
     for words in runs:
-        options, _ = container_run(words)
-        mounts = [options[i + 1] for i, o in enumerate(options) if o in ("-v", "--volume")]
-        targets = [m.split(":")[1] for m in mounts]
-        assert str(output_volume()) in targets, f"the output is not kept: {shlex.join(words)}"
-        for target in targets:
-            assert target == str(output_volume()) or target in copied, target
+        _assert_run_mounts(words, copied)
     build_args = {re.match(r"(\w+)", rest).group(1) for word, rest in instructions() if word == "ARG"}
     for words in builds:
-        assert words[words.index("-t") + 1] == IMAGE
-        if words[0] == "docker":  # docker looks for a Dockerfile unless told
-            assert words[words.index("-f") + 1] == "Containerfile"
-        for i, word in enumerate(words):
-            if word == "--build-arg":
-                assert words[i + 1].split("=")[0] in build_args, words[i + 1]
+        _assert_image_build(words, build_args)
 
 
 # --- the Containerfile -------------------------------------------------------------------
@@ -253,7 +269,11 @@ def test_the_containerfile_is_debian_bookworm_with_the_projects_own_package_list
     assert any(c.startswith("tools/system-deps.sh ") for c in copies)
     assert any(re.search(r"/system-deps\.sh(?! --test)", r) for r in runs)
     assert any("python3 python3-venv" in r for r in runs)
-    # Python: the lock alone, then the project without dependencies or build isolation.
+    _assert_pip_installs_the_lock_alone(runs)
+
+
+def _assert_pip_installs_the_lock_alone(runs: list[str]) -> None:
+    """Python: the lock alone, then the project without dependencies or build isolation."""
     pip = [r for r in runs if "pip install" in r]
     assert any(re.search(r"--require-hashes --no-deps -r \S*requirements\.lock", r) for r in pip)
     assert any("--no-deps --no-build-isolation" in r for r in pip)
@@ -394,19 +414,20 @@ def test_the_cronjob_builds_every_night_into_a_persistent_volume(yaml_documents,
     assert args.command == "build"
     assert mounted(pod(job), container, args.output or output_volume())
     assert mounted(pod(job), container, args.report)
-    # A retry cannot mend a failed handout or a bad file; everything else is retried.
-    [rule] = [r for r in job["podFailurePolicy"]["rules"] if "onExitCodes" in r]
+    _assert_no_retry_after_a_failed_handout_or_usage_error(job, container)
+
+
+def _assert_no_retry_after_a_failed_handout_or_usage_error(job_spec: dict, container: dict) -> None:
+    """A retry cannot mend a failed handout or a bad file: those exit codes fail the job, all else is retried."""
+    [rule] = [r for r in job_spec["podFailurePolicy"]["rules"] if "onExitCodes" in r]
     assert rule["action"] == "FailJob" and rule["onExitCodes"]["containerName"] == container["name"]
     assert rule["onExitCodes"]["operator"] == "In"
     assert sorted(rule["onExitCodes"]["values"]) == [EXIT_FAILED, EXIT_USAGE]
 
 
-def test_the_indexed_job_gives_each_pod_its_own_shard_counted_from_1(yaml_documents, tmp_path):
-    [shards] = [j for j in kinds(yaml_documents, "Job") if j["spec"].get("completionMode")]
-    spec = shards["spec"]
-    assert spec["completionMode"] == "Indexed"
-    check_pod(pod(spec))
-    [container] = pod(spec)["containers"]
+def _shard_outputs(spec: dict, container: dict, tmp_path: Path) -> list[Path]:
+    """The output folder of each pod of the indexed job, whose build is checked to be its own shard, counted
+    from 1, with its output and report on a mounted volume."""
     outputs, parts = [], set()
     for index in range(spec["completions"]):
         env = {"JOB_COMPLETION_INDEX": str(index)}
@@ -418,10 +439,18 @@ def test_the_indexed_job_gives_each_pod_its_own_shard_counted_from_1(yaml_docume
         outputs.append(args.output)
         parts.add(args.shard[1])
     assert parts == {spec["completions"]} and spec["parallelism"] == spec["completions"]
+    return outputs
+
+
+def test_the_indexed_job_gives_each_pod_its_own_shard_counted_from_1(yaml_documents, tmp_path):
+    [shards] = [j for j in kinds(yaml_documents, "Job") if j["spec"].get("completionMode")]
+    spec = shards["spec"]
+    assert spec["completionMode"] == "Indexed"
+    check_pod(pod(spec))
+    [container] = pod(spec)["containers"]
+    outputs = _shard_outputs(spec, container, tmp_path)
     assert len(set(outputs)) == len(outputs), "two shards write into one folder"
-    [rule] = [r for r in spec["podFailurePolicy"]["rules"] if "onExitCodes" in r]
-    assert rule["action"] == "FailJob" and rule["onExitCodes"]["containerName"] == container["name"]
-    assert sorted(rule["onExitCodes"]["values"]) == [EXIT_FAILED, EXIT_USAGE]
+    _assert_no_retry_after_a_failed_handout_or_usage_error(spec, container)
 
     # The merge job reads exactly those folders, from the same volume, with the same image.
     [merge_job] = [j for j in kinds(yaml_documents, "Job") if j is not shards]
@@ -443,11 +472,10 @@ def test_kubernetes_leaves_the_shells_arithmetic_alone():
     assert kube_expand("$(JOB_COMPLETION_INDEX)/4 $$K $K", env) == "2/4 $K $K"
 
 
-def test_the_ci_matrix_builds_every_shard_and_merges_them(yaml_documents):
-    [workflow] = [d for d in yaml_documents if "jobs" in d]
-    jobs = workflow["jobs"]
-    [shard_name] = [name for name, job in jobs.items() if "strategy" in job]
-    matrix = jobs[shard_name]["strategy"]["matrix"]
+def matrix_builds(job: dict) -> tuple[list[int], dict[int, Path], dict[str, Path]]:
+    """A matrix job's values, the output folder of the build each value runs (checked to be its shard), and
+    the artifacts they upload (name: folder)."""
+    matrix = job["strategy"]["matrix"]
     [key] = matrix
     values = matrix[key]
     outputs, uploads = {}, {}
@@ -456,18 +484,31 @@ def test_the_ci_matrix_builds_every_shard_and_merges_them(yaml_documents):
         def fill(text: str, value: int = value) -> str:
             return re.sub(r"\$\{\{\s*matrix\.(\w+)\s*\}\}", lambda m: str({key: value}[m.group(1)]), text)
 
-        for step in jobs[shard_name]["steps"]:
+        for step in job["steps"]:
             for argv in handouts_argvs(fill(step.get("run", ""))):
                 args = parse(argv)
                 assert args.command == "build" and args.shard == (value, len(values))
                 outputs[value] = args.output
             if step.get("uses", "").startswith("actions/upload-artifact"):
                 uploads[fill(step["with"]["name"])] = Path(fill(step["with"]["path"]))
+    return values, outputs, uploads
+
+
+def test_the_ci_matrix_builds_every_shard_and_merges_them(yaml_documents):
+    [workflow] = [d for d in yaml_documents if "jobs" in d]
+    jobs = workflow["jobs"]
+    [shard_name] = [name for name, job in jobs.items() if "strategy" in job]
+    values, outputs, uploads = matrix_builds(jobs[shard_name])
     assert sorted(values) == list(range(1, len(values) + 1))
     assert sorted(uploads.values()) == sorted(outputs.values()), "a shard's output is not uploaded"
 
     [merge_name] = [name for name, job in jobs.items() if job.get("needs") in (shard_name, [shard_name])]
-    steps = jobs[merge_name]["steps"]
+    _assert_merges_every_upload(jobs[merge_name], uploads)
+
+
+def _assert_merges_every_upload(job: dict, uploads: dict[str, Path]) -> None:
+    """The job after the matrix downloads every artifact the shards uploaded and merges them, in name order."""
+    steps = job["steps"]
     [download] = [s for s in steps if s.get("uses", "").startswith("actions/download-artifact")]
     folder = Path(download["with"]["path"])
     assert all(re.fullmatch(download["with"]["pattern"].replace("*", ".*"), name) for name in uploads)
@@ -621,6 +662,12 @@ def logs(folder: Path) -> str:
     return "".join(p.read_text() for p in sorted(folder.glob("build-*.log")))
 
 
+def _assert_a_usage_error_in_one_line_naming_the_log(result: subprocess.CompletedProcess, log_dir: Path) -> None:
+    """Exit 2, and one line on stderr (what cron mails) that says so and names the log folder."""
+    assert result.returncode == EXIT_USAGE
+    assert result.stderr.count("\n") == 1 and "exit 2" in result.stderr and str(log_dir) in result.stderr
+
+
 def test_the_cron_line_creates_its_log_folder_and_reports_the_builds_exit_code(project_copy, tmp_path):
     line = cron_lines()[0]
     home = tmp_path / "home"
@@ -647,8 +694,7 @@ def test_the_cron_line_creates_its_log_folder_and_reports_the_builds_exit_code(p
 
     # 2: a usage error; one line for the mail, naming the log.
     result = run_cron(line, home, project_copy.root, "--language", "xx")
-    assert result.returncode == EXIT_USAGE
-    assert result.stderr.count("\n") == 1 and "exit 2" in result.stderr and str(log_dir) in result.stderr
+    _assert_a_usage_error_in_one_line_naming_the_log(result, log_dir)
     assert "no clinic offers language xx" in logs(log_dir)
 
     # 1: a broken catalog fails its handouts.
