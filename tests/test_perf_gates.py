@@ -4,6 +4,8 @@ found: on every msgid and msgstr of the project's catalogs, and on random texts 
 characters each shortcut is about."""
 
 import random
+import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -40,13 +42,32 @@ def first_link_problems(msgstr: str) -> list[str]:
     )
 
 
+# The first character check, one kind of problem a function, in the order it reported them.
+
+
 def first_character_problems(msgstr: str) -> list[str]:
-    bidi = [
+    return [
+        *first_bidi_problems(msgstr),
+        *first_isolate_problems(msgstr),
+        *first_invisible_problems(msgstr),
+        *first_digit_mark_problems(msgstr),
+        *first_placeholder_mark_problems(msgstr),
+        *foreign_placeholder_problems(msgstr),
+    ]
+
+
+def first_bidi_problems(msgstr: str) -> list[str]:
+    """Each embedding, override or isolate character, where it is."""
+    return [
         f"bidirectional control character {code_point(c)} at character {i + 1}: it can "
         "reverse or hide what is printed; delete it"
         for i, c in enumerate(msgstr)
         if ord(c) in gates.BIDI_CONTROLS
     ]
+
+
+def first_isolate_problems(msgstr: str) -> list[str]:
+    """The first isolate closed without being opened, else how many are left open; at most one problem."""
     depth, isolates = 0, []
     for i, c in enumerate(msgstr):
         if ord(c) in gates.ISOLATE_OPENERS:
@@ -59,15 +80,22 @@ def first_character_problems(msgstr: str) -> list[str]:
     else:
         if depth:
             isolates = [f"unbalanced bidirectional isolate: {depth} opened (U+2066-U+2068) and not closed with U+2069"]
-    import unicodedata
+    return isolates
 
-    invisible = [
+
+def first_invisible_problems(msgstr: str) -> list[str]:
+    """Each format character neither allowed nor a bidi control, and each control character but tab and newline."""
+    return [
         f"invisible {'format' if unicodedata.category(c) == 'Cf' else 'control'} character "
         f"{code_point(c)} at character {i + 1}; delete it"
         for i, c in enumerate(msgstr)
         if (unicodedata.category(c) == "Cf" and ord(c) not in gates.ALLOWED_FORMAT | gates.BIDI_CONTROLS)
         or (unicodedata.category(c) == "Cc" and c not in "\t\n")
     ]
+
+
+def first_digit_mark_problems(msgstr: str) -> list[str]:
+    """Each combining mark whose base character (marks before it skipped) is a digit."""
     marks = []
     for i, char in enumerate(msgstr):
         base = i - 1
@@ -75,15 +103,19 @@ def first_character_problems(msgstr: str) -> list[str]:
             base -= 1
         if _is_mark(char) and base >= 0 and msgstr[base].isdigit():
             marks.append(f"combining mark {code_point(char)} on the digit {msgstr[base]!r} at character {i + 1}")
-    import re
+    return marks
 
+
+def first_placeholder_mark_problems(msgstr: str) -> list[str]:
+    """Each combining mark inside a {name} or %(name) placeholder."""
+    marks = []
     for match in re.finditer(r"\{[^{}\s]*\}|%\([^)]*\)", msgstr):
         marks += [
             f"combining mark {code_point(c)} inside the placeholder {match.group(0)!r}"
             for c in match.group(0)
             if _is_mark(c)
         ]
-    return [*bidi, *isolates, *invisible, *marks, *foreign_placeholder_problems(msgstr)]
+    return marks
 
 
 def catalog_texts() -> list[str]:
