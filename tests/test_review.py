@@ -301,6 +301,11 @@ def test_the_default_export_is_xliff_1_2(project_copy, tmp_path):
     assert {n.get("from") for n in root.iter(f"{ns}note")} == {"developer", "po-translator"}
     for unit in units:  # source, target, then notes and contexts
         assert [c.tag for c in unit][:2] == [f"{ns}source", f"{ns}target"]
+    _assert_xliff12_groups(root, ns)
+
+
+def _assert_xliff12_groups(root: ET.Element, ns: str) -> None:
+    """There are groups, without the "approved" of a trans-unit, each with its notes and contexts first."""
     groups = list(root.iter(f"{ns}group"))
     assert groups and all(g.get("approved") is None for g in groups)  # not a group attribute in 1.2
     for group in groups:  # notes and contexts first, then the trans-units
@@ -327,16 +332,21 @@ def test_xliff2_has_notes_states_and_the_approval_keys_as_ids(approved_es, tmp_p
     by_id = {u.get("id"): u for u in file.iter(f"{ns}unit")}
     assert list(by_id) == [records[ORAL_ONLY], records[IV_ONLY]]  # safety-critical first
     oral, iv = by_id.values()
-    for unit in (oral, iv):
-        assert [child.tag for child in unit] == [f"{ns}notes", f"{ns}segment"]  # notes first, as 2.0 asks
+    _assert_xliff2_notes(oral, iv, ns)
     assert [s.get("state") for s in root.iter(f"{ns}segment")] == ["initial", "translated"]
     assert oral.find(f"{ns}segment/{ns}target") is None
+    assert cli.main(["--project", str(project.root), "i18n", "import", "es", str(xlf)]) == 0
+    assert "imported 0 changed translation(s)" in capsys.readouterr().out
+
+
+def _assert_xliff2_notes(oral: ET.Element, iv: ET.Element, ns: str) -> None:
+    """Notes first; both units' give the text approved before, the oral one's also safety, glossary, placeholders."""
+    for unit in (oral, iv):
+        assert [child.tag for child in unit] == [f"{ns}notes", f"{ns}segment"]  # notes first, as 2.0 asks
     categories = {n.get("category"): n.text for n in oral.iter(f"{ns}note")}
     assert {"safety", "glossary", "placeholders", "approved-before"} <= set(categories), categories
     assert categories["approved-before"].startswith("Approved before: Si se le olvida una dosis")
     assert "approved-before" in {n.get("category") for n in iv.iter(f"{ns}note")}
-    assert cli.main(["--project", str(project.root), "i18n", "import", "es", str(xlf)]) == 0
-    assert "imported 0 changed translation(s)" in capsys.readouterr().out
 
 
 def test_a_damaged_approvals_file_names_its_line_and_stops_only_that_language(approved_es, capsys):
