@@ -115,17 +115,22 @@ def test_json_logs_parse_and_quiet_keeps_errors_and_the_summary(project, tmp_pat
     assert str(out / "index.html") in summary
     heartbeat = json.loads((out / ".last-success").read_text())  # for monitoring
     assert heartbeat["built"] == 1 and heartbeat["finished"].endswith("+00:00")
+    _assert_one_draft_built(reports)
+    # again, nothing to do: --quiet logs nothing but the summary; a new report beside the first
+    assert cli.main([*argv, "--quiet", "--report-dir", str(reports)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "0 built, 0 failed, 0 incomplete, 1 unchanged" in captured.out
+    assert len(list(reports.glob("report-*.json"))) == 2
+
+
+def _assert_one_draft_built(reports: Path) -> None:
+    """The one report in ``reports`` counts one handout built, a draft, and says where, when and with what."""
     [written] = reports.glob("report-*.json")
     data = json.loads(written.read_text())
     assert data["counts"] == {"built": 1, "unchanged": 0, "failed": 0, "incomplete": 0, "drafts": 1}
     assert data["built"][0]["draft"] is True  # the Spanish catalog is a draft
     assert data["host"] and data["finished"] >= data["started"] and data["outcome"] == "ok"
     assert data["versions"]["python"]["weasyprint"]
-    # again, nothing to do: --quiet logs nothing but the summary; a new report beside the first
-    assert cli.main([*argv, "--quiet", "--report-dir", str(reports)]) == 0
-    captured = capsys.readouterr()
-    assert captured.err == "" and "0 built, 0 failed, 0 incomplete, 1 unchanged" in captured.out
-    assert len(list(reports.glob("report-*.json"))) == 2
 
 
 def test_a_report_is_written_for_a_usage_error_and_never_replaced(project, tmp_path, capsys):
@@ -199,6 +204,17 @@ def _running(pid: int) -> bool:
         return False
 
 
+def _left_behind(family: set[int]) -> list[int]:
+    """The processes of ``family`` still running 10 s on, killed so that a failing test leaves none behind."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(map(_running, family)):
+        time.sleep(0.1)
+    left = [pid for pid in family if _running(pid)]
+    for pid in left:  # do not leave them behind if the test fails
+        os.kill(pid, signal.SIGKILL)
+    return left
+
+
 def test_sigterm_mid_build_stops_cleanly_and_leaves_no_process_behind(project_copy, tmp_path):
     """A real build, stopped by SIGTERM while a render process works: exit 143, no process
     left (read from /proc), no temporary file, the lock free, the report says interrupted."""
@@ -240,13 +256,7 @@ def test_sigterm_mid_build_stops_cleanly_and_leaves_no_process_behind(project_co
     assert proc.returncode == ExitCode.TERMINATED == 143, stderr
     assert "interrupted: stopped by SIGTERM" in stderr and "Traceback" not in stderr
     assert "handouts: INTERRUPTED:" in stdout
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(map(_running, family)):
-        time.sleep(0.1)
-    left = [pid for pid in family if _running(pid)]
-    for pid in left:  # do not leave them behind if the test fails
-        os.kill(pid, signal.SIGKILL)
-    assert not left
+    assert not _left_behind(family)
     assert not list(out.rglob("*.tmp"))
     with locked(out):  # free
         pass
