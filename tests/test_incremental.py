@@ -381,12 +381,16 @@ def test_shard_splits_the_plan_without_overlap(project):
     assert [j.name for j in shard(list(reversed(jobs)), 2, 5)] == [j.name for j in parts[1]]
 
 
-def test_merged_shards_equal_a_single_build(project_copy, en_es_iv, tmp_path):
+def test_merged_shards_equal_a_single_build(project_copy, en_es_iv, tmp_path, monkeypatch):
     """The single build is the run's English and Spanish IV handouts (conftest); the two
     shards of the same plan are built here, one handout each."""
     common = ("build", "--clinic", "example", "--language", "en", "--language", "es", "--route", "iv")
     common += ("--edition", "standard", "--jobs", "1")
     shutil.copytree(en_es_iv, tmp_path / "single")
+    # the index lists each PDF's build date: the shards are dated the single build's day, also
+    # when the run passes midnight between them (noon UTC of that local date)
+    day = dt.date.fromtimestamp((tmp_path / "single" / "example" / "en" / "iv.pdf").stat().st_mtime)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(dt.datetime.combine(day, dt.time(12), dt.UTC).timestamp())))
     for k in (1, 2):
         proc = handouts(project_copy, *common, "--shard", f"{k}/2", "--output", str(tmp_path / f"s{k}"))
         assert proc.returncode == 0, proc.stderr
