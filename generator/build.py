@@ -375,7 +375,7 @@ def _render_job(job: Job) -> tuple[Outcome, float]:
                 f"of {limit:g} s; raise the limit with --time-limit",
                 job.name,
             )
-        pdf = render_pdf(doc, left)
+        pdf = render_pdf(doc, left, limit_given=limit)
         check_pdf(pdf.data, doc.expected, job.name, pdf.overflows)  # stage 6: as meant?
         outcome: Outcome = Rendered(
             pdf.data,

@@ -107,12 +107,16 @@ def _refuse_attachments_and_links(document) -> None:
 
 
 def render_pdf(
-    doc: HandoutDocument, time_limit: float | None = DEFAULT_TIME_LIMIT, compact_fonts: bool = True
+    doc: HandoutDocument,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    compact_fonts: bool = True,
+    limit_given: float | None = None,
 ) -> RenderedPDF:
     """Lay out and write the PDF in memory; WeasyPrint's warnings are returned, not printed.
 
     Anything that goes wrong, including a refused fetch and running out of time, is a
-    :class:`RenderError` for this handout only.
+    :class:`RenderError` for this handout only. ``limit_given``: the limit the message names,
+    where ``time_limit`` is what is left of it (the build's, after composing).
     """
     logger = logging.getLogger("weasyprint")
     collect = _Collect()
@@ -129,7 +133,7 @@ def render_pdf(
             raise timelimit.OutOfTime
     except timelimit.OutOfTime:
         raise RenderError(
-            f"rendering took longer than the time limit of {time_limit:g} s; "
+            f"rendering took longer than the time limit of {limit_given or time_limit:g} s; "
             "shorten the text or raise the limit with --time-limit"
         ) from None
     except FatalURLFetchingError as exc:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from generator.build import build, load_clinics, plan
+from generator.build import BuildOptions, build, load_clinics, plan
 from generator.config import MAX_IMAGE_BYTES, load_clinic
 from generator.content import load_content
 from generator.errors import BrokenTranslation, ConfigError, ContentError, RenderError
@@ -458,6 +458,17 @@ def test_a_render_over_the_time_limit_fails_cleanly_and_restores_the_alarm(proje
         render(project_copy, time_limit=0.3)
     assert signal.getsignal(signal.SIGALRM) is before
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_handout_over_the_time_limit_is_reported_with_the_limit_as_given(project_copy, tmp_path):
+    """The build composes a handout, then renders it in what is left of the limit: the
+    message names the limit given (2 s here), not what was left of it for rendering."""
+    path = project_copy.content / CONTENT_BLOCK  # composed in well under 2 s, rendered in far more
+    path.write_text(path.read_text() + "\n\nThis handout gives general facts. " * 400)
+    jobs = plan(load_clinics(project_copy, ["example"]), ["en"], ["iv"], ["standard"])
+    [result] = build(project_copy, jobs, tmp_path / "out", BuildOptions(workers=1, time_limit=2))
+    assert result.status == "failed"
+    assert "rendering took longer than the time limit of 2 s; shorten the text" in result.message
 
 
 def test_time_limit_option(project_copy):
