@@ -291,12 +291,14 @@ def test_a_very_long_unbroken_word_is_broken_across_lines(previous, where):
 
 
 def test_a_handout_ten_times_its_normal_length_builds(previous):
-    """Ten times the text makes a long handout, not a failure; it stays well within the
-    default time limit (page budgets, when a clinic sets them, warn about it)."""
+    """Ten times the text makes a long handout, not a failure (page budgets, when a clinic
+    sets them, warn about it). Its layouts take about 38 s on a quiet machine and up to 60 s
+    beside the other test process on two cores: the default time limit (60 s, wall-clock) is
+    raised here, and has tests of its own (test_hardening)."""
     normal = len(PdfReader(previous.root / "handouts" / EN).pages)
     for block in load_content(previous.content).routes["iv"].blocks:
         text = block.path.read_text("utf-8")
         parts = split_block(text, block.path)
         block.path.write_text(text + ("\n" + parts.body) * 9, "utf-8")
-    run_and_check(previous, (*IV, "en"), 0, r"built \S*handouts/example/en/iv\.pdf", built=[EN])
+    run_and_check(previous, (*IV, "en", "--time-limit", "300"), 0, r"built \S*handouts/example/en/iv\.pdf", built=[EN])
     assert len(PdfReader(previous.root / "handouts" / EN).pages) >= 5 * normal
