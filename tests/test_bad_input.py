@@ -294,7 +294,7 @@ def test_a_handout_ten_times_its_normal_length_builds(previous):
     """Ten times the text makes a long handout, not a failure (page budgets, when a clinic
     sets them, warn about it). Its layouts take about 38 s on a quiet machine and up to 60 s
     beside the other test process on two cores: the default time limit (60 s, wall-clock) is
-    raised here, and has tests of its own (test_hardening)."""
+    raised here; the limit has tests of its own (test_untrusted, test_hardening)."""
     normal = len(PdfReader(previous.root / "handouts" / EN).pages)
     for block in load_content(previous.content).routes["iv"].blocks:
         text = block.path.read_text("utf-8")
