@@ -82,8 +82,8 @@ class HandoutDocument:
     #: a box, kept whole, would leave a column more than a quarter empty before it
     #: (generator/overlap.help_gap)
     alternatives: tuple[str, ...] = ()
-    #: the classes of the help boxes the alternatives move: only a gap before one of these
-    #: decides whether to try them (large print moves the clinic's box alone)
+    #: the classes of the help boxes the alternatives move, where not all of them: only a gap
+    #: before one of these decides whether to try them (large print moves the clinic's box alone)
     moved: tuple[str, ...] = ()
     #: "standard" (two columns), "large" or "bilingual"
     edition: str = "standard"
@@ -216,7 +216,7 @@ def compose(
         html=html,
         language=tr.html_lang,
         alternatives=alternatives,
-        moved=(CLINIC_BOX,) if edition == "large" else (HELP_SECTION_CLASS, *FOLLOWING_HELP_BOXES),
+        moved=(CLINIC_BOX,) if edition == "large" else (),
         edition=edition,
         fallbacks=tuple(m.describe("printed in English: ") for m in missing),
         expected=expectations(clinic, html, main, texts, allow_incomplete, furniture=_furniture(fields, tr)),
@@ -283,10 +283,8 @@ def _placements(words: list[Text], edition: str) -> list[list[Text]]:
     """The other places of the help boxes for the PDF stage to try (HandoutDocument.alternatives).
     Large print moves only the clinic's box: "Get help now" stays right after the key points, by
     page 2."""
-    placements = [_clinic_later(words)]
-    if edition != "large":
-        placements[:0] = [_help_moved(words, 1), _help_moved(words, -1)]
-    return [m for m in placements if m]
+    help_boxes = [] if edition == "large" else [_help_moved(words, 1), _help_moved(words, -1)]
+    return [m for m in (*help_boxes, _clinic_later(words)) if m]
 
 
 def _render(env: Environment, fields: dict, tr: Translator) -> str:
