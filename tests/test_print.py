@@ -226,9 +226,9 @@ def test_large_print_has_the_get_help_box_whole_within_two_pages(project, editio
     last = next(n for n, text in enumerate(pages, 1) if "you need emergency care" in text)
     assert first == last <= 2, (first, last)
     # in every language of the fixture: the box's heading, in the patient's language, by page 2
-    late = set()
+    late, translators = set(), Translators(project.locales)
     for name in LATE_BEFORE[1:]:
-        heading = fold(Translators(project.locales).get(name.split("/")[1]).gettext("Get help now"))
+        heading = fold(translators.get(name.split("/")[1]).gettext("Get help now"))
         pages = [fold(page.extract_text()) for page in PdfReader(editions[name].path).pages]
         if not any(heading in text for text in pages[:2]):
             late.add(name)
